@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Function names reach file paths, runc ids, queue names and Redis keys: keep them boring. */
+export const functionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 chars of a-z, 0-9 and "-", starting with a letter');
+
+const schedule = z
+  .object({
+    id: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+    cron: z.string().min(1),
+    tz: z.string().optional(),
+    event: z.unknown().optional(),
+  })
+  .strict();
+
+/**
+ * Function configuration (`hearth.json` or `config` in a deploy body).
+ * Unknown keys are an error: a typo must not silently fall back to a default.
+ */
+export const functionConfigSchema = z
+  .object({
+    name: functionName.optional(),
+    entry: z.string().min(1).optional(),
+    memoryMb: z.number().int().min(64).max(8192).default(128),
+    timeoutMs: z.number().int().min(1).max(15 * 60_000).default(30_000),
+    concurrency: z.number().int().min(1).max(1000).default(1),
+    minWarm: z.number().int().min(0).max(100).default(0),
+    maxContainers: z.number().int().min(1).max(1000).default(10),
+    idleTimeoutMs: z.number().int().min(100).default(60_000),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    schedules: z.array(schedule).default([]),
+    network: z.enum(['none', 'bridge']).default('none'),
+    retries: z
+      .object({ attempts: z.number().int().min(0).max(100), backoffMs: z.number().int().min(0) })
+      .strict()
+      .default({ attempts: 0, backoffMs: 1000 }),
+  })
+  .strict();
+
+export type FunctionConfigInput = z.input<typeof functionConfigSchema>;
+export type FunctionConfig = z.output<typeof functionConfigSchema>;
+
+/** Parses a config, applying the documented defaults. Throws a ZodError on bad input. */
+export function parseFunctionConfig(input: unknown): FunctionConfig {
+  return functionConfigSchema.parse(input ?? {});
+}
