@@ -1,0 +1,28 @@
+#!/bin/sh
+# Idempotent set-up for `npm start` and `npm test`: installs what is missing, quickly skips what is not.
+set -eu
+cd "$(dirname "$0")/.."
+
+# System packages: binary -> Debian package.
+missing=""
+for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount; do
+  bin=${pair%%:*}; pkg=${pair#*:}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages:$missing (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # redis-server's postinst may try to start a system service; Hearth runs its own, so ignore that.
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm dependencies (workspaces include functions/*): reinstall when the lockfile changed.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error
+fi

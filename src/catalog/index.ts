@@ -1,0 +1,2 @@
+export { FunctionCatalog } from './catalog.ts';
+export type { FunctionRecord, FunctionVersion } from './catalog.ts';

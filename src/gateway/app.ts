@@ -1,0 +1,19 @@
+import { Hono } from 'hono';
+import type { GatewayServices } from './services.ts';
+import { handleError, handleNotFound } from './middleware/error-handler.ts';
+import { healthRoutes } from './routes/health.ts';
+import { functionRoutes } from './routes/functions.ts';
+import { invokeRoutes } from './routes/invoke.ts';
+import { poolRoutes } from './routes/pool.ts';
+
+/** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
+export function createApp(services: GatewayServices): Hono {
+  const app = new Hono();
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  app.route('/', healthRoutes());
+  app.route('/v1/functions', functionRoutes(services));
+  app.route('/v1/functions', invokeRoutes(services));
+  app.route('/v1/pool', poolRoutes(services));
+  return app;
+}

@@ -1,0 +1,26 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { HearthError, type ErrorCode } from '../../errors/index.ts';
+
+export function errorBody(code: ErrorCode, message: string) {
+  return { error: { code, message } };
+}
+
+/**
+ * Maps every error to DESIGN.md's JSON shape. Unknown errors become `internal` with a generic
+ * message: internals (paths, stack traces) stay in the server log.
+ */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof HearthError) {
+    return c.json(errorBody(err.code, err.message), err.status);
+  }
+  if (err instanceof HTTPException && err.status === 413) {
+    return c.json(errorBody('payload_too_large', err.message || 'request body too large'), 413);
+  }
+  console.error('internal error', c.req.method, c.req.path, err);
+  return c.json(errorBody('internal', 'internal error'), 500);
+}
+
+export function handleNotFound(c: Context): Response {
+  return c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Redis } from 'ioredis';
+import type { Settings } from './config/index.ts';
+import { ManagedRedis, createRedis } from './redis/index.ts';
+import { ImageStore } from './image/index.ts';
+import { AGENT_ENTRY, Runtime } from './runtime/index.ts';
+import { Pool } from './pool/index.ts';
+import { FunctionCatalog } from './catalog/index.ts';
+import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
+import { FunctionService } from './functions/index.ts';
+import { deployFunctionsDir } from './functions/deploy-dir.ts';
+import { createApp } from './gateway/index.ts';
+
+type Closer = () => Promise<unknown>;
+
+/**
+ * One Hearth server: wires Redis, the image store, the runtime, the pool, the scheduler and the
+ * gateway in order, and closes them in reverse. Tests start it in-process on a free port.
+ */
+export class Hearth {
+  private readonly closers: Closer[] = [];
+  private server: ServerType | undefined;
+  url = '';
+  functions: FunctionService | undefined;
+
+  constructor(readonly settings: Settings, private readonly log: (msg: string) => void = console.log) {}
+
+  /** A short id unique to the data dir: names this instance's runc root and cgroups, so a restart finds its leftovers. */
+  get instance(): string {
+    return createHash('sha256').update(this.settings.dataDir).digest('hex').slice(0, 12);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startAll();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private async startAll(): Promise<void> {
+    const { settings } = this;
+    await mkdir(settings.dataDir, { recursive: true });
+
+    let redisUrl = settings.redisUrl;
+    if (!redisUrl) {
+      const managed = new ManagedRedis(settings.dataDir);
+      await managed.start();
+      this.closers.push(() => managed.close());
+      redisUrl = managed.url;
+    }
+    const redis = this.own(createRedis(redisUrl));
+    const subscriber = createRedis(redisUrl);
+
+    const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
+    await images.init();
+    await images.ensureBaseLayer();
+
+    const runtime = new Runtime({ stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance });
+    const { runcVersion } = await runtime.start();
+    this.closers.push(() => runtime.close());
+    this.log(`runtime: runc ${runcVersion}`);
+
+    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest) });
+    pool.start();
+    this.closers.push(() => pool.close());
+
+    const catalog = new FunctionCatalog(redis);
+    const producer = new InvocationProducer(redis);
+    this.closers.push(() => producer.close());
+    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));
+    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight work finishes.
+    this.closers.push(() => workers.close());
+    const replies = new ReplyChannel(subscriber);
+    await replies.start();
+    this.closers.push(() => replies.close());
+
+    const functions = new FunctionService({ catalog, images, workers, producer, pool });
+    this.functions = functions;
+    for (const record of await catalog.list()) functions.activate(record);
+    if (settings.functionsDir) {
+      for (const line of await deployFunctionsDir(functions, settings.functionsDir)) this.log(line);
+    }
+
+    const app = createApp({ functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool });
+    const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
+    this.server = server;
+    this.closers.push(() => this.stopServer());
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.url = `http://${host}:${address.port}`;
+  }
+
+  private own(redis: Redis): Redis {
+    this.closers.push(() => redis.quit().catch(() => redis.disconnect()));
+    return redis;
+  }
+
+  private stopServer(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      // Idle keep-alive sockets would hold close() open.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+    });
+  }
+
+  /** Stops taking requests, lets in-flight invocations finish, then removes every container. */
+  async close(): Promise<void> {
+    while (this.closers.length > 0) {
+      const closer = this.closers.pop()!;
+      try {
+        await closer();
+      } catch (err) {
+        this.log(`shutdown step failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}

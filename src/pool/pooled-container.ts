@@ -1,0 +1,35 @@
+import type { Container } from '../runtime/index.ts';
+import type { FunctionConfig } from '../config/index.ts';
+
+export type ContainerState = 'starting' | 'idle' | 'busy';
+
+/** The image and limits a container is started with: one function at one version. */
+export interface PoolFunction {
+  name: string;
+  version: number;
+  digest: string;
+  config: FunctionConfig;
+}
+
+/** A warm container as the pool sees it: which function it serves and how busy it is. */
+export class PooledContainer {
+  inFlight = 0;
+  served = 0;
+  idleSince: number;
+  /** Set when a newer version was deployed or the function removed: finish in-flight work, take no more. */
+  retiring = false;
+  container: Container | undefined;
+
+  constructor(readonly id: string, readonly fn: PoolFunction, readonly createdAt: number) {
+    this.idleSince = createdAt;
+  }
+
+  get state(): ContainerState {
+    if (!this.container) return 'starting';
+    return this.inFlight > 0 ? 'busy' : 'idle';
+  }
+
+  hasSlot(): boolean {
+    return this.container !== undefined && this.container.alive && !this.retiring && this.inFlight < this.fn.config.concurrency;
+  }
+}

@@ -1,0 +1,2 @@
+export { ManagedRedis } from './managed-redis.ts';
+export { createRedis, redisOptions } from './connection.ts';

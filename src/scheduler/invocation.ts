@@ -1,0 +1,44 @@
+import type { ErrorCode } from '../errors/index.ts';
+
+/** What a queued invocation carries through Redis (BullMQ job data). */
+export interface InvocationJob {
+  invocationId: string;
+  function: string;
+  /** Pinned version; undefined runs whatever is current when a worker takes the job. */
+  version?: number;
+  event: unknown;
+  enqueuedAt: number;
+  /** Past this (epoch ms) the caller no longer waits: a worker that takes the job later skips it. */
+  callerDeadline?: number;
+  /** Pub/sub channel of the process waiting for the answer (sync invocations). */
+  replyTo?: string;
+}
+
+export interface LogEntry {
+  time: number;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** What running an invocation produced: the reply to a sync caller and the job's return value. */
+export interface InvocationResult {
+  invocationId: string;
+  function: string;
+  version: number | null;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: ErrorCode; message: string; stack?: string };
+  coldStart: boolean;
+  containerId: string | null;
+  queuedMs: number;
+  durationMs: number;
+  logs: LogEntry[];
+}
+
+/** Runs one invocation to completion; never throws for function failures, only reports them. */
+export type InvocationExecutor = (job: InvocationJob) => Promise<InvocationResult>;
+
+/** BullMQ queue names cannot hold ':'; function names are [a-z0-9-] so this is unambiguous. */
+export function queueNameFor(functionName: string): string {
+  return `fn.${functionName}`;
+}

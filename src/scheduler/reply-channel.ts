@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { InvocationResult } from './invocation.ts';
+
+interface Waiter {
+  resolve: (result: InvocationResult | undefined) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Carries sync invocation results from whichever worker ran them back to the waiting gateway:
+ * one pub/sub channel per process, one pending entry per invocation. Pub/sub is push (no polling)
+ * and, unlike BullMQ's trimmed event stream, has no shared backlog a slow listener falls behind on;
+ * a message lost anyway (connection drop) ends as a timeout, never a hang.
+ */
+export class ReplyChannel {
+  readonly channel: string;
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(private readonly subscriber: Redis, prefix = 'hearth') {
+    this.channel = `${prefix}:reply:${randomUUID()}`;
+  }
+
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      const result = JSON.parse(message) as InvocationResult;
+      const waiter = this.waiters.get(result.invocationId);
+      if (!waiter) return;
+      this.waiters.delete(result.invocationId);
+      clearTimeout(waiter.timer);
+      waiter.resolve(result);
+    });
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  /** Register before enqueueing, so a fast reply cannot arrive first. Resolves undefined on timeout. */
+  wait(invocationId: string, timeoutMs: number): Promise<InvocationResult | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(invocationId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.set(invocationId, { resolve, timer });
+    });
+  }
+
+  cancel(invocationId: string): void {
+    const waiter = this.waiters.get(invocationId);
+    if (!waiter) return;
+    this.waiters.delete(invocationId);
+    clearTimeout(waiter.timer);
+    waiter.resolve(undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.waiters.keys()]) this.cancel(id);
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}
+
+export async function publishReply(redis: Redis, channel: string, result: InvocationResult): Promise<void> {
+  await redis.publish(channel, JSON.stringify(result));
+}

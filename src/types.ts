@@ -1,0 +1,18 @@
+/** Types for function code (DESIGN.md "Function code"); `import type { Handler } from 'hearth'`. */
+
+/** What every invocation gets besides its event. */
+export interface Context {
+  invocationId: string;
+  functionName: string;
+  version: number;
+  /** Epoch ms after which the invocation is cut off with a timeout. */
+  deadline: number;
+}
+
+/** A plain handler: event in, JSON-able value out (default export or named `handler`). */
+export type Handler<E = unknown, R = unknown> = (event: E, ctx: Context) => R | Promise<R>;
+
+/** A fetch handler (Workers / Hono style), served by the HTTP trigger `/fn/:name/*`. */
+export interface FetchHandler {
+  fetch(request: Request, env: Record<string, string>, ctx: Context): Response | Promise<Response>;
+}
