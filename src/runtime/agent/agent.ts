@@ -1,0 +1,224 @@
+/**
+ * The in-container agent: runs as pid 2 under tini, talks to the host over fd 3 (a socketpair that
+ * runc passes in with --preserve-fds 1), loads the function once and serves invocations.
+ * Plain Node, no dependencies: esbuild bundles this file (and the shared framing) into one ESM file.
+ *
+ * fd 1/2 are runc's pipes to the host; the agent itself never writes there. User output is
+ * captured (console.* and process.stdout/stderr.write) and sent as `log` messages tagged with the
+ * invocation it belongs to, found through AsyncLocalStorage so concurrent invocations stay apart.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { formatWithOptions, inspect } from 'node:util';
+import { encodeMessage, NdjsonChannel } from '../channel.ts';
+import {
+  MAX_LOG_BYTES,
+  MAX_LOG_LINE_BYTES,
+  MAX_LOG_LINES,
+  MAX_MESSAGE_BYTES,
+  MAX_RESULT_BYTES,
+  type AgentError,
+  type AgentMessage,
+  type HostMessage,
+  type InvokeContext,
+} from '../protocol.ts';
+
+const FUNCTION_ENTRY = '/function/index.mjs';
+const FUNCTION_NAME = process.env.HEARTH_FUNCTION ?? 'function';
+
+type Stream = 'stdout' | 'stderr';
+
+interface Invocation {
+  id: string;
+  lines: number;
+  bytes: number;
+  partial: Record<Stream, string>;
+}
+
+/** Context handed to the function, as the design contract describes. */
+interface Context extends InvokeContext {
+  getRemainingTimeMs(): number;
+}
+
+type EventHandler = (event: unknown, ctx: Context) => unknown;
+type Loaded = { kind: 'event'; handler: EventHandler } | { kind: 'fetch' };
+
+const als = new AsyncLocalStorage<Invocation>();
+const active = new Map<string, Invocation>();
+/** Output from outside any invocation (module scope, stray timers). */
+const idle: Invocation = { id: '', lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+
+const channel = new NdjsonChannel<AgentMessage, HostMessage>(new Socket({ fd: 3, readable: true, writable: true }), MAX_MESSAGE_BYTES, {
+  onMessage: (m) => onMessage(m),
+  // The host never sends garbage; if it does, there is nobody sane to report to.
+  onProtocolError: () => process.exit(2),
+  // Host gone (Hearth died or destroyed us): a container without its host is useless.
+  onClose: () => process.exit(0),
+});
+
+// ---- output capture -------------------------------------------------------------------------
+
+/** The invocation output belongs to: the async context's, else the only one running. */
+function owner(): Invocation {
+  const store = als.getStore();
+  if (store && active.has(store.id)) return store;
+  if (active.size === 1) return active.values().next().value as Invocation;
+  return idle;
+}
+
+function sendLine(inv: Invocation, stream: Stream, line: string): void {
+  // Stop just past the host's cap: the host still sees the overflow and marks the logs truncated.
+  if (inv !== idle && (inv.lines > MAX_LOG_LINES || inv.bytes > MAX_LOG_BYTES)) return;
+  if (line.length > MAX_LOG_LINE_BYTES) line = line.slice(0, MAX_LOG_LINE_BYTES) + ' [truncated]';
+  inv.lines++;
+  inv.bytes += line.length;
+  channel.send({ type: 'log', id: inv === idle ? null : inv.id, stream, time: Date.now(), line });
+}
+
+/** Text written to a stream: whole lines go out now, a trailing partial line waits for more. */
+function write(stream: Stream, text: string): void {
+  const inv = owner();
+  const parts = (inv.partial[stream] + text).split('\n');
+  inv.partial[stream] = parts.pop() ?? '';
+  for (const line of parts) sendLine(inv, stream, line);
+  if (inv.partial[stream].length > MAX_LOG_LINE_BYTES) {
+    sendLine(inv, stream, inv.partial[stream]);
+    inv.partial[stream] = '';
+  }
+}
+
+function flushPartial(inv: Invocation): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (inv.partial[stream]) sendLine(inv, stream, inv.partial[stream]);
+    inv.partial[stream] = '';
+  }
+}
+
+function patchStream(target: NodeJS.WriteStream, stream: Stream): void {
+  // Replaces the instance method; Node's console and user code both look it up at call time.
+  target.write = function hearthWrite(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const callback = typeof encoding === 'function' ? encoding : cb;
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk as Uint8Array).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    write(stream, text);
+    if (typeof callback === 'function') process.nextTick(callback as () => void);
+    return true;
+  } as NodeJS.WriteStream['write'];
+}
+
+function patchConsole(): void {
+  const fmt = (args: unknown[]) => formatWithOptions({ colors: false }, ...args) + '\n';
+  const to = (stream: Stream) => (...args: unknown[]) => write(stream, fmt(args));
+  console.log = to('stdout');
+  console.info = to('stdout');
+  console.debug = to('stdout');
+  console.warn = to('stderr');
+  console.error = to('stderr');
+  console.trace = (...args: unknown[]) => {
+    const err = { name: 'Trace', message: formatWithOptions({ colors: false }, ...args) } as Error;
+    Error.captureStackTrace(err, console.trace);
+    write('stderr', `${err.stack}\n`);
+  };
+  console.dir = (obj: unknown, options?: object) => write('stdout', inspect(obj, { ...options, colors: false }) + '\n');
+  // table/group/count/time/assert use the patched process streams.
+}
+
+patchStream(process.stdout, 'stdout');
+patchStream(process.stderr, 'stderr');
+patchConsole();
+
+// A stray throw or rejection from user code must not take a warm container down.
+process.on('uncaughtException', (err) => write('stderr', `Uncaught ${inspect(err)}\n`));
+process.on('unhandledRejection', (reason) => write('stderr', `Unhandled rejection: ${inspect(reason)}\n`));
+
+// ---- function loading -----------------------------------------------------------------------
+
+function toAgentError(e: unknown): AgentError {
+  if (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string') {
+    const err = e as Error;
+    return { name: typeof err.name === 'string' ? err.name : 'Error', message: err.message, ...(typeof err.stack === 'string' ? { stack: err.stack } : {}) };
+  }
+  return { name: 'Error', message: typeof e === 'string' ? e : inspect(e) };
+}
+
+function findHandler(mod: Record<string, unknown>): Loaded | null {
+  const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
+  if (typeof def === 'function') return { kind: 'event', handler: def as EventHandler };
+  if (typeof mod.handler === 'function') return { kind: 'event', handler: mod.handler as EventHandler };
+  // A CommonJS bundle imported as ESM: module.exports becomes the default export.
+  if (def && typeof def === 'object' && typeof def.handler === 'function') return { kind: 'event', handler: def.handler as EventHandler };
+  if (def && typeof def === 'object' && typeof def.fetch === 'function') return { kind: 'fetch' };
+  return null;
+}
+
+let loaded: Loaded | undefined;
+
+async function init(): Promise<void> {
+  try {
+    const mod = (await import(pathToFileURL(FUNCTION_ENTRY).href)) as Record<string, unknown>;
+    const found = findHandler(mod);
+    if (!found) {
+      throw new Error(
+        `${FUNCTION_ENTRY} exports no handler: expected a default-exported function, a named export "handler", or a default export with fetch()`,
+      );
+    }
+    loaded = found;
+  } catch (e) {
+    flushPartial(idle);
+    const err = toAgentError(e);
+    // Flush the reason before exiting: the host turns it into createContainer's rejection.
+    channel.endWith(encodeMessage({ type: 'init_error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }), () =>
+      process.exit(1),
+    );
+    return;
+  }
+  channel.send({ type: 'ready' });
+}
+
+// ---- invocations ----------------------------------------------------------------------------
+
+function onMessage(m: HostMessage): void {
+  if (m.type === 'invoke') void invoke(m);
+  // Unknown types (a newer host) are ignored.
+}
+
+async function invoke(m: Extract<HostMessage, { type: 'invoke' }>): Promise<void> {
+  const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+  active.set(m.id, inv);
+  let frame: string;
+  try {
+    if (!loaded) throw new Error('function is not loaded');
+    if (loaded.kind === 'fetch') {
+      throw new Error(`this function exports a fetch handler; invoke it via /fn/${FUNCTION_NAME}/`);
+    }
+    const handler = loaded.handler;
+    const ctx: Context = { ...m.ctx, getRemainingTimeMs: () => Math.max(0, m.ctx.deadline - Date.now()) };
+    const value = await als.run(inv, () => handler(m.event, ctx));
+    frame = resultFrame(m.id, value);
+  } catch (e) {
+    frame = encodeMessage({ type: 'result', id: m.id, ok: false, error: toAgentError(e) });
+  }
+  flushPartial(inv);
+  active.delete(m.id);
+  channel.sendFrame(frame);
+}
+
+/** Serialises once, checking what the host can take; undefined (and functions) become null. */
+function resultFrame(id: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    throw new TypeError(`the function's return value is not JSON-serializable: ${(e as Error).message}`);
+  }
+  json ??= 'null';
+  if (json.length > MAX_RESULT_BYTES) {
+    throw new RangeError(`the function's return value is too large (${json.length} bytes of JSON, limit ${MAX_RESULT_BYTES})`);
+  }
+  return `{"type":"result","id":${JSON.stringify(id)},"ok":true,"value":${json}}\n`;
+}
+
+void init();

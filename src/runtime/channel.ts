@@ -1,0 +1,158 @@
+/**
+ * Newline-delimited JSON framing, shared by the host and the in-container agent (so it must stay
+ * dependency-free: the agent bundle inlines it). JSON.stringify escapes newlines inside strings, so
+ * a raw '\n' can only ever be a frame boundary.
+ */
+import type { Duplex } from 'node:stream';
+
+const NEWLINE = 0x0a;
+
+export interface LineSplitterOptions {
+  /** Bytes kept per line; the rest of an over-long line is dropped and the line is flagged. */
+  maxLineBytes: number;
+  onLine: (line: Buffer, truncated: boolean) => void;
+}
+
+/**
+ * Splits a byte stream into lines without concatenating strings per chunk: a line is assembled
+ * once, when its newline arrives, and a line inside a single chunk is a zero-copy view.
+ * Decoding happens per whole line, so multi-byte UTF-8 split across chunks is safe.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private truncated = false;
+
+  constructor(private readonly opts: LineSplitterOptions) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl === -1) {
+        this.keep(chunk.subarray(start));
+        return;
+      }
+      this.keep(chunk.subarray(start, nl));
+      this.emit();
+      start = nl + 1;
+    }
+  }
+
+  /** Emits a trailing partial line (stream ended without a newline). */
+  flush(): void {
+    if (this.size > 0 || this.truncated) this.emit();
+  }
+
+  /** Bytes currently held for an unfinished line (bounded by maxLineBytes). */
+  get pending(): number {
+    return this.size;
+  }
+
+  private keep(part: Buffer): void {
+    if (part.length === 0) return;
+    const room = this.opts.maxLineBytes - this.size;
+    if (part.length > room) {
+      this.truncated = true;
+      if (room <= 0) return;
+      part = part.subarray(0, room);
+    }
+    this.parts.push(part);
+    this.size += part.length;
+  }
+
+  private emit(): void {
+    const line = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    const truncated = this.truncated;
+    this.parts = [];
+    this.size = 0;
+    this.truncated = false;
+    this.opts.onLine(line, truncated);
+  }
+}
+
+/** One frame: the message as JSON plus the delimiter. */
+export function encodeMessage(message: unknown): string {
+  return JSON.stringify(message) + '\n';
+}
+
+export interface ChannelHandlers<In> {
+  onMessage: (message: In) => void;
+  /** A line that is not JSON, not an object with a string `type`, or longer than the limit. */
+  onProtocolError: (reason: string) => void;
+  onClose: () => void;
+}
+
+/**
+ * A typed NDJSON channel over a duplex stream (the fd-3 socketpair on both ends).
+ * `Out` is what this side sends, `In` what it receives.
+ */
+export class NdjsonChannel<Out, In> {
+  private closed = false;
+  private readonly splitter: LineSplitter;
+
+  constructor(
+    private readonly stream: Duplex,
+    maxMessageBytes: number,
+    handlers: ChannelHandlers<In>,
+  ) {
+    this.splitter = new LineSplitter({
+      maxLineBytes: maxMessageBytes,
+      onLine: (line, truncated) => {
+        if (truncated) {
+          handlers.onProtocolError(`message longer than ${maxMessageBytes} bytes`);
+          return;
+        }
+        if (line.length === 0) return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line.toString('utf8'));
+        } catch {
+          handlers.onProtocolError('message is not valid JSON');
+          return;
+        }
+        if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { type?: unknown }).type !== 'string') {
+          handlers.onProtocolError('message has no type');
+          return;
+        }
+        handlers.onMessage(parsed as In);
+      },
+    });
+    stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    const close = (): void => {
+      if (this.closed) return;
+      this.closed = true;
+      handlers.onClose();
+    };
+    stream.on('end', close);
+    stream.on('close', close);
+    // A peer that died mid-write surfaces as EPIPE/ECONNRESET; 'close' follows and reports it.
+    stream.on('error', () => {});
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Returns false if the channel is closed (the message is dropped). Throws if it is not JSON-able. */
+  send(message: Out): boolean {
+    return this.sendFrame(encodeMessage(message));
+  }
+
+  /** A frame the caller already encoded (e.g. to check its size first); must end with '\n'. */
+  sendFrame(frame: string): boolean {
+    if (this.closed || this.stream.destroyed) return false;
+    this.stream.write(frame);
+    return true;
+  }
+
+  /** Sends the frame, then closes our side once it is flushed. */
+  endWith(frame: string, done: () => void): void {
+    if (this.closed || this.stream.destroyed) return done();
+    this.stream.end(frame, done);
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}

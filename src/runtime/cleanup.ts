@@ -1,0 +1,53 @@
+/**
+ * Removing everything one container leaves behind, in an order that works even after runc itself
+ * was SIGKILLed (frozen `runc init`, state dir without a process, pids still in the cgroup).
+ * Used by Container.destroy and by Runtime.start for a previous Hearth's leftovers.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeCgroup } from './cgroups.ts';
+import { mountsUnder, unmount } from './rootfs.ts';
+import { isNotExist, type Runc } from './runc.ts';
+
+export interface Residue {
+  runc: Runc;
+  id: string;
+  cgroupPath: string;
+  bundleDir: string;
+}
+
+/** Best effort, step by step; returns what could not be cleaned (empty when all is gone). */
+export async function removeResidue(r: Residue): Promise<string[]> {
+  const problems: string[] = [];
+  let deleteError = await runcDelete(r);
+  try {
+    // delete -f fails on a container whose runc died mid-start, leaving pids in the cgroup.
+    const left = await removeCgroup(r.cgroupPath);
+    if (left.length) problems.push(`cgroup dirs left: ${left.join(', ')}`);
+  } catch (e) {
+    problems.push(`cgroup: ${(e as Error).message}`);
+  }
+  if (deleteError) {
+    // The processes are gone now, so a second delete usually works; else drop the state by hand.
+    deleteError = await runcDelete(r);
+    if (deleteError) await rm(join(r.runc.root, r.id), { recursive: true, force: true }).catch(() => {});
+  }
+  try {
+    for (const m of await mountsUnder(r.bundleDir)) await unmount(m);
+    await rm(r.bundleDir, { recursive: true, force: true });
+  } catch (e) {
+    problems.push(`rootfs: ${(e as Error).message}`);
+  }
+  return problems;
+}
+
+/** null when deleted or unknown to runc, else the error text. */
+async function runcDelete(r: Residue): Promise<string | null> {
+  try {
+    await r.runc.delete(r.id, true);
+    return null;
+  } catch (e) {
+    const msg = (e as Error).message;
+    return isNotExist(msg) ? null : msg;
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * One running container: the foreground `runc run` process, the agent channel on its fd 3, and
+ * the invocations in flight. It owns its runc process and all its residue: destroy() (or the
+ * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
+ */
+import { readFile } from 'node:fs/promises';
+import { readMemoryUsage, readOomKills } from './cgroups.ts';
+import { LineSplitter, NdjsonChannel } from './channel.ts';
+import { removeResidue } from './cleanup.ts';
+import { LogBuffer, RecentLines } from './logs.ts';
+import {
+  MAX_LOG_LINE_BYTES,
+  MAX_MESSAGE_BYTES,
+  type AgentMessage,
+  type HostMessage,
+} from './protocol.ts';
+import type { Runc, RuncProcess } from './runc.ts';
+import type { ContainerExit, InvokeErrorCode, InvokeOutcome, InvokeRequest } from './types.ts';
+
+export type StartFailure = 'init_error' | 'exited' | 'timeout';
+
+/** Why createContainer failed; `message` carries the agent's init error or the container's last output. */
+export class ContainerStartError extends Error {
+  constructor(
+    readonly reason: StartFailure,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'ContainerStartError';
+  }
+}
+
+export interface ContainerDeps {
+  id: string;
+  runc: Runc;
+  process: RuncProcess;
+  cgroupPath: string;
+  bundleDir: string;
+  runcLogFile: string;
+  functionName: string;
+  version: number;
+  /** Called once, after the container is fully cleaned up. */
+  onGone: (c: Container) => void;
+}
+
+interface Pending {
+  id: string;
+  invocationId: string;
+  started: number;
+  logs: LogBuffer;
+  timer: NodeJS.Timeout;
+  resolve: (o: InvokeOutcome) => void;
+}
+
+type State = 'starting' | 'ready' | 'stopping' | 'gone';
+
+/** How long to wait for runc to exit after `runc kill` before killing runc itself. */
+const KILL_GRACE_MS = 3000;
+/** After the agent closes fd 3, the container should exit on its own; if not, it is destroyed. */
+const CHANNEL_CLOSED_GRACE_MS = 2000;
+const HEAP_OOM = /heap out of memory/i;
+
+export class Container {
+  readonly id: string;
+  readonly createdAt = Date.now();
+  readonly exited: Promise<ContainerExit>;
+
+  private state: State = 'starting';
+  private readonly pending = new Map<string, Pending>();
+  private seq = 0;
+  private readonly channel: NdjsonChannel<HostMessage, AgentMessage>;
+  private readonly recent = new RecentLines();
+  private heapOom = false;
+  private initError: { message: string; stack?: string } | undefined;
+  private destroyReason: string | undefined;
+  private runcExit: { code: number | null; signal: string | null } | undefined;
+  private readonly runcExited: Promise<void>;
+  private finalizing: Promise<ContainerExit> | undefined;
+  private destroying: Promise<void> | undefined;
+  private ready: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private resolveExited!: (e: ContainerExit) => void;
+
+  constructor(private readonly deps: ContainerDeps) {
+    this.id = deps.id;
+    this.exited = new Promise((r) => (this.resolveExited = r));
+    const proc = deps.process;
+
+    this.channel = new NdjsonChannel<HostMessage, AgentMessage>(proc.stdio[3], MAX_MESSAGE_BYTES, {
+      onMessage: (m) => this.onMessage(m),
+      onProtocolError: (reason) => void this.destroy(`agent protocol error: ${reason}`),
+      onClose: () => {
+        if (this.runcExit) return;
+        setTimeout(() => {
+          if (!this.runcExit) void this.destroy('agent channel closed but the container did not exit');
+        }, CHANNEL_CLOSED_GRACE_MS).unref();
+      },
+    });
+
+    this.pipeStdio(proc.stdout, 'stdout');
+    this.pipeStdio(proc.stderr, 'stderr');
+
+    this.runcExited = new Promise((resolve) => {
+      const onExit = (code: number | null, signal: string | null): void => {
+        if (this.runcExit) return;
+        this.runcExit = { code, signal };
+        resolve();
+        void this.finalize();
+      };
+      proc.once('exit', onExit);
+      // Spawn failure (e.g. runc binary missing): no 'exit' follows.
+      proc.once('error', (e) => {
+        this.recent.add(`[hearth] runc: ${e.message}`);
+        onExit(null, null);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.state === 'ready';
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves when the agent reported ready; rejects (without cleaning up) on init error, exit or timeout. */
+  waitReady(timeoutMs: number): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ready = undefined;
+        reject(new ContainerStartError('timeout', `container ${this.id} did not report ready within ${timeoutMs} ms`, this.recent.text()));
+      }, timeoutMs);
+      this.ready = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.ready = undefined;
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.ready = undefined;
+          reject(e);
+        },
+      };
+    });
+  }
+
+  invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    const started = performance.now();
+    if (this.state !== 'ready') return Promise.resolve(failure('internal', `container ${this.id} is not running`, started));
+    const remaining = req.deadline - Date.now();
+    // Nothing ran, so the container is fine: no need to destroy it.
+    if (remaining <= 0) return Promise.resolve(failure('timeout', 'deadline passed before the invocation started', started));
+
+    const id = String(++this.seq);
+    return new Promise<InvokeOutcome>((resolve) => {
+      const p: Pending = {
+        id,
+        invocationId: req.invocationId,
+        started,
+        logs: new LogBuffer(),
+        resolve,
+        timer: setTimeout(() => void this.onTimeout(p, remaining), remaining),
+      };
+      this.pending.set(id, p);
+      const message: HostMessage = {
+        type: 'invoke',
+        id,
+        event: req.event,
+        ctx: {
+          invocationId: req.invocationId,
+          functionName: this.deps.functionName,
+          version: this.deps.version,
+          deadline: req.deadline,
+        },
+      };
+      let sent: boolean;
+      try {
+        sent = this.channel.send(message);
+      } catch (e) {
+        this.settle(p, failure('internal', `event is not JSON-serializable: ${(e as Error).message}`, started));
+        return;
+      }
+      if (!sent) this.settle(p, failure('internal', `container ${this.id} is not running`, started));
+    });
+  }
+
+  memoryBytes(): Promise<number> {
+    if (this.state === 'gone') return Promise.resolve(0);
+    return readMemoryUsage(this.deps.cgroupPath);
+  }
+
+  /**
+   * Idempotent. Kills the container (runc kill KILL: tini is pid 1, so the pid namespace goes with
+   * it), waits for runc to exit, then removes every trace. In-flight invocations end as internal.
+   */
+  destroy(reason = 'container destroyed'): Promise<void> {
+    this.destroying ??= (async () => {
+      this.destroyReason ??= reason;
+      if (this.state === 'starting' || this.state === 'ready') this.state = 'stopping';
+      if (!this.runcExit) {
+        try {
+          await this.deps.runc.kill(this.id, 'KILL');
+        } catch {
+          // Not (yet) known to runc, or already stopped: fall through to killing runc itself.
+        }
+        if (!(await this.waitRuncExit(KILL_GRACE_MS))) {
+          // Killing runc can leave `runc init` frozen; finalize's residue removal deals with that.
+          this.deps.process.kill('SIGKILL');
+          if (!(await this.waitRuncExit(KILL_GRACE_MS))) {
+            this.runcExit = { code: null, signal: 'SIGKILL' };
+            void this.finalize();
+          }
+        }
+      }
+      await this.exited;
+    })();
+    return this.destroying;
+  }
+
+  private waitRuncExit(ms: number): Promise<boolean> {
+    return Promise.race([this.runcExited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  }
+
+  private onMessage(m: AgentMessage): void {
+    switch (m.type) {
+      case 'ready':
+        if (this.state === 'starting') {
+          this.state = 'ready';
+          this.ready?.resolve();
+        }
+        return;
+      case 'init_error':
+        this.initError = { message: m.message, stack: m.stack };
+        this.ready?.reject(new ContainerStartError('init_error', `function failed to initialize: ${m.message}`, m.stack));
+        return;
+      case 'log': {
+        const p = m.id === null ? this.soleInFlight() : this.pending.get(m.id);
+        if (p) p.logs.add(m.stream, m.line, m.time);
+        else this.recent.add(m.line);
+        return;
+      }
+      case 'result': {
+        const p = this.pending.get(m.id);
+        if (!p) return; // Timed out already.
+        if (m.ok) {
+          this.settle(p, { ok: true, result: m.value, logs: p.logs.finish(), durationMs: performance.now() - p.started });
+        } else {
+          this.settle(p, {
+            ok: false,
+            error: { code: 'function_error', message: m.error.message, ...(m.error.stack ? { stack: m.error.stack } : {}) },
+            logs: p.logs.finish(),
+            durationMs: performance.now() - p.started,
+          });
+        }
+        return;
+      }
+      default:
+        // A newer agent's message type: ignore rather than break.
+        return;
+    }
+  }
+
+  /** Raw container stdio: child processes of the function, node's fatal errors, tini, runc. */
+  private pipeStdio(stream: RuncProcess['stdout'], name: 'stdout' | 'stderr'): void {
+    const splitter = new LineSplitter({
+      maxLineBytes: MAX_LOG_LINE_BYTES,
+      onLine: (buf, truncated) => {
+        const line = buf.toString('utf8') + (truncated ? ' [truncated]' : '');
+        if (name === 'stderr' && HEAP_OOM.test(line)) this.heapOom = true;
+        const p = this.soleInFlight();
+        if (p) p.logs.add(name, line);
+        if (!p || name === 'stderr') this.recent.add(line);
+      },
+    });
+    stream.on('data', (c: Buffer) => splitter.push(c));
+    stream.on('end', () => splitter.flush());
+    stream.on('error', () => {});
+  }
+
+  private soleInFlight(): Pending | undefined {
+    if (this.pending.size !== 1) return undefined;
+    return this.pending.values().next().value;
+  }
+
+  private settle(p: Pending, outcome: InvokeOutcome): void {
+    if (this.pending.get(p.id) !== p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(p.id);
+    p.resolve(outcome);
+  }
+
+  /** Past the deadline the function may be stuck in a busy loop: the only cure is a new container. */
+  private async onTimeout(p: Pending, budgetMs: number): Promise<void> {
+    if (this.pending.get(p.id) !== p) return;
+    this.pending.delete(p.id);
+    await this.destroy(`another invocation (${p.invocationId}) timed out`);
+    p.resolve({
+      ok: false,
+      error: { code: 'timeout', message: `invocation timed out after ${budgetMs} ms` },
+      logs: p.logs.finish(),
+      durationMs: performance.now() - p.started,
+    });
+  }
+
+  /** Runs once, when runc has exited: explain the exit, fail what was in flight, clean up. */
+  private finalize(): Promise<ContainerExit> {
+    this.finalizing ??= (async () => {
+      const { code, signal } = this.runcExit ?? { code: null, signal: null };
+      this.state = 'gone';
+      // 'exit' can beat the last stderr bytes (node's "heap out of memory" banner): let them drain.
+      await Promise.race([streamsEnded(this.deps.process), new Promise((r) => setTimeout(r, 200))]);
+      // --keep left the cgroup in place so its OOM counter is still readable here.
+      const oomKills = await readOomKills(this.deps.cgroupPath).catch(() => null);
+      const oomKilled = (oomKills ?? 0) > 0 || this.heapOom;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+
+      for (const p of [...this.pending.values()]) {
+        const outcome = oomKilled
+          ? failure('out_of_memory', 'the function ran out of memory', p.started, p.logs)
+          : failure('internal', this.destroyReason ?? `container exited (${how})`, p.started, p.logs);
+        this.settle(p, outcome);
+      }
+      if (this.ready) {
+        const detail = [this.recent.text(), await runcErrors(this.deps.runcLogFile)].filter(Boolean).join('\n');
+        this.ready.reject(
+          this.initError
+            ? new ContainerStartError('init_error', `function failed to initialize: ${this.initError.message}`, this.initError.stack)
+            : new ContainerStartError(
+                'exited',
+                `container ${this.id} exited before it was ready (${oomKilled ? 'out of memory' : how})${detail ? `: ${lastLines(detail, 8)}` : ''}`,
+                detail,
+              ),
+        );
+      }
+
+      this.channel.close();
+      await removeResidue({
+        runc: this.deps.runc,
+        id: this.id,
+        cgroupPath: this.deps.cgroupPath,
+        bundleDir: this.deps.bundleDir,
+      });
+      this.deps.onGone(this);
+      const exit: ContainerExit = { code, signal, oomKilled };
+      this.resolveExited(exit);
+      return exit;
+    })();
+    return this.finalizing;
+  }
+}
+
+function failure(code: InvokeErrorCode, message: string, started: number, logs?: LogBuffer): InvokeOutcome {
+  return { ok: false, error: { code, message }, logs: logs ? logs.finish() : [], durationMs: performance.now() - started };
+}
+
+function streamsEnded(proc: RuncProcess): Promise<void> {
+  const ended = (s: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }) =>
+    s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', r).once('end', r));
+  return Promise.all([ended(proc.stdout), ended(proc.stderr)]).then(() => undefined);
+}
+
+/** runc's own error lines from its --log file (why it could not start the container). */
+async function runcErrors(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) out.push(`runc: ${entry.msg}`);
+    } catch {
+      // Not JSON: skip.
+    }
+  }
+  return out.join('\n');
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n).join('\n');
+}

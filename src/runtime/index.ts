@@ -1,0 +1,30 @@
+/**
+ * The container engine: hardened OCI spec, runc driver, overlay rootfs, the in-container agent and
+ * the host side of its channel. See Runtime (owner) and Container (one running function instance).
+ */
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the agent source; the image module bundles it (esbuild, ESM, platform node) to /hearth/agent.mjs. */
+export const AGENT_ENTRY: string = fileURLToPath(new URL('./agent/agent.ts', import.meta.url));
+
+/** esbuild options the agent must be bundled with: one self-contained ESM file, node builtins external. */
+export const AGENT_BUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  legalComments: 'none',
+} as const;
+
+export { Runtime } from './runtime.ts';
+export { Container, ContainerStartError } from './container.ts';
+export type { StartFailure } from './container.ts';
+export type {
+  ContainerExit,
+  ContainerOptions,
+  InvokeErrorCode,
+  InvokeOutcome,
+  InvokeRequest,
+  LogLine,
+  RuntimeOptions,
+} from './types.ts';

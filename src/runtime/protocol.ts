@@ -1,0 +1,40 @@
+/**
+ * Messages on the agent channel (fd 3), one JSON object per line.
+ * Every message has a `type` so new invocation kinds (e.g. `http` for fetch handlers) can be added
+ * without breaking older agents or hosts: both sides ignore types they do not know.
+ */
+
+export interface InvokeContext {
+  invocationId: string;
+  functionName: string;
+  version: number;
+  /** Epoch ms. */
+  deadline: number;
+}
+
+/** host → agent */
+export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext };
+
+export interface AgentError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** agent → host. `id` null on a log line means "not inside any invocation" (module scope, stray timers). */
+export type AgentMessage =
+  | { type: 'ready' }
+  | { type: 'init_error'; message: string; stack?: string }
+  | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; time: number; line: string }
+  | { type: 'result'; id: string; ok: true; value: unknown }
+  | { type: 'result'; id: string; ok: false; error: AgentError };
+
+/** A handler's result is capped so one reply cannot blow up the host; events are capped by the gateway. */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
+/** Longest line either side accepts: a max-size payload plus JSON escaping headroom. */
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** One log line longer than this is cut (by the agent and again by the host for raw stdio). */
+export const MAX_LOG_LINE_BYTES = 16 * 1024;
+/** Per-invocation log caps (the host enforces them; the agent stops sending just past them). */
+export const MAX_LOG_BYTES = 256 * 1024;
+export const MAX_LOG_LINES = 2000;

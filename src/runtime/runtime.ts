@@ -1,0 +1,158 @@
+/**
+ * The container engine's owner object: one per Hearth data dir. It scopes everything it creates by
+ * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
+ * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
+import { removeResidue } from './cleanup.ts';
+import { Container, ContainerStartError } from './container.ts';
+import { mountOverlay, mountsUnder, unmount } from './rootfs.ts';
+import { Runc } from './runc.ts';
+import { functionSpec } from './spec/index.ts';
+import type { ContainerOptions, RuntimeOptions } from './types.ts';
+
+const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
+const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+/** runc state lives on tmpfs (/run) so a reboot never leaves stale containers behind. */
+const RUNC_ROOT_BASE = '/run/hearth';
+const CGROUP_BASE = '/hearth';
+
+export class Runtime {
+  private readonly runc: Runc;
+  private readonly stateDir: string;
+  private readonly live = new Map<string, Container>();
+  /** Ids between createContainer's first await and registration: a duplicate must not race them. */
+  private readonly reserved = new Set<string>();
+  private started = false;
+  private closing = false;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    if (!INSTANCE_RE.test(opts.instance)) throw new RangeError(`instance must match ${INSTANCE_RE}, got ${JSON.stringify(opts.instance)}`);
+    this.stateDir = resolve(opts.stateDir);
+    this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
+  }
+
+  private get containersDir(): string {
+    return join(this.stateDir, 'containers');
+  }
+
+  /** Padding lowerdir for single-layer images (overlay needs two lowerdirs without an upperdir). */
+  private get emptyDir(): string {
+    return join(this.stateDir, 'empty');
+  }
+
+  private get cgroupParent(): string {
+    return `${CGROUP_BASE}/${this.opts.instance}`;
+  }
+
+  /** Checks runc works and removes everything a previous Runtime with this instance left behind. */
+  async start(): Promise<{ runcVersion: string }> {
+    const runcVersion = await this.runc.version();
+    await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
+    await mkdir(this.containersDir, { recursive: true });
+    await mkdir(this.emptyDir, { recursive: true });
+    await this.removeLeftovers();
+    this.started = true;
+    this.closing = false;
+    return { runcVersion };
+  }
+
+  async createContainer(opts: ContainerOptions): Promise<Container> {
+    if (!this.started || this.closing) throw new Error('runtime is not started');
+    if (!ID_RE.test(opts.id) || opts.id === '.' || opts.id === '..') throw new RangeError(`invalid container id ${JSON.stringify(opts.id)}`);
+    if (this.live.has(opts.id) || this.reserved.has(opts.id)) throw new Error(`container ${opts.id} already exists`);
+
+    const bundleDir = join(this.containersDir, opts.id);
+    const cgroupPath = `${this.cgroupParent}/${opts.id}`;
+    // Built first: a bad option (hostname, env) fails here, before anything needs cleaning.
+    const spec = functionSpec({
+      hostname: opts.hostname,
+      memoryMb: opts.memoryMb,
+      cpus: opts.cpus ?? 1,
+      pidsLimit: opts.pidsLimit ?? 128,
+      tmpfsMb: opts.tmpfsMb ?? 64,
+      cgroupsPath: cgroupPath,
+      env: opts.env,
+      functionName: opts.functionName,
+      version: opts.version,
+    });
+
+    let container: Container | undefined;
+    this.reserved.add(opts.id);
+    try {
+      await mkdir(bundleDir, { recursive: false });
+      await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
+      await mountOverlay({ layerDirs: opts.layerDirs, target: join(bundleDir, 'rootfs'), emptyDir: this.emptyDir });
+      const runcLogFile = join(bundleDir, 'runc.log');
+      container = new Container({
+        id: opts.id,
+        runc: this.runc,
+        // --keep: the cgroup outlives the container so its OOM counter can be read after the exit.
+        process: this.runc.run({ id: opts.id, bundle: bundleDir, logFile: runcLogFile, keep: true }),
+        cgroupPath,
+        bundleDir,
+        runcLogFile,
+        functionName: opts.functionName,
+        version: opts.version,
+        onGone: (c) => {
+          if (this.live.get(c.id) === c) this.live.delete(c.id);
+        },
+      });
+      this.live.set(opts.id, container);
+      this.reserved.delete(opts.id);
+      await container.waitReady(opts.startTimeoutMs ?? 10_000);
+      return container;
+    } catch (e) {
+      this.reserved.delete(opts.id);
+      if (container) await container.destroy('start failed');
+      else await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+      throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
+    }
+  }
+
+  containers(): Container[] {
+    return [...this.live.values()];
+  }
+
+  /** Destroys every container it owns, then its (now empty) cgroup parents. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.live.values()].map((c) => c.destroy('runtime closed')));
+    await removeEmptyCgroup(this.cgroupParent);
+    await removeEmptyCgroup(CGROUP_BASE);
+  }
+
+  /**
+   * A previous Hearth may have died with containers running (its runc SIGKILLed, maybe mid-start):
+   * every id runc knows, every cgroup under our parent and every bundle dir is residue now.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const ids = new Set<string>();
+    try {
+      for (const s of await this.runc.list()) ids.add(s.id);
+    } catch {
+      // A corrupt state dir can make list fail; the dir scan below still finds the ids.
+    }
+    for (const name of await readdir(this.runc.root).catch(() => [] as string[])) ids.add(name);
+    for (const name of await childCgroups(this.cgroupParent)) ids.add(name);
+    for (const name of await readdir(this.containersDir).catch(() => [] as string[])) ids.add(name);
+
+    const problems: string[] = [];
+    for (const id of ids) {
+      if (!ID_RE.test(id) || id === '.' || id === '..') continue;
+      const left = await removeResidue({
+        runc: this.runc,
+        id,
+        cgroupPath: `${this.cgroupParent}/${id}`,
+        bundleDir: join(this.containersDir, id),
+      });
+      problems.push(...left.map((p) => `${id}: ${p}`));
+    }
+    // Anything else mounted under our dir (a half-made bundle with an odd name).
+    for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
+    await removeEmptyCgroup(this.cgroupParent);
+    if (problems.length) throw new Error(`could not remove leftovers of a previous run:\n${problems.join('\n')}`);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * OCI runtime spec generation: a hardened default plus a list of small options.
+ * `functionSpecOpts` is the list that describes a function container; later hardening
+ * (seccomp allow-list, user namespace + id maps) slots in as more entries in that list.
+ */
+import { cpus } from 'node:os';
+import { defaultSpec, thermalThrottlePaths } from './defaults.ts';
+import {
+  withCgroupsPath,
+  withCpus,
+  withEnv,
+  withHostname,
+  withMaskedPaths,
+  withMemoryLimit,
+  withPidsLimit,
+  withProcessArgs,
+  withTmpfs,
+} from './options.ts';
+import type { Spec, SpecOpt } from './types.ts';
+
+export * from './options.ts';
+export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, thermalThrottlePaths } from './defaults.ts';
+export type * from './types.ts';
+
+/** Applies options, in order, to a fresh copy of the hardened default. */
+export function buildSpec(opts: SpecOpt[]): Spec {
+  const spec = defaultSpec();
+  for (const opt of opts) opt(spec);
+  return spec;
+}
+
+/** Paths of the image contract (what the image module puts in every rootfs). */
+export const TINI_PATH = '/usr/bin/tini';
+export const NODE_PATH = '/usr/bin/node';
+export const AGENT_PATH = '/hearth/agent.mjs';
+
+export interface FunctionSpecParams {
+  hostname: string;
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+  tmpfsMb: number;
+  cgroupsPath: string;
+  env: Record<string, string>;
+  functionName: string;
+  version: number;
+  cpuCount?: number;
+}
+
+/** V8's old space gets ~75% of the cgroup limit so a heap blow-up is a clean V8 OOM, not a kill. */
+export function maxOldSpaceMb(memoryMb: number): number {
+  return Math.max(16, Math.floor(memoryMb * 0.75));
+}
+
+/**
+ * The container's description: tini as pid 1 (reaps orphans, forwards signals) running node with
+ * the agent. The user env sits between the defaults and HEARTH_*, so users can override NODE_ENV
+ * but not what the agent relies on.
+ */
+export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
+  return [
+    withHostname(p.hostname),
+    withProcessArgs(TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`, AGENT_PATH),
+    withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
+    withEnv(p.env),
+    withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version) }),
+    withMemoryLimit(p.memoryMb),
+    withCpus(p.cpus),
+    withPidsLimit(p.pidsLimit),
+    withTmpfs(p.tmpfsMb),
+    withCgroupsPath(p.cgroupsPath),
+    withMaskedPaths(thermalThrottlePaths(p.cpuCount ?? cpus().length)),
+  ];
+}
+
+export function functionSpec(p: FunctionSpecParams, extra: SpecOpt[] = []): Spec {
+  return buildSpec([...functionSpecOpts(p), ...extra]);
+}

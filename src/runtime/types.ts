@@ -1,0 +1,62 @@
+/** Public types of the container engine. The pool codes against these: keep names and shapes. */
+
+export interface RuntimeOptions {
+  /** Bundles (config.json + rootfs mount point) live in `<stateDir>/containers/<id>/`. */
+  stateDir: string;
+  /** Path of the runc binary; default 'runc'. */
+  runc?: string;
+  /** Short id unique per Hearth data dir, [a-z0-9]{1,16}: scopes the runc root and the cgroup parent. */
+  instance: string;
+}
+
+export interface ContainerOptions {
+  /** runc container id, [A-Za-z0-9_.-]; the caller makes it unique. */
+  id: string;
+  /** Unpacked layer dirs, top-most first. */
+  layerDirs: string[];
+  /** cgroup memory limit (swap disabled); node also gets --max-old-space-size at ~75% of it. */
+  memoryMb: number;
+  /** Default 1 → cpu quota/period. */
+  cpus?: number;
+  /** Default 128. */
+  pidsLimit?: number;
+  /** /tmp size, default 64. */
+  tmpfsMb?: number;
+  /** User env for the function (process.env). */
+  env: Record<string, string>;
+  hostname: string;
+  functionName: string;
+  version: number;
+  /** Default 10000: the container must report ready within this. */
+  startTimeoutMs?: number;
+}
+
+export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal';
+
+export interface LogLine {
+  time: number;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export type InvokeOutcome =
+  | { ok: true; result: unknown; logs: LogLine[]; durationMs: number }
+  | {
+      ok: false;
+      error: { code: InvokeErrorCode; message: string; stack?: string };
+      logs: LogLine[];
+      durationMs: number;
+    };
+
+export interface InvokeRequest {
+  invocationId: string;
+  event: unknown;
+  /** Epoch ms. */
+  deadline: number;
+}
+
+export interface ContainerExit {
+  code: number | null;
+  signal: string | null;
+  oomKilled: boolean;
+}

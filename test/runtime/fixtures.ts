@@ -1,0 +1,113 @@
+/**
+ * Test rootfs layers built from this host, following the image contract: a base layer with node
+ * (+ the libs ldd lists), tini at /usr/bin/tini, the agent bundle at /hearth/agent.mjs, /etc/passwd
+ * with uid 1000 and the empty mount-point dirs; and small function layers holding
+ * /function/index.mjs. Layers are content-addressed under the OS temp dir, so every test file
+ * (and later runs) reuses them; the ~100 MB node binary is hard-linked when possible.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { chmod, copyFile, link, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import { AGENT_BUILD_OPTIONS, AGENT_ENTRY } from '../../src/runtime/index.ts';
+
+const CACHE = join(tmpdir(), 'hearth-runtime-fixtures');
+const NODE = realpathSync(process.execPath);
+const TINI = '/usr/bin/tini-static';
+
+let basePromise: Promise<string> | undefined;
+
+/** The agent bundled exactly as the image module does it. */
+export async function bundleAgent(): Promise<string> {
+  const out = await build({ entryPoints: [AGENT_ENTRY], ...AGENT_BUILD_OPTIONS, write: false });
+  return out.outputFiles[0].text;
+}
+
+/** Shared libraries node needs, as ldd reports them (absolute paths as the loader looks them up). */
+function nodeLibs(): string[] {
+  const out = execFileSync('ldd', [NODE], { encoding: 'utf8' });
+  const libs: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)/.exec(line);
+    if (m) libs.push(m[1]);
+  }
+  return libs;
+}
+
+async function linkOrCopy(src: string, dest: string): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  try {
+    await link(src, dest);
+  } catch {
+    await copyFile(src, dest);
+  }
+}
+
+/** Builds dir via fill(tmp) once per key; concurrent builders race harmlessly on the final rename. */
+async function cached(name: string, fill: (dir: string) => Promise<void>): Promise<string> {
+  const dir = join(CACHE, name);
+  if (existsSync(dir)) return dir;
+  await mkdir(CACHE, { recursive: true });
+  const tmp = await mkdtemp(join(CACHE, `.${name}-`));
+  await fill(tmp);
+  await chmod(tmp, 0o755);
+  try {
+    await rename(tmp, dir);
+  } catch {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+export function baseLayer(): Promise<string> {
+  basePromise ??= (async () => {
+    const agent = await bundleAgent();
+    const nodeStat = await stat(NODE);
+    const key = createHash('sha256')
+      .update(agent)
+      .update(`${NODE}:${nodeStat.size}:${nodeStat.mtimeMs}:${(await stat(TINI)).size}`)
+      .digest('hex')
+      .slice(0, 16);
+    return cached(`base-${key}`, async (root) => {
+      for (const d of ['proc', 'sys', 'dev', 'tmp', 'run', 'etc', 'function', 'hearth', 'usr/bin']) {
+        await mkdir(join(root, d), { recursive: true, mode: 0o755 });
+      }
+      await chmod(join(root, 'tmp'), 0o1777);
+      await linkOrCopy(NODE, join(root, 'usr/bin/node'));
+      await copyFile(TINI, join(root, 'usr/bin/tini'));
+      await chmod(join(root, 'usr/bin/tini'), 0o755);
+      for (const lib of nodeLibs()) await linkOrCopy(realpathSync(lib), join(root, lib));
+      await writeFile(join(root, 'hearth/agent.mjs'), agent);
+      await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/sbin/nologin\n');
+      await writeFile(join(root, 'etc/group'), 'root:x:0:\nhearth:x:1000:\n');
+    });
+  })();
+  return basePromise;
+}
+
+/** A layer with /function/index.mjs = source (ESM). */
+export function functionLayer(source: string): Promise<string> {
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  return cached(`fn-${key}`, async (root) => {
+    await mkdir(join(root, 'function'), { recursive: true, mode: 0o755 });
+    await writeFile(join(root, 'function/index.mjs'), source);
+    await writeFile(join(root, 'function/hearth.json'), '{}\n');
+  });
+}
+
+/** [function layer, base layer]: top-most first, as ContainerOptions.layerDirs wants. */
+export async function layersFor(source: string): Promise<string[]> {
+  return [await functionLayer(source), await baseLayer()];
+}
+
+/** A fresh instance id (scopes runc root and cgroups) so test files never see each other. */
+export function testInstance(): string {
+  return 't' + randomBytes(5).toString('hex');
+}
+
+export async function tempStateDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'hearth-runtime-state-'));
+}
