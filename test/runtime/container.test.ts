@@ -1,0 +1,259 @@
+/** Integration: real runc containers running the agent, driven through the public Runtime API. */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
+import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
+import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, THROWS_AT_IMPORT } from './functions.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, runcIds } from './host.ts';
+
+describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
+  const instance = testInstance();
+  let stateDir: string;
+  let runtime: Runtime;
+  let probeLayers: string[];
+  let seq = 0;
+
+  const create = async (over: Partial<ContainerOptions> = {}, layers = probeLayers): Promise<Container> =>
+    runtime.createContainer({
+      id: `c${++seq}`,
+      layerDirs: layers,
+      memoryMb: 128,
+      env: { A: 'from-user' },
+      hostname: 'probe-host',
+      functionName: 'probe',
+      version: 7,
+      ...over,
+    });
+
+  const invoke = (c: Container, event: unknown, timeoutMs = 10_000): Promise<InvokeOutcome> =>
+    c.invoke({ invocationId: `inv-${++seq}`, event, deadline: Date.now() + timeoutMs });
+
+  let warm: Container;
+
+  beforeAll(async () => {
+    stateDir = await tempStateDir();
+    runtime = new Runtime({ stateDir, instance });
+    await runtime.start();
+    probeLayers = await layersFor(PROBE);
+    warm = await create();
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    expect(cgroupDirsOf(instance)).toEqual([]);
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('returns the function result and passes ctx and env', async () => {
+    const out = await invoke(warm, { action: 'ctx' });
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    const r = out.result as { ctx: Record<string, unknown>; env: Record<string, string> };
+    expect(r.ctx).toMatchObject({ functionName: 'probe', version: 7 });
+    expect(r.ctx.invocationId).toMatch(/^inv-/);
+    expect(r.ctx.remaining).toBeGreaterThan(0);
+    expect(r.env).toEqual({ A: 'from-user', NODE_ENV: 'production', HOME: '/tmp', HEARTH_FUNCTION: 'probe', HEARTH_VERSION: '7' });
+  });
+
+  it('a second invoke reuses the warm container (same process, module state kept)', async () => {
+    const a = await invoke(warm, { action: 'count' });
+    const b = await invoke(warm, { action: 'count' });
+    if (!a.ok || !b.ok) throw new Error('invoke failed');
+    const ra = a.result as { count: number; pid: number };
+    const rb = b.result as { count: number; pid: number };
+    expect(rb.count).toBe(ra.count + 1);
+    expect(rb.pid).toBe(ra.pid);
+  });
+
+  it('a thrown error is a function_error and the container keeps serving', async () => {
+    const out = await invoke(warm, { action: 'throw', message: 'bad input' });
+    expect(out).toMatchObject({ ok: false, error: { code: 'function_error', message: 'bad input' } });
+    if (!out.ok) expect(out.error.stack).toContain('TypeError: bad input');
+    const thrownString = await invoke(warm, { action: 'throwValue', value: 'plain string' });
+    expect(thrownString).toMatchObject({ ok: false, error: { code: 'function_error', message: 'plain string' } });
+    const thrownObject = await invoke(warm, { action: 'throwValue', value: { status: 418 } });
+    expect(thrownObject).toMatchObject({ ok: false, error: { code: 'function_error', message: '{ status: 418 }' } });
+    const rejected = await invoke(warm, { action: 'reject', message: 'x' });
+    expect(rejected).toMatchObject({ ok: false, error: { code: 'function_error', message: 'rejected: x' } });
+    expect(warm.alive).toBe(true);
+    expect((await invoke(warm, { action: 'echo', value: 1 })).ok).toBe(true);
+  });
+
+  it('results must be JSON: undefined becomes null, a BigInt is a function_error', async () => {
+    expect(await invoke(warm, { action: 'undefined' })).toMatchObject({ ok: true, result: null });
+    const big = await invoke(warm, { action: 'bigint' });
+    expect(big).toMatchObject({ ok: false, error: { code: 'function_error' } });
+    if (!big.ok) expect(big.error.message).toMatch(/not JSON-serializable/);
+    const payload = { s: 'line1\nline2 "quoted" ✓', n: [1, 2.5, null], nested: { deep: true } };
+    expect(await invoke(warm, { action: 'echo', value: payload })).toMatchObject({ ok: true, result: payload });
+  });
+
+  it('carries a multi-megabyte payload both ways', async () => {
+    const value = 'x'.repeat(4 * 1024 * 1024) + '\n✓';
+    const out = await invoke(warm, { action: 'echo', value });
+    expect(out.ok && out.result === value).toBe(true);
+  });
+
+  it('runs sandboxed: tini is pid 1, own hostname, only lo, read-only root, writable /tmp, no capabilities', async () => {
+    const out = await invoke(warm, { action: 'sandbox' });
+    if (!out.ok) throw new Error(out.error.message);
+    const r = out.result as Record<string, unknown>;
+    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '/hearth/agent.mjs']);
+    expect(r.hostname).toBe('probe-host');
+    expect(r.interfaces).toEqual(['lo']);
+    expect(r.writeFunction).toBe('EROFS');
+    expect(r.writeEtc).toBe('EROFS');
+    expect(r.writeTmp).toBe('ok');
+    expect(r.capEff).toBe('0000000000000000');
+    expect(r.capPrm).toBe('0000000000000000');
+    expect(r.capBnd).toBe('0000000000000000');
+    expect(r.noNewPrivs).toBe('1');
+    expect([r.uid, r.gid]).toEqual([1000, 1000]);
+    expect(r.interrupts).toBe(0); // masked: /dev/null is bind-mounted over it
+  });
+
+  it('tags console output with the invocation it came from, even when invocations overlap', async () => {
+    const [a, b] = await Promise.all([
+      invoke(warm, { action: 'log', tag: 'A', lines: 5, gapMs: 3 }),
+      invoke(warm, { action: 'log', tag: 'B', lines: 5, gapMs: 4 }),
+    ]);
+    for (const [out, tag] of [[a, 'A'], [b, 'B']] as const) {
+      expect(out.ok).toBe(true);
+      const lines = out.logs.map((l) => `${l.stream}:${l.line}`);
+      expect(lines).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => `stdout:${tag}-${i}`),
+        `stderr:${tag}-err`,
+        `stdout:${tag}-partial`,
+      ]);
+    }
+  });
+
+  it('attributes a child process writing to the real stdout to the single in-flight invocation', async () => {
+    const out = await invoke(warm, { action: 'child' });
+    expect(out.ok).toBe(true);
+    // The child's write travels runc's pipe, not the channel: it may trail the result a little.
+    expect(out.logs.map((l) => l.line)).toContain('from child');
+  });
+
+  it('caps logs per invocation and says so', async () => {
+    const out = await invoke(warm, { action: 'flood', lines: 5000 });
+    expect(out.ok).toBe(true);
+    expect(out.logs.length).toBe(2001);
+    expect(out.logs.at(-1)?.line).toMatch(/log output truncated/);
+    // The next invocation starts with a fresh budget.
+    const next = await invoke(warm, { action: 'log', tag: 'N', lines: 1, gapMs: 0 });
+    expect(next.logs.length).toBe(3);
+  });
+
+  it('memoryBytes reports the cgroup usage', async () => {
+    expect(await warm.memoryBytes()).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('supports a named `handler` export', async () => {
+    const c = await create({}, await layersFor(NAMED_HANDLER));
+    try {
+      expect(await invoke(c, { x: 1 })).toMatchObject({ ok: true, result: { named: true, event: { x: 1 }, fn: 'probe', version: 7 } });
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  it('a fetch-only module loads, but an event invocation is a function_error pointing to /fn/<name>/', async () => {
+    const c = await create({ functionName: 'web' }, await layersFor(FETCH_ONLY));
+    try {
+      const out = await invoke(c, {});
+      expect(out).toMatchObject({ ok: false, error: { code: 'function_error' } });
+      if (!out.ok) expect(out.error.message).toContain('/fn/web/');
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  it('createContainer rejects with the import-time error and leaves nothing behind', async () => {
+    const id = `c${++seq}`;
+    await expect(create({ id }, await layersFor(THROWS_AT_IMPORT))).rejects.toThrow(/config missing: DATABASE_URL/);
+    expectGone(id);
+    await expect(create({}, await layersFor(NO_HANDLER))).rejects.toThrow(/exports no handler/);
+  });
+
+  it('createContainer rejects when the container cannot start (bad layer)', async () => {
+    const id = `c${++seq}`;
+    await expect(create({ id }, [await tempStateDir()])).rejects.toThrow(/exited before it was ready|failed to start/);
+    expectGone(id);
+  });
+
+  it('past the deadline: timeout, and the container is destroyed', async () => {
+    const c = await create();
+    const started = Date.now();
+    const out = await c.invoke({ invocationId: 'spin', event: { action: 'spin' }, deadline: Date.now() + 300 });
+    expect(out).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(c.alive).toBe(false);
+    expect(await c.exited).toMatchObject({ oomKilled: false });
+    expectGone(c.id);
+    expect(runtime.containers()).not.toContain(c);
+  });
+
+  it('allocating past memoryMb is out_of_memory (cgroup OOM kill)', async () => {
+    const c = await create({ memoryMb: 96 });
+    const out = await invoke(c, { action: 'alloc' }, 30_000);
+    expect(out).toMatchObject({ ok: false, error: { code: 'out_of_memory' } });
+    expect((await c.exited).oomKilled).toBe(true);
+    expectGone(c.id);
+  });
+
+  it('a V8 heap blow-up is out_of_memory too', async () => {
+    const c = await create({ memoryMb: 256 });
+    const out = await invoke(c, { action: 'heap' }, 60_000);
+    expect(out).toMatchObject({ ok: false, error: { code: 'out_of_memory' } });
+    // The outcome comes as soon as the exit is explained; clean-up finishes before `exited`.
+    expect((await c.exited).oomKilled).toBe(true);
+    expectGone(c.id);
+  });
+
+  it('a container that exits mid-invocation is internal "container exited"', async () => {
+    const c = await create();
+    const out = await invoke(c, { action: 'exit', code: 3 });
+    expect(out).toMatchObject({ ok: false, error: { code: 'internal', message: 'container exited (code 3)' } });
+    expect(await c.exited).toEqual({ code: 3, signal: null, oomKilled: false });
+    expectGone(c.id);
+  });
+
+  it('destroy() fails in-flight invocations, leaves no runc container, mount, bundle or cgroup, and is idempotent', async () => {
+    const c = await create();
+    expect(runcIds(instance)).toContain(c.id);
+    expect(cgroupDirsOf(instance, c.id).length).toBeGreaterThan(0);
+    expect(mountsBelow(join(stateDir, 'containers', c.id))).toHaveLength(1);
+    const pending = invoke(c, { action: 'sleep', ms: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([c.destroy(), c.destroy()]);
+    await c.destroy();
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expectGone(c.id);
+    expect(c.alive).toBe(false);
+    expect(await invoke(c, {})).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(await c.memoryBytes()).toBe(0);
+  });
+
+  it('close() destroys every live container', async () => {
+    const extra = new Runtime({ stateDir: await tempStateDir(), instance: testInstance() });
+    await extra.start();
+    const cs = await Promise.all([0, 1].map((i) =>
+      extra.createContainer({ id: `x${i}`, layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 'x', functionName: 'x', version: 1 }),
+    ));
+    expect(extra.containers()).toHaveLength(2);
+    await extra.close();
+    expect(extra.containers()).toHaveLength(0);
+    for (const c of cs) expect(c.alive).toBe(false);
+  });
+
+  function expectGone(id: string): void {
+    expect(runcIds(instance)).not.toContain(id);
+    expect(cgroupDirsOf(instance, id)).toEqual([]);
+    const bundle = join(stateDir, 'containers', id);
+    expect(mountsBelow(bundle)).toEqual([]);
+    expect(existsSync(bundle)).toBe(false);
+  }
+});
