@@ -1,0 +1,147 @@
+import { mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
+import { BuildError } from '../errors.ts';
+import type { FunctionSource } from '../types.ts';
+import { DEFAULT_ENTRIES, userPath, validateFiles } from './source-files.ts';
+
+/**
+ * ESM output may contain CommonJS dependencies that call require(); give them one. Exported for
+ * the agent bundle, which is built the same way.
+ */
+export const REQUIRE_BANNER =
+  "import { createRequire as __hearthCreateRequire } from 'module'; const require = __hearthCreateRequire(import.meta.url);";
+
+export interface Bundle {
+  code: Uint8Array;
+  /** The entry used, relative to the source root. */
+  entry: string;
+}
+
+/** Options shared by function and agent bundles: one ESM file for node 20, readable, deterministic. */
+export function nodeBundleOptions(absWorkingDir: string, entry: string): esbuild.BuildOptions & { write: false } {
+  return {
+    absWorkingDir,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    minify: false,
+    sourcemap: false,
+    banner: { js: REQUIRE_BANNER },
+  };
+}
+
+/**
+ * Bundles a function's code and every npm dependency it imports into one ESM file. Only node
+ * built-ins stay external: the container has no node_modules.
+ * `files` are written to a fresh temp dir and may import nothing but each other (and node
+ * built-ins); `dir` is bundled in place, so its own and its parents' node_modules resolve.
+ */
+export async function bundleFunction(source: FunctionSource, configEntry: string | undefined): Promise<Bundle> {
+  if (source.kind === 'dir') {
+    const dir = path.resolve(source.dir);
+    const entry = await pickEntry(source.entry ?? configEntry, (p) => isFile(path.join(dir, p)));
+    return { code: await run(nodeBundleOptions(dir, entry)), entry };
+  }
+  const files = validateFiles(source.files);
+  const entry = await pickEntry(source.entry ?? configEntry, async (p) => files.has(p));
+  // os.tmpdir(), not somewhere under our data dir: esbuild looks for node_modules in every
+  // parent, and Hearth's own must not leak in (confineTo() also guards this).
+  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'hearth-build-')));
+  try {
+    for (const [rel, content] of files) {
+      const file = path.join(dir, rel);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+    }
+    const options = nodeBundleOptions(dir, entry);
+    return { code: await run({ ...options, plugins: [confineTo(dir)] }), entry };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function pickEntry(requested: string | undefined, exists: (p: string) => Promise<boolean>): Promise<string> {
+  if (requested !== undefined) {
+    const entry = userPath(requested, 'entry');
+    if (!(await exists(entry))) throw new BuildError(`entry ${JSON.stringify(requested)} not found`);
+    return entry;
+  }
+  for (const candidate of DEFAULT_ENTRIES) if (await exists(candidate)) return candidate;
+  throw new BuildError(`no entry file: set "entry" or add one of ${DEFAULT_ENTRIES.join(', ')}`);
+}
+
+async function run(options: esbuild.BuildOptions & { write: false }): Promise<Uint8Array> {
+  let result: esbuild.BuildResult<typeof options>;
+  try {
+    result = await esbuild.build(options);
+  } catch (err) {
+    if (isBuildFailure(err)) throw new BuildError(formatMessages(err.errors));
+    throw err;
+  }
+  const [out] = result.outputFiles;
+  if (!out || result.outputFiles.length !== 1) throw new Error(`esbuild produced ${result.outputFiles.length} files`);
+  return out.contents;
+}
+
+/**
+ * Fails any import that resolves outside `root` (a bare import found in some parent's
+ * node_modules, or "../../etc/x"), with esbuild's own wording. Node built-ins stay external.
+ */
+function confineTo(root: string): Plugin {
+  const again = Symbol('hearth-confine');
+  return {
+    name: 'hearth-confine',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === again) return undefined;
+        const result = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          namespace: args.namespace,
+          with: args.with,
+          pluginData: again,
+        });
+        if (result.errors.length > 0 || result.external) return result;
+        if (result.namespace === 'file' && !isInside(root, result.path)) {
+          return { errors: [{ text: `Could not resolve "${args.path}"` }] };
+        }
+        return result;
+      });
+    },
+  };
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** "index.ts:2:12: Unexpected \";\"" plus the offending line: enough to fix it from an HTTP reply. */
+export function formatMessages(messages: readonly Message[]): string {
+  const shown = messages.slice(0, 10).map((m) => {
+    const loc = m.location;
+    if (!loc) return m.text;
+    return `${loc.file}:${loc.line}:${loc.column}: ${m.text}\n    ${loc.lineText}`;
+  });
+  if (messages.length > shown.length) shown.push(`… and ${messages.length - shown.length} more errors`);
+  return shown.join('\n');
+}
+
+function isBuildFailure(err: unknown): err is esbuild.BuildFailure {
+  return err instanceof Error && Array.isArray((err as Partial<esbuild.BuildFailure>).errors);
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
