@@ -3,7 +3,7 @@
  * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
  * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
@@ -122,6 +122,9 @@ export class Runtime {
     await Promise.all([...this.live.values()].map((c) => c.destroy('runtime closed')));
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
+    // runc removes each container's state dir; drop the (now empty) root dirs too.
+    await rmdir(this.runc.root).catch(() => {});
+    await rmdir(RUNC_ROOT_BASE).catch(() => {});
   }
 
   /**

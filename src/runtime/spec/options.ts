@@ -115,7 +115,10 @@ export function withTmpfs(mb: number): SpecOpt {
 
 /** Absolute: relative to each cgroup hierarchy's mount, not to Hearth's own cgroup. */
 export function withCgroupsPath(path: string): SpecOpt {
-  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(path)) throw new RangeError(`invalid cgroups path ${JSON.stringify(path)}`);
+  const segments = path.split('/').slice(1);
+  if (!path.startsWith('/') || segments.some((s) => !/^[A-Za-z0-9_.-]+$/.test(s) || s === '.' || s === '..')) {
+    throw new RangeError(`invalid cgroups path ${JSON.stringify(path)}`);
+  }
   return function cgroupsPathOpt(spec) {
     spec.linux.cgroupsPath = path;
   };
