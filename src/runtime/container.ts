@@ -60,6 +60,7 @@ const KILL_GRACE_MS = 3000;
 /** After the agent closes fd 3, the container should exit on its own; if not, it is destroyed. */
 const CHANNEL_CLOSED_GRACE_MS = 2000;
 const HEAP_OOM = /heap out of memory/i;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Container {
   readonly id: string;
@@ -150,7 +151,9 @@ export class Container {
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     const started = performance.now();
     if (this.state !== 'ready') return Promise.resolve(failure('internal', `container ${this.id} is not running`, started));
-    const remaining = req.deadline - Date.now();
+    if (!Number.isFinite(req.deadline)) return Promise.resolve(failure('internal', `invalid deadline ${req.deadline}`, started));
+    // setTimeout fires at once for delays past 2^31-1 ms; no invocation runs 24 days anyway.
+    const remaining = Math.min(req.deadline - Date.now(), MAX_TIMER_MS);
     // Nothing ran, so the container is fine: no need to destroy it.
     if (remaining <= 0) return Promise.resolve(failure('timeout', 'deadline passed before the invocation started', started));
 

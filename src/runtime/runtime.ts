@@ -15,16 +15,19 @@ import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
 const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
-/** runc state lives on tmpfs (/run) so a reboot never leaves stale containers behind. */
+/** runc state under /run, which is tmpfs on normal hosts: a reboot never leaves stale state. */
 const RUNC_ROOT_BASE = '/run/hearth';
 const CGROUP_BASE = '/hearth';
 
 export class Runtime {
   private readonly runc: Runc;
   private readonly stateDir: string;
-  private readonly live = new Map<string, Container>();
+  /** Every container this runtime started and has not finished cleaning up, by id. */
+  private readonly owned = new Map<string, Container>();
   /** Ids between createContainer's first await and registration: a duplicate must not race them. */
   private readonly reserved = new Set<string>();
+  /** Containers handed to callers (started successfully), until they are gone. */
+  private readonly handedOut = new Set<Container>();
   private started = false;
   private closing = false;
 
@@ -62,7 +65,7 @@ export class Runtime {
   async createContainer(opts: ContainerOptions): Promise<Container> {
     if (!this.started || this.closing) throw new Error('runtime is not started');
     if (!ID_RE.test(opts.id) || opts.id === '.' || opts.id === '..') throw new RangeError(`invalid container id ${JSON.stringify(opts.id)}`);
-    if (this.live.has(opts.id) || this.reserved.has(opts.id)) throw new Error(`container ${opts.id} already exists`);
+    if (this.owned.has(opts.id) || this.reserved.has(opts.id)) throw new Error(`container ${opts.id} already exists`);
 
     const bundleDir = join(this.containersDir, opts.id);
     const cgroupPath = `${this.cgroupParent}/${opts.id}`;
@@ -85,6 +88,8 @@ export class Runtime {
       await mkdir(bundleDir, { recursive: false });
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
       await mountOverlay({ layerDirs: opts.layerDirs, target: join(bundleDir, 'rootfs'), emptyDir: this.emptyDir });
+      // close() may have run during the awaits above: it would not know about this container.
+      if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
       container = new Container({
         id: opts.id,
@@ -97,12 +102,14 @@ export class Runtime {
         functionName: opts.functionName,
         version: opts.version,
         onGone: (c) => {
-          if (this.live.get(c.id) === c) this.live.delete(c.id);
+          if (this.owned.get(c.id) === c) this.owned.delete(c.id);
+          this.handedOut.delete(c);
         },
       });
-      this.live.set(opts.id, container);
+      this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
+      this.handedOut.add(container);
       return container;
     } catch (e) {
       this.reserved.delete(opts.id);
@@ -112,14 +119,15 @@ export class Runtime {
     }
   }
 
+  /** Containers createContainer returned that are not fully gone yet (a dying one has alive false). */
   containers(): Container[] {
-    return [...this.live.values()];
+    return [...this.handedOut];
   }
 
   /** Destroys every container it owns, then its (now empty) cgroup parents. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.live.values()].map((c) => c.destroy('runtime closed')));
+    await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
     // runc removes each container's state dir; drop the (now empty) root dirs too.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
-import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, THROWS_AT_IMPORT } from './functions.ts';
+import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
 import { canRunContainers, cgroupDirsOf, mountsBelow, runcIds } from './host.ts';
 
 describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
@@ -184,6 +184,29 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expectGone(id);
   });
 
+  it('createContainer rejects after startTimeoutMs if the agent never reports ready', async () => {
+    const id = `c${++seq}`;
+    const started = Date.now();
+    await expect(create({ id, startTimeoutMs: 500 }, await layersFor(SLOW_IMPORT))).rejects.toThrow(/did not report ready within 500 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expectGone(id);
+  });
+
+  it('refuses bad ids, duplicate ids and bad options before touching anything', async () => {
+    await expect(create({ id: '../etc' })).rejects.toThrow(/invalid container id/);
+    await expect(create({ id: warm.id })).rejects.toThrow(/already exists/);
+    await expect(create({ hostname: 'no spaces allowed' })).rejects.toThrow(/invalid hostname/);
+    await expect(create({ env: { 'A=B': 'x' } })).rejects.toThrow(/invalid env name/);
+    expect(runtime.containers()).toEqual([warm]);
+  });
+
+  it('an invalid or past deadline fails fast without harming the container', async () => {
+    expect(await warm.invoke({ invocationId: 'x', event: {}, deadline: Date.now() - 1 })).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    expect(await warm.invoke({ invocationId: 'x', event: {}, deadline: Number.NaN })).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(warm.alive).toBe(true);
+    expect(await warm.invoke({ invocationId: 'x', event: {}, deadline: Number.MAX_SAFE_INTEGER })).toMatchObject({ ok: true });
+  });
+
   it('past the deadline: timeout, and the container is destroyed', async () => {
     const c = await create();
     const started = Date.now();
@@ -247,6 +270,15 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     await extra.close();
     expect(extra.containers()).toHaveLength(0);
     for (const c of cs) expect(c.alive).toBe(false);
+  });
+
+  it('start() fails clearly when runc is missing; createContainer needs start()', async () => {
+    const broken = new Runtime({ stateDir: await tempStateDir(), instance: testInstance(), runc: '/nonexistent/runc' });
+    await expect(broken.start()).rejects.toThrow(/ENOENT/);
+    await expect(
+      broken.createContainer({ id: 'x', layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 'x', functionName: 'x', version: 1 }),
+    ).rejects.toThrow(/not started/);
+    expect(() => new Runtime({ stateDir, instance: 'Bad-Instance' })).toThrow(RangeError);
   });
 
   function expectGone(id: string): void {
