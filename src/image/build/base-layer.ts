@@ -79,7 +79,8 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
 async function bundleAgent(agentEntry: string): Promise<Uint8Array> {
   const entry = path.resolve(agentEntry);
   try {
-    const result = await esbuild.build(nodeBundleOptions(path.dirname(entry), entry));
+    // The function is loaded at run time from its own layer, never bundled into the agent.
+    const result = await esbuild.build({ ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] });
     const [out] = result.outputFiles;
     if (!out) throw new Error('esbuild produced no output');
     return out.contents;
