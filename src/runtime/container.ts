@@ -237,7 +237,7 @@ export class Container {
         return;
       case 'init_error':
         this.initError = { message: m.message, stack: m.stack };
-        this.ready?.reject(new ContainerStartError('init_error', `function failed to initialize: ${m.message}`, m.stack));
+        this.ready?.reject(this.initErrorFor(this.initError));
         return;
       case 'log': {
         const p = m.id === null ? this.soleInFlight() : this.pending.get(m.id);
@@ -264,6 +264,13 @@ export class Container {
         // A newer agent's message type: ignore rather than break.
         return;
     }
+  }
+
+  /** The detail keeps the stack and whatever the module printed while loading. */
+  private initErrorFor(e: { message: string; stack?: string }): ContainerStartError {
+    const output = this.recent.text();
+    const detail = [e.stack ?? e.message, output && `output while loading:\n${output}`].filter(Boolean).join('\n');
+    return new ContainerStartError('init_error', `function failed to initialize: ${e.message}`, detail);
   }
 
   /** Raw container stdio: child processes of the function, node's fatal errors, tini, runc. */
@@ -327,10 +334,13 @@ export class Container {
         this.settle(p, outcome);
       }
       if (this.ready) {
-        const detail = [this.recent.text(), await runcErrors(this.deps.runcLogFile)].filter(Boolean).join('\n');
+        // runc prints its error to stderr and to its log; keep the log's lines only if new.
+        const output = this.recent.text();
+        const fromLog = (await runcErrors(this.deps.runcLogFile)).filter((l) => !output.includes(l.replace(/^runc: /, '').trim()));
+        const detail = [output, ...fromLog].filter(Boolean).join('\n');
         this.ready.reject(
           this.initError
-            ? new ContainerStartError('init_error', `function failed to initialize: ${this.initError.message}`, this.initError.stack)
+            ? this.initErrorFor(this.initError)
             : new ContainerStartError(
                 'exited',
                 `container ${this.id} exited before it was ready (${oomKilled ? 'out of memory' : how})${detail ? `: ${lastLines(detail, 8)}` : ''}`,
@@ -366,12 +376,12 @@ function streamsEnded(proc: RuncProcess): Promise<void> {
 }
 
 /** runc's own error lines from its --log file (why it could not start the container). */
-async function runcErrors(file: string): Promise<string> {
+async function runcErrors(file: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    return '';
+    return [];
   }
   const out: string[] = [];
   for (const line of text.split('\n')) {
@@ -382,7 +392,7 @@ async function runcErrors(file: string): Promise<string> {
       // Not JSON: skip.
     }
   }
-  return out.join('\n');
+  return out;
 }
 
 function lastLines(text: string, n: number): string {

@@ -19,6 +19,15 @@ const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 const RUNC_ROOT_BASE = '/run/hearth';
 const CGROUP_BASE = '/hearth';
 
+/**
+ * @example
+ * const runtime = new Runtime({ stateDir: join(dataDir, 'runtime'), instance: 'a1b2' });
+ * await runtime.start();                      // also removes a crashed predecessor's containers
+ * const c = await runtime.createContainer({ id: 'hello-1', layerDirs, memoryMb: 128, env: {},
+ *   hostname: 'hello', functionName: 'hello', version: 1 });
+ * const out = await c.invoke({ invocationId, event, deadline: Date.now() + 30_000 });
+ * await runtime.close();
+ */
 export class Runtime {
   private readonly runc: Runc;
   private readonly stateDir: string;

@@ -4,6 +4,7 @@
  * memory of an idle container. Prints the numbers; asserts only generous bounds.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,20 @@ const NOOP = `export default async () => null;`;
 function p(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+/** The foreground `runc run` process of a container (it lives outside the container's cgroup). */
+function runcPidOf(instance: string, id: string): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('run') && argv.includes(`/run/hearth/${instance}`) && argv.includes(id)) return Number(name);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return undefined;
 }
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
@@ -108,6 +123,8 @@ describe.skipIf(!canRunContainers)('runtime performance', () => {
       let inContainer = 0;
       for (const pid of cgroupPids) inContainer += await pss(pid);
       results['idle container PSS (tini + node)'] = `${(inContainer / 2 ** 20).toFixed(1)} MiB`;
+      const runcPid = runcPidOf(instance, 'warm');
+      if (runcPid) results['idle foreground runc PSS (outside the cgroup)'] = `${((await pss(runcPid)) / 2 ** 20).toFixed(1)} MiB`;
       results['idle container cgroup memory.usage_in_bytes'] = `${((await c.memoryBytes()) / 2 ** 20).toFixed(1)} MiB`;
       expect(p(times, 0.5)).toBeLessThan(20);
     } finally {

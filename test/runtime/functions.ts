@@ -56,6 +56,8 @@ export default async function probe(event, ctx) {
     case 'child': {
       // Output of a child process goes straight to the container's stdout (runc's pipe).
       spawnSync('/usr/bin/node', ['-e', 'console.log("from child")'], { stdio: 'inherit' });
+      // That output races the result (different pipes): give runc a moment to copy it.
+      await sleep(100);
       return 'spawned';
     }
     case 'spin': for (;;) {}
