@@ -25,7 +25,7 @@ export async function writeLayer(store: ContentStore, entries: readonly TarEntry
       yield chunk;
     }
   }
-  const blob = await store.ingest(hashedTar(), [createGzip({ level: GZIP_LEVEL })]);
+  const blob = await store.ingest(hashedTar(), createGzip({ level: GZIP_LEVEL }));
   return {
     digest: blob.digest,
     diffId: `sha256:${diffHash.digest('hex')}`,

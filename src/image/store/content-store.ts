@@ -71,15 +71,11 @@ export class ContentStore {
 
   /**
    * Streams a blob in (a layer is ~40 MB: never buffered whole), hashing the bytes on their way
-   * to the temp file. `transforms` (e.g. gzip) run between source and store inside the same
+   * to the temp file. `transform` (e.g. gzip) runs between source and store inside the same
    * pipeline, so an error anywhere tears every stage down. Skips the commit when the blob turns
    * out to exist already.
    */
-  async ingest(
-    source: Readable | AsyncIterable<Uint8Array>,
-    transforms: readonly Transform[] = [],
-    expected?: string,
-  ): Promise<BlobRef> {
+  async ingest(source: Readable | AsyncIterable<Uint8Array>, transform?: Transform, expected?: string): Promise<BlobRef> {
     const tmp = path.join(this.#tmpDir, tempName('blob'));
     try {
       const hash = createHash('sha256');
@@ -92,9 +88,8 @@ export class ContentStore {
         }
       };
       const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
-      if (transforms.length === 0) await pipeline(source, tap, sink);
-      else if (transforms.length === 1) await pipeline(source, transforms[0], tap, sink);
-      else throw new Error('ingest takes at most one transform');
+      if (transform) await pipeline(source, transform, tap, sink);
+      else await pipeline(source, tap, sink);
       const digest = `sha256:${hash.digest('hex')}`;
       if (expected !== undefined && expected !== digest) {
         throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
