@@ -42,6 +42,7 @@ export interface ContainerDeps {
   version: number;
   /** Called once, after the container is fully cleaned up. */
   onGone: (c: Container) => void;
+  warn: (message: string) => void;
 }
 
 interface Pending {
@@ -350,12 +351,13 @@ export class Container {
       }
 
       this.channel.close();
-      await removeResidue({
+      const problems = await removeResidue({
         runc: this.deps.runc,
         id: this.id,
         cgroupPath: this.deps.cgroupPath,
         bundleDir: this.deps.bundleDir,
       });
+      if (problems.length) this.deps.warn(`container ${this.id}: incomplete clean-up: ${problems.join('; ')}`);
       this.deps.onGone(this);
       const exit: ContainerExit = { code, signal, oomKilled };
       this.resolveExited(exit);

@@ -3,7 +3,7 @@
  * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
  * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
  */
-import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
@@ -40,7 +40,10 @@ export class Runtime {
   private started = false;
   private closing = false;
 
+  private readonly warn: (message: string) => void;
+
   constructor(private readonly opts: RuntimeOptions) {
+    this.warn = opts.onWarning ?? ((m) => console.warn(`[hearth runtime] ${m}`));
     if (!INSTANCE_RE.test(opts.instance)) throw new RangeError(`instance must match ${INSTANCE_RE}, got ${JSON.stringify(opts.instance)}`);
     this.stateDir = resolve(opts.stateDir);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
@@ -62,8 +65,12 @@ export class Runtime {
   /** Checks runc works and removes everything a previous Runtime with this instance left behind. */
   async start(): Promise<{ runcVersion: string }> {
     const runcVersion = await this.runc.version();
+    // A second start() must not sweep up this runtime's own live containers as "leftovers".
+    if (this.started && !this.closing) return { runcVersion };
     await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
     await mkdir(this.containersDir, { recursive: true });
+    // Must really be empty: whatever is in it would show through in single-layer rootfses.
+    await rm(this.emptyDir, { recursive: true, force: true });
     await mkdir(this.emptyDir, { recursive: true });
     await this.removeLeftovers();
     this.started = true;
@@ -110,6 +117,7 @@ export class Runtime {
         runcLogFile,
         functionName: opts.functionName,
         version: opts.version,
+        warn: this.warn,
         onGone: (c) => {
           if (this.owned.get(c.id) === c) this.owned.delete(c.id);
           this.handedOut.delete(c);
@@ -173,6 +181,7 @@ export class Runtime {
     // Anything else mounted under our dir (a half-made bundle with an odd name).
     for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
     await removeEmptyCgroup(this.cgroupParent);
-    if (problems.length) throw new Error(`could not remove leftovers of a previous run:\n${problems.join('\n')}`);
+    // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
+    if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
 }

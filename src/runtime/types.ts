@@ -7,6 +7,8 @@ export interface RuntimeOptions {
   runc?: string;
   /** Short id unique per Hearth data dir, [a-z0-9]{1,16}: scopes the runc root and the cgroup parent. */
   instance: string;
+  /** Clean-up that could not finish (a cgroup that will not go, a busy mount). Default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 export interface ContainerOptions {
