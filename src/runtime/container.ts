@@ -205,12 +205,14 @@ export class Container {
       this.destroyReason ??= reason;
       if (this.state === 'starting' || this.state === 'ready') this.state = 'stopping';
       if (!this.runcExit) {
+        let killed = true;
         try {
           await this.deps.runc.kill(this.id, 'KILL');
         } catch {
-          // Not (yet) known to runc, or already stopped: fall through to killing runc itself.
+          // Not known to runc yet (still starting) or already stopped: killing runc is all we can do.
+          killed = false;
         }
-        if (!(await this.waitRuncExit(KILL_GRACE_MS))) {
+        if (!killed || !(await this.waitRuncExit(KILL_GRACE_MS))) {
           // Killing runc can leave `runc init` frozen; finalize's residue removal deals with that.
           this.deps.process.kill('SIGKILL');
           if (!(await this.waitRuncExit(KILL_GRACE_MS))) {

@@ -35,6 +35,7 @@ export class Runtime {
   private readonly owned = new Map<string, Container>();
   /** Ids between createContainer's first await and registration: a duplicate must not race them. */
   private readonly reserved = new Set<string>();
+  private readonly creating = new Set<Promise<void>>();
   /** Containers handed to callers (started successfully), until they are gone. */
   private readonly handedOut = new Set<Container>();
   private started = false;
@@ -78,7 +79,19 @@ export class Runtime {
     return { runcVersion };
   }
 
-  async createContainer(opts: ContainerOptions): Promise<Container> {
+  createContainer(opts: ContainerOptions): Promise<Container> {
+    const creating = this.create(opts);
+    // close() waits for starts in progress, so none finishes (or cleans up) after close resolved.
+    const settled = creating.then(
+      () => {},
+      () => {},
+    );
+    this.creating.add(settled);
+    void settled.then(() => this.creating.delete(settled));
+    return creating;
+  }
+
+  private async create(opts: ContainerOptions): Promise<Container> {
     if (!this.started || this.closing) throw new Error('runtime is not started');
     if (!ID_RE.test(opts.id) || opts.id === '.' || opts.id === '..') throw new RangeError(`invalid container id ${JSON.stringify(opts.id)}`);
     if (this.owned.has(opts.id) || this.reserved.has(opts.id)) throw new Error(`container ${opts.id} already exists`);
@@ -144,6 +157,9 @@ export class Runtime {
   /** Destroys every container it owns, then its (now empty) cgroup parents. */
   async close(): Promise<void> {
     this.closing = true;
+    await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await Promise.all(this.creating);
+    // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);

@@ -272,6 +272,29 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     for (const c of cs) expect(c.alive).toBe(false);
   });
 
+  it('close() during createContainer aborts the start quickly and cleans up', async () => {
+    const inst = testInstance();
+    const dir = await tempStateDir();
+    const extra = new Runtime({ stateDir: dir, instance: inst });
+    await extra.start();
+    for (const delayMs of [0, 10, 30]) {
+      const creating = extra.createContainer({ id: `s${delayMs}`, layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 's', functionName: 's', version: 1 });
+      const settled = creating.then(() => 'created', (e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, delayMs));
+      const started = Date.now();
+      await extra.close();
+      const result = await settled;
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(result === 'created' || /exited before it was ready|closing|start failed/.test(result)).toBe(true);
+      expect(runcIds(inst)).toEqual([]);
+      expect(cgroupDirsOf(inst)).toEqual([]);
+      expect(mountsBelow(dir)).toEqual([]);
+      await extra.start();
+    }
+    await extra.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('start() fails clearly when runc is missing; createContainer needs start()', async () => {
     const broken = new Runtime({ stateDir: await tempStateDir(), instance: testInstance(), runc: '/nonexistent/runc' });
     await expect(broken.start()).rejects.toThrow(/ENOENT/);
