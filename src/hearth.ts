@@ -26,6 +26,7 @@ export class Hearth {
   private server: ServerType | undefined;
   url = '';
   functions: FunctionService | undefined;
+  pool: Pool | undefined;
 
   constructor(readonly settings: Settings, private readonly log: (msg: string) => void = console.log) {}
 
@@ -68,6 +69,7 @@ export class Hearth {
 
     const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest) });
     pool.start();
+    this.pool = pool;
     this.closers.push(() => pool.close());
 
     const catalog = new FunctionCatalog(redis);
