@@ -246,21 +246,25 @@ export class ImageStore {
   }
 
   /**
-   * Garbage collection: keeps the images in `keep` (plus pinned ones and the runtime base layer)
+   * Garbage collection: keeps the images `keep()` names (plus pinned ones and the runtime base layer)
    * with everything they reference; removes every other blob, unpacked layer and index entry,
    * and temp files left by crashed writers. Waits for builds and pulls in progress.
    */
-  async collect(keep: Iterable<string>): Promise<CollectionReport> {
+  async collect(keep: () => Promise<Iterable<string>>): Promise<CollectionReport> {
     await this.init();
     const started = performance.now();
     return this.#gate.exclusive(async () => {
+      // Pins first, then the caller's roots: a writer unpins only after naming its image in the
+      // caller's records, so an image is always in one of the two reads.
+      const pinned = this.#pins.digests();
+      const roots = new Set([...pinned, ...(await keep())]);
       const reach: Reachable = { blobs: new Set(), layers: new Set(), images: new Set() };
       const base = await this.#base?.catch(() => undefined);
       if (base) {
         reach.blobs.add(base.digest);
         reach.layers.add(base.diffId);
       }
-      for (const digest of new Set([...keep, ...this.#pins.digests()])) {
+      for (const digest of roots) {
         if (!isDigest(digest) || !(await this.#blobs.has(digest))) continue;
         reach.images.add(digest);
         reach.blobs.add(digest);
