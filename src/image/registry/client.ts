@@ -156,8 +156,11 @@ export class RegistryClient {
         if (made.body instanceof ReadableStream) init.duplex = 'half';
       }
       const res = await this.#send(url, init);
-      if (res.status !== 401 || attempt > 0) return res;
+      if (res.status !== 401) return res;
       await res.body?.cancel();
+      if (attempt > 0) {
+        throw new RegistryError(`registry ${this.location.host} refused the credentials (401 on ${call.method} ${call.repository}, scope ${scope})`, 401);
+      }
       let retry: boolean;
       try {
         retry = await this.#auth.challenged(res.headers.get('www-authenticate'), scope, authorization !== undefined);
