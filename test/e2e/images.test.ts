@@ -191,6 +191,20 @@ describe('garbage collection', () => {
     expect(existsSync(leftover)).toBe(false);
   });
 
+  it('also runs on a schedule (HEARTH_GC_INTERVAL_MS)', async () => {
+    const own = await startHearth({ env: { HEARTH_GC_INTERVAL_MS: '200' } });
+    try {
+      const dep = await own.deploy('kept', 'export default () => "kept"');
+      const stray = blobPath(own, `sha256:${'e'.repeat(64)}`);
+      await writeFile(stray, 'nobody names me');
+      await waitFor(() => !existsSync(stray), 10_000);
+      expect(existsSync(blobPath(own, dep.body.digest))).toBe(true);
+      expect((await own.invoke('kept', {})).body).toBe('kept');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('never removes the layers under a running container, even once its function is gone', async () => {
     const dep = await h.deploy('busy-gone', sleeper('busy'));
     const img = await imageOnDisk(h, dep.body.digest);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +148,36 @@ describe('a registry with Basic auth (htpasswd)', () => {
     expect(storeHas(c, dep.body.digest)).toBe(false);
     expect(storeHas(c, fnLayer)).toBe(false);
     expect(readdirSync(path.join(c.dataDir, 'images', 'tmp'))).toEqual([]);
+  });
+
+  it('a layer blob corrupted in the local store is fetched again from the registry, verified', async () => {
+    for (const h of [...open]) await closeHearth(h);
+    const dataDir = (await tempDir('reg-heal')).dir;
+    const env = { REDIS_URL: redis.url, HEARTH_REGISTRY: repoPrefix, HEARTH_REGISTRY_USER: USER, HEARTH_REGISTRY_PASSWORD: PASSWORD };
+    const a = await startHearth({ env, dataDir });
+    let again: TestHearth | undefined;
+    try {
+      const dep = await a.deploy('healed', 'export default () => "healed"');
+      await a.close();
+      const fnLayer = dep.body.layers[1].digest as string;
+      const local = path.join(dataDir, 'images', 'oci', 'blobs', 'sha256', fnLayer.slice(7));
+      const bytes = await readFile(local);
+      bytes[bytes.length - 20] ^= 0xff;
+      await writeFile(local, bytes);
+      const manifest = JSON.parse(await readFile(path.join(dataDir, 'images', 'oci', 'blobs', 'sha256', dep.body.digest.slice(7)), 'utf8')) as { config: { digest: string } };
+      const config = JSON.parse(await readFile(path.join(dataDir, 'images', 'oci', 'blobs', 'sha256', manifest.config.digest.slice(7)), 'utf8')) as { rootfs: { diff_ids: string[] } };
+      await rm(path.join(dataDir, 'images', 'layers', 'sha256', config.rootfs.diff_ids[1]!.slice(7)), { recursive: true });
+
+      again = await startHearth({ env, dataDir });
+      const res = await again.invoke('healed', {});
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('healed');
+      expect(createHash('sha256').update(await readFile(local)).digest('hex')).toBe(fnLayer.slice(7));
+    } finally {
+      await again?.close();
+      await a.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('wrong credentials fail the deploy with a clear error and record no version', async () => {
