@@ -14,6 +14,7 @@ import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, creat
 import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
+import { bindMetricSources } from './metrics/index.ts';
 
 type Closer = () => Promise<unknown>;
 
@@ -89,7 +90,22 @@ export class Hearth {
       for (const line of await deployFunctionsDir(functions, settings.functionsDir)) this.log(line);
     }
 
-    const app = createApp({ functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool });
+    const unbindMetrics = bindMetricSources({
+      pool: () => pool.snapshot(),
+      queues: async () => Promise.all((await catalog.list()).map(async (f) => ({
+        function: f.name,
+        counts: await producer.queue(f.name).getJobCounts('waiting', 'active', 'delayed'),
+      }))),
+      imageBlobsDir: path.join(settings.dataDir, 'images', 'oci', 'blobs'),
+      redisPing: () => redis.ping(),
+      runtimeVersion: runcVersion,
+    });
+    this.closers.push(async () => unbindMetrics());
+
+    const app = createApp({
+      functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool,
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+    });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
     this.closers.push(() => this.stopServer());
