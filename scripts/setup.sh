@@ -3,9 +3,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# System packages: binary -> Debian package.
+# System packages: binary -> Debian package (chromium: the dashboard test drives it headless with playwright-core).
 missing=""
-for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount; do
+for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount chromium:chromium; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done
