@@ -71,7 +71,7 @@ function renderRecent(recent) {
       el('td', { textContent: r.function }),
       el('td', { textContent: r.version == null ? '' : `v${r.version}` }),
       el('td', { textContent: r.ok ? 'succeeded' : r.outcome, className: r.ok ? 'ok status' : 'fail status', title: r.errorMessage || '' }),
-      el('td', { textContent: `${r.durationMs} ms` }),
+      el('td', { textContent: `${r.durationMs.toFixed(1)} ms` }),
       el('td', { textContent: r.coldStart ? 'cold' : 'warm' }),
       el('td', {}, [link]),
     ]);
