@@ -149,6 +149,10 @@ export class HearthClient {
     return (await this.json<Out<typeof s.scheduleListSchema>>('GET', `/v1/functions/${enc(name)}/schedules`)).schedules;
   }
 
+  getSchedule(name: string, id: string): Promise<Out<typeof s.scheduleSchema>> {
+    return this.json('GET', `/v1/functions/${enc(name)}/schedules/${enc(id)}`);
+  }
+
   setSchedule(name: string, id: string, schedule: In<typeof s.scheduleBodySchema>): Promise<Out<typeof s.scheduleSchema>> {
     return this.json('PUT', `/v1/functions/${enc(name)}/schedules/${enc(id)}`, { body: schedule });
   }

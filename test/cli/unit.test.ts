@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readData } from '../../src/cli/args.ts';
 import { bytes, table, UsageError } from '../../src/cli/output.ts';
 import { bundleLocal } from '../../src/cli/bundle.ts';
+import { Progress } from '../../src/cli/progress.ts';
 
 describe('CLI helpers', () => {
   it('reads --data as JSON text or @file, and calls bad JSON a usage error', async () => {
@@ -44,5 +45,30 @@ describe('CLI helpers', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('bundles a single file, named after it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-cli-unit-'));
+    try {
+      await writeFile(path.join(dir, 'Echo.mjs'), 'export default (e) => e;');
+      expect(await bundleLocal(path.join(dir, 'Echo.mjs'))).toMatchObject({ name: 'echo', entry: 'Echo.mjs', config: {} });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('draws progress only on a terminal, and clears the line when done', () => {
+    const written: string[] = [];
+    const stream = { write: (t: string) => written.push(t) } as unknown as NodeJS.WriteStream;
+    const tty = new Progress(true, stream);
+    tty.step('bundling');
+    tty.stop();
+    expect(written[0]).toMatch(/^\r\x1b\[2K. bundling$/);
+    expect(written.at(-1)).toBe('\r\x1b[2K');
+    const piped: string[] = [];
+    const quiet = new Progress(false, { write: (t: string) => piped.push(t) } as unknown as NodeJS.WriteStream);
+    quiet.step('bundling');
+    quiet.stop();
+    expect(piped).toEqual([]);
   });
 });
