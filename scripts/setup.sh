@@ -3,9 +3,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# System packages: binary -> Debian package (chromium: the dashboard test drives it headless with playwright-core).
+# System packages: binary -> Debian package. `setup.sh test` (npm's pretest) adds what only the
+# tests need: chromium, which the dashboard test drives headless with playwright-core.
+pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount"
+[ "${1:-}" = test ] && pairs="$pairs chromium:chromium"
 missing=""
-for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount chromium:chromium; do
+for pair in $pairs; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done
