@@ -24,7 +24,10 @@ export interface StatsBucket {
 }
 
 const MAX_ENTRIES = 20_000;
+/** Logs are kept for the newest invocations only, each cut to a few lines: memory stays small even for chatty functions. */
+const MAX_WITH_LOGS = 500;
 const MAX_LOG_LINES = 200;
+const MAX_LINE_CHARS = 2000;
 
 /**
  * The last invocations finished in this process, for the dashboard: a bounded ring (memory stays
@@ -34,7 +37,10 @@ export class RecentInvocations {
   private entries: RecentInvocation[] = [];
 
   add(entry: RecentInvocation): void {
-    this.entries.push({ ...entry, logs: entry.logs.slice(-MAX_LOG_LINES) });
+    const logs = entry.logs.slice(-MAX_LOG_LINES).map((l) => (l.line.length > MAX_LINE_CHARS ? { ...l, line: `${l.line.slice(0, MAX_LINE_CHARS)}…` } : l));
+    this.entries.push({ ...entry, logs });
+    const old = this.entries[this.entries.length - 1 - MAX_WITH_LOGS];
+    if (old && old.logs.length > 0) old.logs = [];
     if (this.entries.length > MAX_ENTRIES) this.entries = this.entries.slice(-MAX_ENTRIES / 2);
   }
 

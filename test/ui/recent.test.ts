@@ -34,4 +34,14 @@ describe('RecentInvocations (the dashboard data)', () => {
     expect(recent.find('i24000')?.id).toBe('i24000');
     expect(recent.find('i0')).toBeUndefined();
   });
+
+  it('keeps logs only for the newest invocations, with long lines cut', () => {
+    const recent = new RecentInvocations();
+    const chatty = (id: string) => ({ ...entry(id, 1, 1), logs: Array.from({ length: 500 }, () => ({ time: 1, stream: 'stdout', line: 'x'.repeat(5000) })) });
+    for (let i = 0; i < 600; i++) recent.add(chatty(`c${i}`));
+    const newest = recent.find('c599')!;
+    expect(newest.logs).toHaveLength(200);
+    expect(newest.logs[0]!.line.length).toBeLessThanOrEqual(2001);
+    expect(recent.find('c0')!.logs).toEqual([]);
+  });
 });
