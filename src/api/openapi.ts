@@ -51,7 +51,17 @@ function operationObject(op: Operation): JsonObject {
   };
 }
 
-/** The OpenAPI 3.1 document of the whole HTTP API, generated from the zod schemas in this folder. */
+/**
+ * The OpenAPI 3.1 document of the whole HTTP API, generated from the zod schemas in this folder.
+ *
+ * Why zod 4's own `z.toJSONSchema` plus the small operation table in operations.ts, rather than
+ * @hono/zod-openapi: OpenAPI 3.1 *is* JSON Schema 2020-12, which zod 4 emits natively, so no
+ * second schema dialect or extra dependency is needed; and the route files keep plain hono
+ * handlers, so engineers adding routes in parallel are not forced onto `OpenAPIHono` /
+ * `createRoute`. The cost is that a new route must also be listed in operations.ts; the SDK
+ * request test (test/sdk/requests.test.ts) and the OpenAPI test check the table against the SDK
+ * and the live server.
+ */
 export function openApiDocument(opts: { version?: string; serverUrl?: string } = {}): JsonObject {
   const paths: Record<string, JsonObject> = {};
   for (const op of operations) (paths[op.path] ??= {})[op.method] = operationObject(op);
