@@ -43,5 +43,8 @@ export const operations: Operation[] = [
   { id: 'listSecrets', method: 'get', path: '/v1/secrets', summary: 'List secret names (values are never returned)', tag: 'secrets', status: 200, response: s.secretListSchema },
   { id: 'putSecret', method: 'put', path: '/v1/secrets/{name}', summary: 'Create or replace a secret', tag: 'secrets', body: s.secretBodySchema, status: 204 },
   { id: 'removeSecret', method: 'delete', path: '/v1/secrets/{name}', summary: 'Remove a secret', tag: 'secrets', status: 204, errors: [404] },
+  { id: 'listDeadLetters', method: 'get', path: '/v1/functions/{name}/dead-letters', summary: 'Invocations that failed their last attempt', tag: 'invocations', status: 200, response: s.deadLetterListSchema, errors: [404] },
+  { id: 'retryInvocation', method: 'post', path: '/v1/invocations/{id}/retry', summary: 'Run a dead-lettered invocation again', tag: 'invocations', status: 202, response: s.asyncAcceptedSchema, errors: [404] },
+  { id: 'gc', method: 'post', path: '/v1/gc', summary: 'Remove image blobs and layers no version references', tag: 'server', status: 200, response: s.gcResponseSchema },
   { id: 'getPool', method: 'get', path: '/v1/pool', summary: 'Warm containers per function and their state', tag: 'pool', status: 200, response: s.poolResponseSchema },
 ];

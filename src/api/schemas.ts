@@ -148,3 +148,9 @@ export const scheduleListSchema = z.object({ schedules: z.array(scheduleSchema) 
 
 export const secretInfoSchema = z.object({ name: z.string() }).loose();
 export const secretListSchema = z.object({ secrets: z.array(secretInfoSchema) }).loose();
+
+/** `GET /v1/functions/:name/dead-letters` (issue 5): invocations that failed their last attempt. */
+export const deadLetterListSchema = z.object({ deadLetters: z.array(invocationRecordSchema) }).loose();
+
+/** `POST /v1/gc` (issue 3): what garbage collection removed. Open: issue 3 decides the fields. */
+export const gcResponseSchema = z.object({}).loose();

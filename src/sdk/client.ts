@@ -144,6 +144,14 @@ export class HearthClient {
     return (await this.json<Out<typeof s.logsResponseSchema>>('GET', `/v1/functions/${enc(name)}/logs`, { query: { ...opts } })).logs;
   }
 
+  async deadLetters(name: string): Promise<Out<typeof s.invocationRecordSchema>[]> {
+    return (await this.json<Out<typeof s.deadLetterListSchema>>('GET', `/v1/functions/${enc(name)}/dead-letters`)).deadLetters;
+  }
+
+  retry(id: string): Promise<Out<typeof s.asyncAcceptedSchema>> {
+    return this.json('POST', `/v1/invocations/${enc(id)}/retry`);
+  }
+
   // ---- schedules ----
   async schedules(name: string): Promise<Out<typeof s.scheduleSchema>[]> {
     return (await this.json<Out<typeof s.scheduleListSchema>>('GET', `/v1/functions/${enc(name)}/schedules`)).schedules;
@@ -178,6 +186,10 @@ export class HearthClient {
   // ---- server ----
   async pool(): Promise<Out<typeof s.poolEntrySchema>[]> {
     return (await this.json<Out<typeof s.poolResponseSchema>>('GET', '/v1/pool')).containers;
+  }
+
+  gc(): Promise<Out<typeof s.gcResponseSchema>> {
+    return this.json('POST', '/v1/gc');
   }
 
   openapi(): Promise<Record<string, unknown>> {

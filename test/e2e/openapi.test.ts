@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { deployResponseSchema, functionListSchema, functionRecordSchema, operations, poolResponseSchema } from '../../src/api/index.ts';
+import { createApp, type GatewayServices } from '../../src/gateway/index.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 
 let h: TestHearth;
@@ -39,6 +40,17 @@ describe('OpenAPI document', () => {
       expect.objectContaining({ name: 'name', in: 'path', required: true }),
       expect.objectContaining({ name: 'version', in: 'query', required: false }),
     ]));
+  });
+
+  it('documents every API route the gateway registers', () => {
+    // Registration only: no handler runs, so the services are not needed.
+    const app = createApp({} as GatewayServices);
+    const documented = new Set(operations.map((op) => `${op.method.toUpperCase()} ${op.path}`));
+    const registered = app.routes
+      .filter((r) => ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].includes(r.method) && (r.path.startsWith('/v1/') || r.path === '/healthz'))
+      .map((r) => `${r.method} ${r.path.replace(/\/$/, '').replace(/:(\w+)/g, '{$1}')}`);
+    expect(registered.length).toBeGreaterThan(5);
+    expect(registered.filter((r) => !documented.has(r))).toEqual([]);
   });
 
   it('matches what the server really answers (responses parse with the same schemas, no unknown fields)', async () => {

@@ -26,7 +26,7 @@ function capture(): { client: HearthClient; sent: Sent[] } {
         query: Object.fromEntries(url.searchParams),
         body: init?.body === undefined ? undefined : JSON.parse(String(init.body)),
       });
-      const body = { functions: [], versions: [], logs: [], schedules: [], secrets: [], containers: [], id: 'x', status: 'queued' };
+      const body = { deadLetters: [], functions: [], versions: [], logs: [], schedules: [], secrets: [], containers: [], id: 'x', status: 'queued' };
       return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
     },
   });
@@ -60,6 +60,9 @@ describe('SDK requests', () => {
     await client.secrets();
     await client.setSecret('db-password', 'hunter2');
     await client.removeSecret('db-password');
+    await client.deadLetters('f');
+    await client.retry('0b6a2f3c-0000-4000-8000-000000000000');
+    await client.gc();
     await client.pool();
 
     const matched = sent.map((s) => [s, matchOperation(s)] as const);
