@@ -15,6 +15,7 @@ import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources } from './metrics/index.ts';
+import { rootLogger } from './log/index.ts';
 
 type Closer = () => Promise<unknown>;
 
@@ -63,7 +64,10 @@ export class Hearth {
     await images.init();
     await images.ensureBaseLayer();
 
-    const runtime = new Runtime({ stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance });
+    const runtime = new Runtime({
+      stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance,
+      onWarning: (message) => rootLogger().warn({ component: 'runtime' }, message),
+    });
     const { runcVersion } = await runtime.start();
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion}`);
