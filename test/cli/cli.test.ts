@@ -164,6 +164,20 @@ describe('against a real server', () => {
     expect(res.stdout).toMatch(/stdout\s+greeting logs$/m);
   });
 
+  it('draws progress on a terminal while deploying', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, as a user's shell would.
+    const { execFile } = await import('node:child_process');
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} deploy ${JSON.stringify(path.join(work, 'greeter'))}`, '/dev/null'], {
+        env: { ...process.env, HEARTH_URL: h.url },
+        timeout: 60_000,
+      }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    expect(output).toContain('\r\x1b[2K');
+    expect(output).toMatch(/bundling .*greeter/);
+    expect(output).toMatch(/deployed cli-greeter v\d+/);
+  });
+
   it('works through a symlink in another directory, as `npm link` installs it', async () => {
     const linkDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-link-'));
     try {
