@@ -7,6 +7,8 @@ export default defineConfig({
     fileParallelism: false,
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
+    // Request logs (pino, one JSON line per request) would bury test output; a test that checks them sets its own level.
+    env: { HEARTH_LOG_LEVEL: process.env.HEARTH_LOG_LEVEL ?? 'silent' },
     hookTimeout: 120_000,
   },
 });

@@ -3,11 +3,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# System packages: binary -> Debian package. skopeo, umoci and docker-registry (CNCF distribution)
-# are what the image tests check Hearth's images and registry client against; openssl makes the
-# token-auth test's signing certificate.
+# System packages: binary -> Debian package. `setup.sh test` (npm's pretest) adds what only the
+# tests need: skopeo, umoci and docker-registry (CNCF distribution), which the image tests check
+# Hearth's images and registry client against; openssl for the token-auth test's signing
+# certificate; chromium, which the dashboard test drives headless with playwright-core.
+pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount"
+[ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium"
 missing=""
-for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl; do
+for pair in $pairs; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done

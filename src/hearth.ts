@@ -14,6 +14,8 @@ import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, creat
 import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
+import { bindMetricSources } from './metrics/index.ts';
+import { rootLogger } from './log/index.ts';
 
 type Closer = () => Promise<unknown>;
 
@@ -62,7 +64,10 @@ export class Hearth {
     await images.init();
     await images.ensureBaseLayer();
 
-    const runtime = new Runtime({ stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance });
+    const runtime = new Runtime({
+      stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance,
+      onWarning: (message) => rootLogger().warn({ component: 'runtime' }, message),
+    });
     const { runcVersion } = await runtime.start();
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion}`);
@@ -97,7 +102,22 @@ export class Hearth {
       for (const line of await deployFunctionsDir(functions, settings.functionsDir)) this.log(line);
     }
 
-    const app = createApp({ functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool });
+    const unbindMetrics = bindMetricSources({
+      pool: () => pool.snapshot(),
+      queues: async () => Promise.all((await catalog.list()).map(async (f) => ({
+        function: f.name,
+        counts: await producer.queue(f.name).getJobCounts('waiting', 'active', 'delayed'),
+      }))),
+      imageBlobsDir: path.join(settings.dataDir, 'images', 'oci', 'blobs'),
+      redisPing: () => redis.ping(),
+      runtimeVersion: runcVersion,
+    });
+    this.closers.push(async () => unbindMetrics());
+
+    const app = createApp({
+      functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool,
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+    });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
     this.closers.push(() => this.stopServer());

@@ -1,14 +1,16 @@
 import { loadSettings } from './config/index.ts';
 import { Hearth } from './hearth.ts';
+import { rootLogger } from './log/index.ts';
 
-/** `npm start`: Hearth with its embedded defaults until SIGTERM / SIGINT. */
+/** `npm start` / `hearth up`: Hearth with its embedded defaults until SIGTERM / SIGINT. Logs are JSON lines (pino). */
 async function main(): Promise<void> {
-  const hearth = new Hearth(loadSettings());
+  const log = rootLogger();
+  const hearth = new Hearth(loadSettings(), (msg) => log.info(msg));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: finishing in-flight invocations and removing containers`);
+    log.info({ signal }, 'finishing in-flight invocations and removing containers');
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     hearth.close().then(() => process.exit(0), () => process.exit(1));
@@ -16,10 +18,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   await hearth.start();
-  console.log(`Hearth listening on ${hearth.url}`);
+  log.info({ url: hearth.url }, `Hearth listening on ${hearth.url}`);
 }
 
 main().catch((err: unknown) => {
+  // Before the logger exists (a bad HEARTH_LOG_LEVEL) this must still reach the operator.
   console.error('Hearth failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

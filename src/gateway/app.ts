@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { requestLog, rootLogger } from '../log/index.ts';
 import type { GatewayServices } from './services.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -7,17 +9,24 @@ import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { gcRoutes } from './routes/gc.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { uiRoutes } from './ui/index.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
   const app = new Hono();
   app.onError(handleError);
   app.notFound(handleNotFound);
+  app.use(requestId(), requestLog(services.logger ?? rootLogger()));
   app.route('/', healthRoutes());
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
   app.route('/v1/functions', versionRoutes(services));
   app.route('/v1/gc', gcRoutes(services));
+  app.route('/', openApiRoutes());
+  app.route('/', metricsRoutes());
+  app.route('/', uiRoutes(services));
   return app;
 }

@@ -1,10 +1,15 @@
 import type { FunctionService } from '../functions/index.ts';
 import type { PoolEntry } from '../pool/index.ts';
 import type { SyncInvoker } from '../scheduler/index.ts';
+import type { Logger } from '../log/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
 export interface GatewayServices {
   functions: FunctionService;
   invoker: SyncInvoker;
   pool: { snapshot(): PoolEntry[] };
+  /** Set: the dashboard (/ui) asks for it (issue 6 guards /v1). */
+  apiKey?: string;
+  /** Request logs; default the process's pino logger (HEARTH_LOG_LEVEL). */
+  logger?: Logger;
 }

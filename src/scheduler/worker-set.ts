@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { observeInvocation } from '../metrics/index.ts';
 import { publishReply } from './reply-channel.ts';
 import { queueNameFor, type InvocationExecutor, type InvocationJob, type InvocationResult } from './invocation.ts';
 
@@ -37,6 +38,7 @@ export class InvocationWorkers {
   private async process(job: Job<InvocationJob, InvocationResult>): Promise<InvocationResult> {
     const data = job.data;
     const result = await this.execute(data);
+    observeInvocation(result);
     if (data.replyTo) await publishReply(this.connection, data.replyTo, result);
     // The sync caller has its answer; the job keeps a copy without the (possibly large) payload.
     return { ...result, result: undefined, logs: [] };

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HearthError, type ErrorCode } from '../../errors/index.ts';
+import { rootLogger } from '../../log/index.ts';
 
 export function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
@@ -17,7 +18,7 @@ export function handleError(err: Error, c: Context): Response {
   if (err instanceof HTTPException && err.status === 413) {
     return c.json(errorBody('payload_too_large', err.message || 'request body too large'), 413);
   }
-  console.error('internal error', c.req.method, c.req.path, err);
+  rootLogger().error({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path, err }, 'internal error');
   return c.json(errorBody('internal', 'internal error'), 500);
 }
 

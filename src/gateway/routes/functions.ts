@@ -6,7 +6,7 @@ import type { FunctionSource } from '../../image/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
-import { deployBodySchema } from './schemas.ts';
+import { deployBodySchema } from '../../api/index.ts';
 
 /** Validates a `:name` path parameter before it reaches Redis keys or the file system. */
 export function nameParam(raw: string): string {

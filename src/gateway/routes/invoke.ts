@@ -7,7 +7,7 @@ import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { errorBody } from '../middleware/error-handler.ts';
 import { nameParam } from './functions.ts';
-import { invokeQuerySchema } from './schemas.ts';
+import { invokeQuerySchema } from '../../api/index.ts';
 
 function invocationHeaders(c: Context, result: Pick<InvocationResult, 'invocationId' | 'coldStart'>): void {
   c.header('x-hearth-invocation-id', result.invocationId);

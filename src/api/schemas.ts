@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { functionConfigSchema, functionName } from '../config/index.ts';
+import { errorStatus } from '../errors/index.ts';
+
+/*
+ * The HTTP API's request and response shapes, shared by the gateway (which validates requests
+ * with them), the SDK (whose types are inferred from them) and the OpenAPI document (generated
+ * from them). Change a shape here and all three follow.
+ */
+
+// ---- requests -------------------------------------------------------------------------------
+
+/** `POST /v1/functions`: either a file tree (`files` + optional `entry`) or a single `source`. */
+export const deployBodySchema = z
+  .object({
+    name: functionName,
+    files: z.record(z.string().min(1), z.string()).optional(),
+    entry: z.string().min(1).optional(),
+    source: z.string().optional(),
+    config: z.unknown().optional(),
+  })
+  .strict()
+  .refine((b) => (b.files === undefined) !== (b.source === undefined), {
+    message: 'give exactly one of "files" or "source"',
+  })
+  .refine((b) => b.files === undefined || Object.keys(b.files).length > 0, { message: '"files" is empty', path: ['files'] });
+
+export type DeployBody = z.infer<typeof deployBodySchema>;
+
+export const invokeQuerySchema = z
+  .object({ version: z.coerce.number().int().min(1).optional() })
+  .strict();
+
+/** `POST /v1/functions/:name/rollback` (issue 3). */
+export const rollbackBodySchema = z.object({ version: z.number().int().min(1) }).strict();
+
+/** `POST /v1/functions/:name/invocations` query (issue 5); the body is the event. */
+export const asyncInvokeQuerySchema = z
+  .object({ version: z.coerce.number().int().min(1).optional(), callbackUrl: z.string().url().optional() })
+  .strict();
+
+/** `PUT /v1/functions/:name/schedules/:id` (issue 5). */
+export const scheduleBodySchema = z
+  .object({ cron: z.string().min(1), tz: z.string().optional(), event: z.unknown().optional() })
+  .strict();
+
+/** `PUT /v1/secrets/:name` (issue 5): the value is write-only. */
+export const secretBodySchema = z.object({ value: z.string() }).strict();
+
+/** `GET /v1/functions/:name/logs` (issue 5). */
+export const logsQuerySchema = z
+  .object({ since: z.string().optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() })
+  .strict();
+
+// ---- responses ------------------------------------------------------------------------------
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(errorStatus) as [keyof typeof errorStatus, ...(keyof typeof errorStatus)[]]),
+    message: z.string(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+export const healthResponseSchema = z.object({ status: z.literal('ok') });
+
+/** One immutable deployed version. */
+export const functionVersionSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  digest: z.string(),
+  config: functionConfigSchema,
+  bundleBytes: z.number().int(),
+  createdAt: z.string(),
+});
+export type FunctionVersionInfo = z.infer<typeof functionVersionSchema>;
+
+/** `GET /v1/functions/:name`: the current version plus bookkeeping. */
+export const functionRecordSchema = functionVersionSchema.extend({
+  versions: z.number().int(),
+  updatedAt: z.string(),
+});
+export type FunctionInfo = z.infer<typeof functionRecordSchema>;
+
+export const deployResponseSchema = functionRecordSchema.extend({
+  layers: z.array(z.object({ digest: z.string(), size: z.number().int() })),
+  buildMs: z.number(),
+});
+export type DeployResponse = z.infer<typeof deployResponseSchema>;
+
+export const functionListSchema = z.object({ functions: z.array(functionRecordSchema) });
+
+/** `GET /v1/functions/:name/versions` (issue 3): open, so fields issue 3 adds pass through. */
+export const versionListSchema = z.object({ versions: z.array(functionVersionSchema.loose()) }).loose();
+
+export const poolEntrySchema = z.object({
+  id: z.string(),
+  function: z.string(),
+  version: z.number().int(),
+  state: z.enum(['starting', 'idle', 'busy']),
+  retiring: z.boolean(),
+  inFlight: z.number().int(),
+  invocations: z.number().int(),
+  ageMs: z.number(),
+  idleSince: z.string().nullable(),
+});
+export type PoolEntryInfo = z.infer<typeof poolEntrySchema>;
+export const poolResponseSchema = z.object({ containers: z.array(poolEntrySchema) }).loose();
+
+export const asyncAcceptedSchema = z.object({ id: z.string() }).loose();
+
+/** `GET /v1/invocations/:id` (issue 5's record). */
+export const invocationRecordSchema = z
+  .object({
+    id: z.string(),
+    function: z.string(),
+    version: z.number().int().nullable().optional(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    result: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).loose().optional(),
+    attempts: z.number().int().optional(),
+    queuedAt: z.string().nullable().optional(),
+    startedAt: z.string().nullable().optional(),
+    finishedAt: z.string().nullable().optional(),
+    durationMs: z.number().nullable().optional(),
+    coldStart: z.boolean().nullable().optional(),
+  })
+  .loose();
+export type InvocationRecord = z.infer<typeof invocationRecordSchema>;
+
+/** One captured line of console output. `time` may be epoch ms or an ISO string. */
+export const logEntrySchema = z
+  .object({
+    time: z.union([z.number(), z.string()]),
+    stream: z.enum(['stdout', 'stderr']).or(z.string()),
+    line: z.string(),
+    invocationId: z.string().optional(),
+  })
+  .loose();
+export type LogLine = z.infer<typeof logEntrySchema>;
+export const logsResponseSchema = z.object({ logs: z.array(logEntrySchema) }).loose();
+
+export const scheduleSchema = z
+  .object({ id: z.string(), cron: z.string(), tz: z.string().optional(), event: z.unknown().optional() })
+  .loose();
+export type ScheduleInfo = z.infer<typeof scheduleSchema>;
+export const scheduleListSchema = z.object({ schedules: z.array(scheduleSchema) }).loose();
+
+export const secretInfoSchema = z.object({ name: z.string() }).loose();
+export const secretListSchema = z.object({ secrets: z.array(secretInfoSchema) }).loose();
+
+/** `GET /v1/functions/:name/dead-letters` (issue 5): invocations that failed their last attempt. */
+export const deadLetterListSchema = z.object({ deadLetters: z.array(invocationRecordSchema) }).loose();
+
+/** `POST /v1/gc` (issue 3): what garbage collection removed. Open: issue 3 decides the fields. */
+export const gcResponseSchema = z.object({}).loose();

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { UsageError } from './output.ts';
+
+const DEFAULT_ENTRIES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'];
+
+export interface LocalBundle {
+  name: string;
+  /** hearth.json, minus `entry` (the bundle replaces it). */
+  config: Record<string, unknown>;
+  code: string;
+  entry: string;
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * Bundles a function folder (or one file) on this machine with esbuild, so the folder's own
+ * node_modules are used, then the server only re-bundles one self-contained file. The output
+ * keeps `require` free: the server's bundle adds the createRequire banner CommonJS deps need.
+ */
+export async function bundleLocal(target: string, nameOverride?: string): Promise<LocalBundle> {
+  const started = performance.now();
+  const abs = path.resolve(target);
+  const info = await stat(abs).catch(() => undefined);
+  if (!info) throw new UsageError(`${target}: no such file or directory`);
+  const dir = info.isDirectory() ? abs : path.dirname(abs);
+  const configPath = path.join(dir, 'hearth.json');
+  let config: Record<string, unknown> = {};
+  if (info.isDirectory() && existsSync(configPath)) {
+    try {
+      config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new UsageError(`${configPath}: ${(err as Error).message}`);
+    }
+  }
+  let entry: string;
+  if (!info.isDirectory()) entry = path.basename(abs);
+  else if (typeof config.entry === 'string') entry = config.entry;
+  else {
+    const found = DEFAULT_ENTRIES.find((e) => existsSync(path.join(dir, e)));
+    if (!found) throw new UsageError(`${target}: no entry file (set "entry" in hearth.json or add one of ${DEFAULT_ENTRIES.join(', ')})`);
+    entry = found;
+  }
+  const base = info.isDirectory() ? path.basename(abs) : path.basename(abs).replace(/\.[^.]+$/, '');
+  const name = nameOverride ?? (typeof config.name === 'string' ? config.name : base.toLowerCase());
+
+  let result;
+  try {
+    result = await esbuild.build({
+      absWorkingDir: dir,
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    const errors = (err as { errors?: esbuild.Message[] }).errors;
+    if (!errors) throw err;
+    const lines = errors.slice(0, 10).map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text));
+    throw new Error(`bundling failed:\n${lines.join('\n')}`);
+  }
+  const code = result.outputFiles[0]!.text;
+  // The bundle replaces `entry`; an overriding --name replaces `name` (the server checks they agree).
+  const { entry: _entry, ...rest } = config;
+  if (nameOverride !== undefined) delete rest.name;
+  return { name, config: rest, code, entry, bytes: Buffer.byteLength(code), ms: performance.now() - started };
+}

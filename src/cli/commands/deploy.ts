@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { bundleLocal } from '../bundle.ts';
+import type { ContextFactory } from '../context.ts';
+import { bytes, printJson } from '../output.ts';
+import { Progress } from '../progress.ts';
+
+export function deployCommand(program: Command, ctx: ContextFactory): void {
+  program
+    .command('deploy')
+    .description('bundle a function folder (or file) locally with esbuild and deploy it')
+    .argument('<path>', 'folder with hearth.json / index.ts, or a single file')
+    .option('-n, --name <name>', 'function name (default: hearth.json "name", else the folder name)')
+    .addHelpText('after', '\nThe folder\'s own node_modules are bundled in; hearth.json (if present) is the config.\nExample: hearth deploy ./functions/hello')
+    .action(async (target: string, opts: { name?: string }, cmd: Command) => {
+      const { client, out } = ctx(cmd);
+      const progress = new Progress(out.tty && !out.json);
+      const started = performance.now();
+      try {
+        progress.step(`bundling ${target}`);
+        const bundle = await bundleLocal(target, opts.name);
+        progress.step(`uploading ${bundle.name} (${bytes(bundle.bytes)}) and building its image`);
+        const res = await client.deploy({
+          name: bundle.name,
+          files: { 'index.mjs': bundle.code },
+          entry: 'index.mjs',
+          config: bundle.config,
+        });
+        progress.stop();
+        const ms = Math.round(performance.now() - started);
+        if (out.json) {
+          printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms });
+          return;
+        }
+        out.stdout(`deployed ${res.name} v${res.version}\n`);
+        out.stdout(`  digest  ${res.digest}\n`);
+        out.stdout(`  bundle  ${bytes(res.bundleBytes)} (entry ${bundle.entry})\n`);
+        out.stdout(`  time    ${ms} ms (bundle ${Math.round(bundle.ms)} ms, server build ${Math.round(res.buildMs)} ms)\n`);
+      } finally {
+        progress.stop();
+      }
+    });
+}

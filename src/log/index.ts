@@ -1,0 +1,3 @@
+export { createLogger, logLevelFrom, rootLogger } from './logger.ts';
+export { requestLog } from './request-log.ts';
+export type { Logger } from 'pino';
