@@ -27,7 +27,7 @@ export const operations: Operation[] = [
   { id: 'health', method: 'get', path: '/healthz', summary: 'Liveness', tag: 'server', status: 200, response: s.healthResponseSchema },
   { id: 'deployFunction', method: 'post', path: '/v1/functions', summary: 'Deploy a function (builds an OCI image, records a new version)', tag: 'functions', body: s.deployBodySchema, status: 201, response: s.deployResponseSchema, errors: [413] },
   { id: 'listFunctions', method: 'get', path: '/v1/functions', summary: 'List deployed functions', tag: 'functions', status: 200, response: s.functionListSchema },
-  { id: 'getFunction', method: 'get', path: '/v1/functions/{name}', summary: 'Describe a function (current version)', tag: 'functions', status: 200, response: s.functionRecordSchema, errors: [404] },
+  { id: 'getFunction', method: 'get', path: '/v1/functions/{name}', summary: 'Describe a function (current version and storage)', tag: 'functions', status: 200, response: s.functionDescriptionSchema, errors: [404] },
   { id: 'removeFunction', method: 'delete', path: '/v1/functions/{name}', summary: 'Remove a function, its versions, queue and containers', tag: 'functions', status: 204, errors: [404] },
   { id: 'listVersions', method: 'get', path: '/v1/functions/{name}/versions', summary: 'List the immutable versions of a function', tag: 'functions', status: 200, response: s.versionListSchema, errors: [404] },
   { id: 'rollback', method: 'post', path: '/v1/functions/{name}/rollback', summary: 'Make an earlier version current', tag: 'functions', body: s.rollbackBodySchema, status: 200, response: s.functionRecordSchema, errors: [404] },

@@ -71,6 +71,8 @@ export const functionVersionSchema = z.object({
   digest: z.string(),
   config: functionConfigSchema,
   bundleBytes: z.number().int(),
+  /** Where the image was pushed ("host:port/repo@sha256:…"), when a registry is configured. */
+  image: z.string().optional(),
   createdAt: z.string(),
 });
 export type FunctionVersionInfo = z.infer<typeof functionVersionSchema>;
@@ -81,6 +83,21 @@ export const functionRecordSchema = functionVersionSchema.extend({
   updatedAt: z.string(),
 });
 export type FunctionInfo = z.infer<typeof functionRecordSchema>;
+
+/** Bytes on disk of the image store, all functions together. */
+export const diskUsageSchema = z.object({
+  totalBytes: z.number().int(),
+  blobBytes: z.number().int(),
+  layerBytes: z.number().int(),
+  blobs: z.number().int(),
+  layers: z.number().int(),
+});
+
+/** `GET /v1/functions/:name`: the record plus what its image costs on disk. */
+export const functionDescriptionSchema = functionRecordSchema.extend({
+  storage: z.object({ imageBytes: z.number().int().nullable(), store: diskUsageSchema }),
+});
+export type FunctionDescriptionInfo = z.infer<typeof functionDescriptionSchema>;
 
 export const deployResponseSchema = functionRecordSchema.extend({
   layers: z.array(z.object({ digest: z.string(), size: z.number().int() })),

@@ -99,7 +99,7 @@ export class HearthClient {
     return (await this.json<Out<typeof s.functionListSchema>>('GET', '/v1/functions')).functions;
   }
 
-  get(name: string): Promise<Out<typeof s.functionRecordSchema>> {
+  get(name: string): Promise<Out<typeof s.functionDescriptionSchema>> {
     return this.json('GET', `/v1/functions/${enc(name)}`);
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { deployResponseSchema, functionListSchema, functionRecordSchema, operations, poolResponseSchema } from '../../src/api/index.ts';
+import { deployResponseSchema, functionDescriptionSchema, functionListSchema, operations, poolResponseSchema } from '../../src/api/index.ts';
 import { createApp, type GatewayServices } from '../../src/gateway/index.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 
@@ -58,7 +58,7 @@ describe('OpenAPI document', () => {
     expect(deployResponseSchema.strict().safeParse(dep.body).error).toBeUndefined();
     expect((await h.invoke('oa-echo', { x: 1 })).body).toEqual({ x: 1 });
     const one = await h.api('GET', '/v1/functions/oa-echo');
-    expect(functionRecordSchema.strict().safeParse(one.body).error).toBeUndefined();
+    expect(functionDescriptionSchema.strict().safeParse(one.body).error).toBeUndefined();
     expect(functionListSchema.safeParse((await h.api('GET', '/v1/functions')).body).error).toBeUndefined();
     const pool = (await h.api('GET', '/v1/pool')).body;
     expect(poolResponseSchema.safeParse(pool).error).toBeUndefined();

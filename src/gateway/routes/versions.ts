@@ -1,13 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
-
-export const rollbackBodySchema = z.object({ version: z.number().int().min(1) }).strict();
+import { rollbackBodySchema } from './schemas.ts';
 
 /** `GET /v1/functions/:name/versions` and `POST /v1/functions/:name/rollback {"version": n}`. */
 export function versionRoutes(services: GatewayServices): Hono {
