@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
 import { Container, ContainerStartError } from './container.ts';
-import { mountOverlay, mountsUnder, unmount } from './rootfs.ts';
+import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { Runc } from './runc.ts';
-import { functionSpec } from './spec/index.ts';
+import { functionSpec, UserNamespaceRanges, withUserNamespace } from './spec/index.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
@@ -40,6 +40,8 @@ export class Runtime {
   private readonly handedOut = new Set<Container>();
   private started = false;
   private closing = false;
+  /** A distinct host uid/gid range per live container (user namespaces). */
+  private readonly idRanges = new UserNamespaceRanges();
 
   private readonly warn: (message: string) => void;
 
@@ -100,6 +102,7 @@ export class Runtime {
     const cgroupPath = `${this.cgroupParent}/${opts.id}`;
     // Built first: a bad option (hostname, env) fails here, before anything needs cleaning.
     const spec = functionSpec({
+      rootfsPath: rootfsDir(this.runc.root, opts.id),
       hostname: opts.hostname,
       memoryMb: opts.memoryMb,
       cpus: opts.cpus ?? 1,
@@ -111,12 +114,15 @@ export class Runtime {
       version: opts.version,
     });
 
+    const idRange = this.idRanges.allocate();
+    withUserNamespace(idRange)(spec);
+
     let container: Container | undefined;
     this.reserved.add(opts.id);
     try {
       await mkdir(bundleDir, { recursive: false });
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-      await mountOverlay({ layerDirs: opts.layerDirs, target: join(bundleDir, 'rootfs'), emptyDir: this.emptyDir });
+      await mountOverlay({ layerDirs: opts.layerDirs, target: await makeRootfsMountPoint(this.runc.root, opts.id), emptyDir: this.emptyDir });
       // close() may have run during the awaits above: it would not know about this container.
       if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
@@ -132,6 +138,7 @@ export class Runtime {
         version: opts.version,
         warn: this.warn,
         onGone: (c) => {
+          this.idRanges.release(idRange.slot);
           if (this.owned.get(c.id) === c) this.owned.delete(c.id);
           this.handedOut.delete(c);
         },
@@ -144,7 +151,10 @@ export class Runtime {
     } catch (e) {
       this.reserved.delete(opts.id);
       if (container) await container.destroy('start failed');
-      else await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+      else {
+        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+        this.idRanges.release(idRange.slot);
+      }
       throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
     }
   }
@@ -165,6 +175,7 @@ export class Runtime {
     await removeEmptyCgroup(CGROUP_BASE);
     // runc removes each container's state dir; drop the (now empty) root dirs too.
     await rmdir(this.runc.root).catch(() => {});
+    await rmdir(rootfsBase(this.runc.root)).catch(() => {});
     await rmdir(RUNC_ROOT_BASE).catch(() => {});
   }
 
@@ -182,6 +193,7 @@ export class Runtime {
     for (const name of await readdir(this.runc.root).catch(() => [] as string[])) ids.add(name);
     for (const name of await childCgroups(this.cgroupParent)) ids.add(name);
     for (const name of await readdir(this.containersDir).catch(() => [] as string[])) ids.add(name);
+    for (const name of await readdir(rootfsBase(this.runc.root)).catch(() => [] as string[])) ids.add(name);
 
     const problems: string[] = [];
     for (const id of ids) {
@@ -196,6 +208,7 @@ export class Runtime {
     }
     // Anything else mounted under our dir (a half-made bundle with an odd name).
     for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
+    for (const m of await mountsUnder(rootfsBase(this.runc.root))) await unmount(m).catch(() => {});
     await removeEmptyCgroup(this.cgroupParent);
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
