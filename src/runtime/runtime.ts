@@ -10,7 +10,8 @@ import { removeResidue } from './cleanup.ts';
 import { Container, ContainerStartError } from './container.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { Runc } from './runc.ts';
-import { functionSpec, UserNamespaceRanges, withUserNamespace } from './spec/index.ts';
+import { BridgeNetwork } from './network/index.ts';
+import { functionSpec, UserNamespaceRanges, withNetworkNamespace, withUserNamespace } from './spec/index.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
@@ -42,6 +43,8 @@ export class Runtime {
   private closing = false;
   /** A distinct host uid/gid range per live container (user namespaces). */
   private readonly idRanges = new UserNamespaceRanges();
+  /** Namespaces, bridge and firewall of `network: "bridge"` containers (set up on first use). */
+  private readonly network: BridgeNetwork;
 
   private readonly warn: (message: string) => void;
 
@@ -50,6 +53,7 @@ export class Runtime {
     if (!INSTANCE_RE.test(opts.instance)) throw new RangeError(`instance must match ${INSTANCE_RE}, got ${JSON.stringify(opts.instance)}`);
     this.stateDir = resolve(opts.stateDir);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
+    this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
   }
 
   private get containersDir(): string {
@@ -121,6 +125,7 @@ export class Runtime {
     this.reserved.add(opts.id);
     try {
       await mkdir(bundleDir, { recursive: false });
+      if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
       await mountOverlay({ layerDirs: opts.layerDirs, target: await makeRootfsMountPoint(this.runc.root, opts.id), emptyDir: this.emptyDir });
       // close() may have run during the awaits above: it would not know about this container.
@@ -139,6 +144,7 @@ export class Runtime {
         warn: this.warn,
         onGone: (c) => {
           this.idRanges.release(idRange.slot);
+          if (opts.network === 'bridge') void this.network.detach(opts.id);
           if (this.owned.get(c.id) === c) this.owned.delete(c.id);
           this.handedOut.delete(c);
         },
@@ -154,6 +160,7 @@ export class Runtime {
       else {
         await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
         this.idRanges.release(idRange.slot);
+        if (opts.network === 'bridge') await this.network.detach(opts.id);
       }
       throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
     }
@@ -171,6 +178,7 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
     // runc removes each container's state dir; drop the (now empty) root dirs too.
@@ -210,6 +218,7 @@ export class Runtime {
     for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
     for (const m of await mountsUnder(rootfsBase(this.runc.root))) await unmount(m).catch(() => {});
     await removeEmptyCgroup(this.cgroupParent);
+    await this.network.sweep();
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
