@@ -9,6 +9,7 @@ import {
   EPERM,
   functionSpec,
   hearthSeccompProfile,
+  mappedHostIds,
   UserNamespaceRanges,
   USERNS_RANGE_SIZE,
   withNetworkNamespace,
@@ -114,6 +115,12 @@ describe('user namespace', () => {
     expect(() => withUserNamespace({ hostUid: 1000, hostGid: 100000, size: 65536 })).toThrow(RangeError);
     expect(() => withUserNamespace({ hostUid: 2 ** 32 - 100, hostGid: 100000, size: 65536 })).toThrow(RangeError);
     expect(() => withUserNamespace({ hostUid: 100000, hostGid: 100000, size: 0 })).toThrow(RangeError);
+  });
+
+  it('says which host ids a container id is (for files the function must own, e.g. secrets)', () => {
+    const range = { hostUid: 1_000_131_072, hostGid: 1_000_131_072, size: 65536 };
+    expect(mappedHostIds(range, 1000, 1000)).toEqual({ uid: 1_000_132_072, gid: 1_000_132_072 });
+    expect(() => mappedHostIds(range, 70000, 0)).toThrow(RangeError);
   });
 
   it('hands out a distinct range per live container and reuses released ones', () => {

@@ -37,6 +37,15 @@ export function withUserNamespace(range: UserNamespaceRange): SpecOpt {
   };
 }
 
+/**
+ * The host id a container id maps to: what host-side files meant for the function (e.g. secret
+ * files bind-mounted in) must be chowned to, since "uid 1000" inside is not host uid 1000.
+ */
+export function mappedHostIds(range: UserNamespaceRange, uid: number, gid: number): { uid: number; gid: number } {
+  if (uid < 0 || uid >= range.size || gid < 0 || gid >= range.size) throw new RangeError(`ids ${uid}:${gid} are outside the mapped range`);
+  return { uid: range.hostUid + uid, gid: range.hostGid + gid };
+}
+
 /** Ids per container: 0…65535 inside, as distributions expect (nobody is 65534). */
 export const USERNS_RANGE_SIZE = 65536;
 /** First host id Hearth hands out: far above the ids distributions and /etc/subuid use. */
