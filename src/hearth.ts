@@ -11,7 +11,7 @@ import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
-import { FunctionService } from './functions/index.ts';
+import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
 
@@ -70,12 +70,20 @@ export class Hearth {
     this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
     for (const warning of runcVersionWarnings(runcVersion)) this.log(`WARNING: ${warning}`);
 
-    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest) });
+    const catalog = new FunctionCatalog(redis);
+    const registry = settings.registry
+      ? new ImageRegistry(images, settings.registry, settings.registryUser ? { username: settings.registryUser, password: settings.registryPassword ?? '' } : undefined)
+      : undefined;
+
+    const pool = new Pool({ runtime, layerDirs: imageResolver({ images, catalog, registry, log: this.log }) });
     pool.start();
     this.pool = pool;
     this.closers.push(() => pool.close());
 
-    const catalog = new FunctionCatalog(redis);
+    const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
+    collector.start();
+    this.closers.push(() => collector.close());
+
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));
@@ -85,7 +93,7 @@ export class Hearth {
     await replies.start();
     this.closers.push(() => replies.close());
 
-    const functions = new FunctionService({ catalog, images, workers, producer, pool });
+    const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log });
     this.functions = functions;
     for (const record of await catalog.list()) functions.activate(record);
     if (settings.functionsDir) {

@@ -5,6 +5,8 @@ import { healthRoutes } from './routes/health.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
+import { versionRoutes } from './routes/versions.ts';
+import { gcRoutes } from './routes/gc.ts';
 import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
 import { functionName } from '../config/index.ts';
 
@@ -31,5 +33,7 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
+  app.route('/v1/functions', versionRoutes(services));
+  app.route('/v1/gc', gcRoutes(services));
   return app;
 }
