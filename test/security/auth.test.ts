@@ -34,6 +34,8 @@ describe('with HEARTH_API_KEY set', () => {
         ['GET', '/v1/functions'],
         ['POST', '/v1/functions', { name: 'sneaky', source: 'export default () => 1' }],
         ['GET', '/v1/pool'],
+        ['GET', '/v1/functions/sneaky/versions'],
+        ['POST', '/v1/gc', {}],
         ['POST', '/v1/functions/sneaky/invoke', {}],
         ['DELETE', '/v1/functions/sneaky'],
       ] as const) {
