@@ -14,6 +14,12 @@ for pair in $pairs; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done
+# network "bridge": iptables rules, `ip netns`, and the CNI plugins (Debian puts them in /usr/lib/cni).
+for pair in iptables:iptables ip:iproute2; do
+  bin=${pair%%:*}; pkg=${pair#*:}
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
+done
+[ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ] || missing="$missing containernetworking-plugins"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages:$missing (run as root, or install them)" >&2

@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
-import type { Settings } from './config/index.ts';
+import { assertSafeBind, type Settings } from './config/index.ts';
 import { ManagedRedis, createRedis } from './redis/index.ts';
 import { ImageStore } from './image/index.ts';
-import { AGENT_ENTRY, Runtime } from './runtime/index.ts';
+import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
@@ -48,6 +48,8 @@ export class Hearth {
 
   private async startAll(): Promise<void> {
     const { settings } = this;
+    // Also checked by loadSettings; repeated for Settings built by hand.
+    assertSafeBind(settings);
     await mkdir(settings.dataDir, { recursive: true });
 
     let redisUrl = settings.redisUrl;
@@ -70,7 +72,8 @@ export class Hearth {
     });
     const { runcVersion } = await runtime.start();
     this.closers.push(() => runtime.close());
-    this.log(`runtime: runc ${runcVersion}`);
+    this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
+    for (const warning of runcVersionWarnings(runcVersion)) this.log(`WARNING: ${warning}`);
 
     const catalog = new FunctionCatalog(redis);
     const registry = settings.registry

@@ -31,6 +31,8 @@ export const functionConfigSchema = z
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     schedules: z.array(schedule).default([]),
     network: z.enum(['none', 'bridge']).default('none'),
+    /** "key": the /fn/ HTTP trigger needs the API key too (default: public). */
+    auth: z.enum(['none', 'key']).optional(),
     retries: z
       .object({ attempts: z.number().int().min(0).max(100), backoffMs: z.number().int().min(0) })
       .strict()

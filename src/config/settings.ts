@@ -18,11 +18,27 @@ export interface Settings {
   functionsDir: string | undefined;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Without an API key anyone who can reach the API can deploy code: only loopback is safe then.
+ * Throws with the fix in the message.
+ */
+export function assertSafeBind(s: Pick<Settings, 'host' | 'apiKey'>): void {
+  if (s.apiKey === undefined && !isLoopbackHost(s.host)) {
+    throw new Error(`refusing to listen on ${s.host} without HEARTH_API_KEY: anyone reaching it could deploy and run code. Set HEARTH_API_KEY or bind to 127.0.0.1.`);
+  }
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
   const port = Number(env.HEARTH_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HEARTH_PORT is not a port: ${env.HEARTH_PORT}`);
-  return {
-    host: env.HEARTH_HOST ?? '127.0.0.1',
+  const settings: Settings = {
+    host: env.HEARTH_HOST || '127.0.0.1',
     port,
     dataDir: path.resolve(cwd, env.HEARTH_DATA_DIR ?? '.hearth'),
     redisUrl: env.REDIS_URL || undefined,
@@ -31,7 +47,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     registryUser: env.HEARTH_REGISTRY_USER || undefined,
     registryPassword: env.HEARTH_REGISTRY_PASSWORD ?? undefined,
     gcIntervalMs: Number(env.HEARTH_GC_INTERVAL_MS ?? 3_600_000),
-    ociRuntime: env.HEARTH_OCI_RUNTIME ?? 'runc',
+    ociRuntime: env.HEARTH_OCI_RUNTIME || 'runc',
     functionsDir: env.HEARTH_FUNCTIONS_DIR === '' ? undefined : path.resolve(cwd, env.HEARTH_FUNCTIONS_DIR ?? 'functions'),
   };
+  assertSafeBind(settings);
+  return settings;
 }

@@ -12,6 +12,8 @@ import { gcRoutes } from './routes/gc.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { uiRoutes } from './ui/index.ts';
+import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
+import { functionName } from '../config/index.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
@@ -19,6 +21,16 @@ export function createApp(services: GatewayServices): Hono {
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use(requestId(), requestLog(services.logger ?? rootLogger()));
+  // Before every route: auth runs first, whatever is registered below. With HEARTH_API_KEY set,
+  // /v1 needs it, and so do /fn/ routes of functions whose config says "auth": "key".
+  app.use('/v1/*', requireApiKey({ apiKey: services.apiKey }));
+  app.use(
+    '/fn/:name/*',
+    requireFunctionKey({
+      apiKey: services.apiKey,
+      lookup: async (name) => (functionName.safeParse(name).success ? (await services.functions.get(name)).config.auth : undefined),
+    }),
+  );
   app.route('/', healthRoutes());
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));

@@ -124,6 +124,7 @@ export class Pool {
         layerDirs,
         memoryMb: fn.config.memoryMb,
         env: fn.config.env,
+        network: fn.config.network,
         hostname: fn.name,
         functionName: fn.name,
         version: fn.version,

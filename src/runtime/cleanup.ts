@@ -3,10 +3,10 @@
  * was SIGKILLed (frozen `runc init`, state dir without a process, pids still in the cgroup).
  * Used by Container.destroy and by Runtime.start for a previous Hearth's leftovers.
  */
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeCgroup } from './cgroups.ts';
-import { mountsUnder, unmount } from './rootfs.ts';
+import { mountsUnder, rootfsDir, unmount } from './rootfs.ts';
 import { isNotExist, type Runc } from './runc.ts';
 
 export interface Residue {
@@ -35,6 +35,11 @@ export async function removeResidue(r: Residue): Promise<string[]> {
   try {
     for (const m of await mountsUnder(r.bundleDir)) await unmount(m);
     await rm(r.bundleDir, { recursive: true, force: true });
+    const rootfs = rootfsDir(r.runc.root, r.id);
+    await unmount(rootfs);
+    await rmdir(rootfs).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
   } catch (e) {
     problems.push(`rootfs: ${(e as Error).message}`);
   }

@@ -17,6 +17,7 @@ export const AGENT_BUILD_OPTIONS = {
 } as const;
 
 export { Runtime } from './runtime.ts';
+export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';
 export { Container, ContainerStartError } from './container.ts';
 export type { StartFailure } from './container.ts';
 export type {

@@ -3,7 +3,8 @@
  * nothing a container does reaches the layers, and one page cache serves every container of an
  * image. Writes go to the tmpfs mounts in the spec (/tmp, /run, /dev/shm).
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runChecked, runCommand } from './command.ts';
 import { readMountInfo } from './mountinfo.ts';
 
@@ -15,6 +16,31 @@ export interface OverlayOptions {
   emptyDir: string;
 }
 
+/**
+ * Where a container's rootfs is mounted: beside the runc state dir, not in the bundle. With a user
+ * namespace, runc sets the rootfs up as the container's root, which has no privilege over host
+ * dirs: every dir on the way must be searchable by others, and a data dir (often 0700) is not.
+ */
+export function rootfsBase(runcRoot: string): string {
+  return `${runcRoot}.rootfs`;
+}
+
+export function rootfsDir(runcRoot: string, id: string): string {
+  return join(rootfsBase(runcRoot), id);
+}
+
+/** Creates the mount point with search-only (0711) dirs from the runc root's parent down. */
+export async function makeRootfsMountPoint(runcRoot: string, id: string): Promise<string> {
+  const base = rootfsBase(runcRoot);
+  const parent = join(base, '..');
+  await mkdir(parent, { recursive: true, mode: 0o711 });
+  await chmod(parent, 0o711);
+  await mkdir(base, { recursive: true, mode: 0o711 });
+  const dir = rootfsDir(runcRoot, id);
+  await mkdir(dir, { mode: 0o711 });
+  return dir;
+}
+
 export async function mountOverlay(o: OverlayOptions): Promise<void> {
   if (o.layerDirs.length === 0) throw new Error('no layer dirs');
   const lower = o.layerDirs.length === 1 ? [...o.layerDirs, o.emptyDir] : o.layerDirs;
@@ -23,7 +49,8 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
     if (!d.startsWith('/') || /[:,\n]/.test(d)) throw new Error(`unusable layer dir path ${JSON.stringify(d)}`);
   }
   await mkdir(o.target, { recursive: true });
-  await runChecked('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower.join(':')}`, o.target]);
+  // ro: lowerdirs only are read-only anyway; saying so keeps the mount read-only in every namespace.
+  await runChecked('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, o.target]);
 }
 
 /** Unmounts; a busy mount is detached lazily. Not mounted is fine. */

@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
 import { Container, ContainerStartError } from './container.ts';
-import { mountOverlay, mountsUnder, unmount } from './rootfs.ts';
+import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { Runc } from './runc.ts';
-import { functionSpec } from './spec/index.ts';
+import { BridgeNetwork } from './network/index.ts';
+import { functionSpec, UserNamespaceRanges, withNetworkNamespace, withUserNamespace } from './spec/index.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
@@ -40,6 +41,10 @@ export class Runtime {
   private readonly handedOut = new Set<Container>();
   private started = false;
   private closing = false;
+  /** A distinct host uid/gid range per live container (user namespaces). */
+  private readonly idRanges = new UserNamespaceRanges();
+  /** Namespaces, bridge and firewall of `network: "bridge"` containers (set up on first use). */
+  private readonly network: BridgeNetwork;
 
   private readonly warn: (message: string) => void;
 
@@ -48,6 +53,7 @@ export class Runtime {
     if (!INSTANCE_RE.test(opts.instance)) throw new RangeError(`instance must match ${INSTANCE_RE}, got ${JSON.stringify(opts.instance)}`);
     this.stateDir = resolve(opts.stateDir);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
+    this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
   }
 
   private get containersDir(): string {
@@ -100,6 +106,7 @@ export class Runtime {
     const cgroupPath = `${this.cgroupParent}/${opts.id}`;
     // Built first: a bad option (hostname, env) fails here, before anything needs cleaning.
     const spec = functionSpec({
+      rootfsPath: rootfsDir(this.runc.root, opts.id),
       hostname: opts.hostname,
       memoryMb: opts.memoryMb,
       cpus: opts.cpus ?? 1,
@@ -111,12 +118,16 @@ export class Runtime {
       version: opts.version,
     });
 
+    const idRange = this.idRanges.allocate();
+    withUserNamespace(idRange)(spec);
+
     let container: Container | undefined;
     this.reserved.add(opts.id);
     try {
       await mkdir(bundleDir, { recursive: false });
+      if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-      await mountOverlay({ layerDirs: opts.layerDirs, target: join(bundleDir, 'rootfs'), emptyDir: this.emptyDir });
+      await mountOverlay({ layerDirs: opts.layerDirs, target: await makeRootfsMountPoint(this.runc.root, opts.id), emptyDir: this.emptyDir });
       // close() may have run during the awaits above: it would not know about this container.
       if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
@@ -132,6 +143,8 @@ export class Runtime {
         version: opts.version,
         warn: this.warn,
         onGone: (c) => {
+          this.idRanges.release(idRange.slot);
+          if (opts.network === 'bridge') void this.network.detach(opts.id);
           if (this.owned.get(c.id) === c) this.owned.delete(c.id);
           this.handedOut.delete(c);
         },
@@ -144,7 +157,11 @@ export class Runtime {
     } catch (e) {
       this.reserved.delete(opts.id);
       if (container) await container.destroy('start failed');
-      else await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+      else {
+        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+        this.idRanges.release(idRange.slot);
+        if (opts.network === 'bridge') await this.network.detach(opts.id);
+      }
       throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
     }
   }
@@ -161,10 +178,12 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
     // runc removes each container's state dir; drop the (now empty) root dirs too.
     await rmdir(this.runc.root).catch(() => {});
+    await rmdir(rootfsBase(this.runc.root)).catch(() => {});
     await rmdir(RUNC_ROOT_BASE).catch(() => {});
   }
 
@@ -182,6 +201,7 @@ export class Runtime {
     for (const name of await readdir(this.runc.root).catch(() => [] as string[])) ids.add(name);
     for (const name of await childCgroups(this.cgroupParent)) ids.add(name);
     for (const name of await readdir(this.containersDir).catch(() => [] as string[])) ids.add(name);
+    for (const name of await readdir(rootfsBase(this.runc.root)).catch(() => [] as string[])) ids.add(name);
 
     const problems: string[] = [];
     for (const id of ids) {
@@ -196,7 +216,9 @@ export class Runtime {
     }
     // Anything else mounted under our dir (a half-made bundle with an odd name).
     for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
+    for (const m of await mountsUnder(rootfsBase(this.runc.root))) await unmount(m).catch(() => {});
     await removeEmptyCgroup(this.cgroupParent);
+    await this.network.sweep();
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }

@@ -29,6 +29,8 @@ export interface ContainerOptions {
   hostname: string;
   functionName: string;
   version: number;
+  /** "none" (default): loopback only. "bridge": outbound access through NAT, see runtime/network. */
+  network?: 'none' | 'bridge';
   /** Default 10000: the container must report ready within this. */
   startTimeoutMs?: number;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, runcIds } from './host.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from './host.ts';
 
 describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   const instance = testInstance();
@@ -248,7 +248,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     const c = await create();
     expect(runcIds(instance)).toContain(c.id);
     expect(cgroupDirsOf(instance, c.id).length).toBeGreaterThan(0);
-    expect(mountsBelow(join(stateDir, 'containers', c.id))).toHaveLength(1);
+    expect(mountsBelow(rootfsMountPoint(instance, c.id))).toHaveLength(1);
     const pending = invoke(c, { action: 'sleep', ms: 10_000 });
     await new Promise((r) => setTimeout(r, 50));
     await Promise.all([c.destroy(), c.destroy()]);
@@ -289,6 +289,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
       expect(runcIds(inst)).toEqual([]);
       expect(cgroupDirsOf(inst)).toEqual([]);
       expect(mountsBelow(dir)).toEqual([]);
+      expect(mountsBelow(rootfsMountPoint(inst))).toEqual([]);
       await extra.start();
     }
     await extra.close();
@@ -309,6 +310,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expect(cgroupDirsOf(instance, id)).toEqual([]);
     const bundle = join(stateDir, 'containers', id);
     expect(mountsBelow(bundle)).toEqual([]);
+    expect(mountsBelow(rootfsMountPoint(instance, id))).toEqual([]);
     expect(existsSync(bundle)).toBe(false);
   }
 });

@@ -45,3 +45,8 @@ export function mountsBelow(path: string): string[] {
     .map((l) => l.split(' ')[4])
     .filter((p): p is string => p !== undefined && (p === path || p.startsWith(path + '/')));
 }
+
+/** Where the runtime mounts a container's rootfs (beside its runc state, see src/runtime/rootfs.ts). */
+export function rootfsMountPoint(instance: string, id = ''): string {
+  return join('/run/hearth', `${instance}.rootfs`, id).replace(/\/$/, '');
+}

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { PROBE } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, runcIds } from './host.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from './host.ts';
 
 /** Pids whose command line contains every one of the given words. */
 function pidsWith(...words: string[]): number[] {
@@ -68,7 +68,7 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     const bundle = join(stateDir, 'containers', 'orphan');
     expect(runcIds(instance)).toEqual(['orphan']);
     expect(cgroupDirsOf(instance, 'orphan').length).toBeGreaterThan(0);
-    expect(mountsBelow(bundle)).toHaveLength(1);
+    expect(mountsBelow(rootfsMountPoint(instance, 'orphan'))).toHaveLength(1);
     expect(pidsWith('/hearth/agent.mjs').length).toBeGreaterThan(0);
 
     const runtime = new Runtime({ stateDir, instance });
@@ -76,7 +76,7 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     try {
       expect(runcIds(instance)).toEqual([]);
       expect(cgroupDirsOf(instance, 'orphan')).toEqual([]);
-      expect(mountsBelow(bundle)).toEqual([]);
+      expect(mountsBelow(rootfsMountPoint(instance, 'orphan'))).toEqual([]);
       expect(existsSync(bundle)).toBe(false);
 
       // And the runtime works normally afterwards, even reusing the id.

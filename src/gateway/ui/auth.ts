@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { errorBody } from '../middleware/error-handler.ts';
+import { keyMatches } from '../middleware/auth.ts';
 
 export const UI_COOKIE = 'hearth_ui';
 
@@ -10,11 +11,8 @@ export function uiToken(apiKey: string): string {
   return createHmac('sha256', apiKey).update('hearth-ui-session').digest('hex');
 }
 
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+/** Constant-time comparison, shared with the API-key middleware. */
+export const sameSecret = keyMatches;
 
 function authorized(c: Context, apiKey: string): boolean {
   const header = c.req.header('authorization');

@@ -43,9 +43,9 @@ export function defaultSpec(): Spec {
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
       rlimits: [
         { type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 },
-        // RLIMIT_NPROC counts every thread of the uid across the host (all containers share uid
-        // 1000 until user namespaces land), so it is a coarse backstop; pids.limit is the real
-        // per-container cap. A node process is ~11 threads.
+        // RLIMIT_NPROC counts every thread of the (host) uid; with a user namespace each container
+        // has a host uid of its own, so this is a per-container backstop; pids.limit is the real
+        // cap. A node process is ~11 threads.
         { type: 'RLIMIT_NPROC', hard: 4096, soft: 4096 },
         { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
       ],

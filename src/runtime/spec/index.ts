@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { defaultSpec, thermalThrottlePaths } from './defaults.ts';
 import {
+  withRootPath,
   withCgroupsPath,
   withCpus,
   withEnv,
@@ -16,11 +17,24 @@ import {
   withProcessArgs,
   withTmpfs,
 } from './options.ts';
-import type { Spec, SpecOpt } from './types.ts';
+import { withNetworkNamespace } from './network.ts';
+import { hearthSeccompProfile } from './seccomp.ts';
+import type { Seccomp, Spec, SpecOpt } from './types.ts';
+import { withUserNamespace, type UserNamespaceRange } from './userns.ts';
 
 export * from './options.ts';
 export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, thermalThrottlePaths } from './defaults.ts';
 export type * from './types.ts';
+export * from './seccomp.ts';
+export * from './userns.ts';
+export * from './network.ts';
+
+/** Installs a seccomp profile (a copy: the spec is serialised later and must not share state). */
+export function withSeccomp(profile: Seccomp): SpecOpt {
+  return function seccompOpt(spec) {
+    spec.linux.seccomp = structuredClone(profile);
+  };
+}
 
 /** Applies options, in order, to a fresh copy of the hardened default. */
 export function buildSpec(opts: SpecOpt[]): Spec {
@@ -45,6 +59,12 @@ export interface FunctionSpecParams {
   functionName: string;
   version: number;
   cpuCount?: number;
+  /** Host id range container root maps to; omitted only by tests of the spec without one. */
+  userNamespace?: UserNamespaceRange;
+  /** Absolute rootfs path (default: `rootfs` in the bundle). */
+  rootfsPath?: string;
+  /** A prepared network namespace (bridge networking); omitted: a fresh one with only loopback. */
+  networkNamespacePath?: string;
 }
 
 /** V8's old space gets ~75% of the cgroup limit so a heap blow-up is a clean V8 OOM, not a kill. */
@@ -70,6 +90,10 @@ export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
     withTmpfs(p.tmpfsMb),
     withCgroupsPath(p.cgroupsPath),
     withMaskedPaths(thermalThrottlePaths(p.cpuCount ?? cpus().length)),
+    withSeccomp(hearthSeccompProfile()),
+    ...(p.rootfsPath ? [withRootPath(p.rootfsPath)] : []),
+    ...(p.userNamespace ? [withUserNamespace(p.userNamespace)] : []),
+    ...(p.networkNamespacePath ? [withNetworkNamespace(p.networkNamespacePath)] : []),
   ];
 }
 

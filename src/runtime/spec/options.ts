@@ -27,6 +27,14 @@ export function withProcessArgs(...args: string[]): SpecOpt {
   };
 }
 
+/** The rootfs dir: relative to the bundle, or absolute. It stays read-only. */
+export function withRootPath(path: string): SpecOpt {
+  if (path === '' || path.includes('\0')) throw new RangeError('invalid root path');
+  return function rootPathOpt(spec) {
+    spec.root = { ...spec.root, path };
+  };
+}
+
 export function withCwd(cwd: string): SpecOpt {
   if (!cwd.startsWith('/')) throw new RangeError('cwd must be absolute');
   return function cwdOpt(spec) {

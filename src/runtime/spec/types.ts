@@ -74,17 +74,26 @@ export interface Resources {
   pids?: { limit: number };
 }
 
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+export interface SeccompSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: SeccompArg[];
+}
+
 export interface Seccomp {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
-  syscalls?: {
-    names: string[];
-    action: string;
-    errnoRet?: number;
-    args?: { index: number; value: number; valueTwo?: number; op: string }[];
-  }[];
+  syscalls?: SeccompSyscall[];
 }
 
 export interface Linux {
