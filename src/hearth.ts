@@ -11,6 +11,7 @@ import { AGENT_ENTRY, Runtime } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
+import { AsyncInvoker, CallbackDelivery, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
@@ -75,21 +76,32 @@ export class Hearth {
     const catalog = new FunctionCatalog(redis);
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
-    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));
+    const store = new InvocationStore(redis, settings.resultTtlS);
+    const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
+    this.closers.push(() => callbacks.close());
+    const schedules = new ScheduleService(redis, producer);
+    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), { store, callbacks, lockMs: settings.jobLockMs });
     // Closed after the server (registered later, so closed earlier) and before the pool: in-flight work finishes.
     this.closers.push(() => workers.close());
     const replies = new ReplyChannel(subscriber);
     await replies.start();
     this.closers.push(() => replies.close());
 
-    const functions = new FunctionService({ catalog, images, workers, producer, pool });
+    const functions = new FunctionService({ catalog, images, workers, producer, pool, schedules, store });
     this.functions = functions;
     for (const record of await catalog.list()) functions.activate(record);
     if (settings.functionsDir) {
       for (const line of await deployFunctionsDir(functions, settings.functionsDir)) this.log(line);
     }
 
-    const app = createApp({ functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool });
+    const app = createApp({
+      functions,
+      invoker: new SyncInvoker({ catalog, producer, replies, store }),
+      pool,
+      invocations: new AsyncInvoker({ catalog, producer, store }),
+      store,
+      schedules,
+    });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
     this.closers.push(() => this.stopServer());

@@ -5,6 +5,7 @@ import type { FunctionCatalog, FunctionRecord } from '../catalog/index.ts';
 import { BuildError, type FunctionSource, type ImageStore } from '../image/index.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationProducer, InvocationWorkers } from '../scheduler/index.ts';
+import { validateSchedule, type InvocationStore, type ScheduleService } from '../scheduler/index.ts';
 
 export interface DeployRequest {
   name: string;
@@ -37,6 +38,8 @@ export class FunctionService {
       workers: InvocationWorkers;
       producer: InvocationProducer;
       pool: Pool;
+      schedules?: ScheduleService;
+      store?: InvocationStore;
     },
   ) {}
 
@@ -51,6 +54,7 @@ export class FunctionService {
     if (config.name !== undefined && config.name !== req.name) {
       throw new HearthError('invalid_request', `config.name "${config.name}" does not match the function name "${req.name}"`);
     }
+    for (const schedule of config.schedules) validateSchedule(schedule);
     const source: FunctionSource = req.source.entry === undefined && config.entry !== undefined
       ? { ...req.source, entry: config.entry }
       : req.source;
@@ -70,6 +74,7 @@ export class FunctionService {
       bundleBytes: image.bundleBytes,
     });
     this.activate(record);
+    await this.deps.schedules?.sync(req.name, record.config);
     await this.deps.pool.retire(req.name, record.version);
     return {
       ...record,
@@ -98,6 +103,8 @@ export class FunctionService {
     const removed = await this.deps.catalog.remove(name);
     if (!removed) throw new HearthError('not_found', `function ${name} does not exist`);
     await this.deps.workers.remove(name);
+    await this.deps.schedules?.removeAll(name);
+    await this.deps.store?.forgetFunction(name);
     await this.deps.producer.obliterate(name);
     await this.deps.pool.retire(name);
   }

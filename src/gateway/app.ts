@@ -5,6 +5,8 @@ import { healthRoutes } from './routes/health.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
+import { invocationRoutes } from './routes/invocations.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
@@ -15,5 +17,7 @@ export function createApp(services: GatewayServices): Hono {
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
+  app.route('/v1', invocationRoutes(services));
+  app.route('/v1/functions', scheduleRoutes(services));
   return app;
 }
