@@ -78,7 +78,7 @@ export class InvocationWorkers {
       enqueuedAt: job.data.enqueuedAt ?? (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp,
     };
     const attempt = Math.max(1, job.attemptsStarted || job.attemptsMade + 1);
-    const maxAttempts = job.opts.attempts ?? 1;
+    const maxAttempts = Math.max(1, job.opts.attempts ?? 1);
     const startedAt = Date.now();
 
     let record: InvocationRecord | undefined;
