@@ -15,6 +15,7 @@ import { AsyncInvoker, CallbackDelivery, InvocationStore, ScheduleService } from
 import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
+import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 
 type Closer = () => Promise<unknown>;
 
@@ -68,7 +69,8 @@ export class Hearth {
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion}`);
 
-    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest) });
+    const secrets = new SecretStore(redis, new SecretCipher(await loadSecretKey(settings.secretKey, settings.dataDir)));
+    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest), secretsFor: (names) => secrets.resolve(names) });
     pool.start();
     this.pool = pool;
     this.closers.push(() => pool.close());
@@ -101,6 +103,7 @@ export class Hearth {
       invocations: new AsyncInvoker({ catalog, producer, store }),
       store,
       schedules,
+      secrets,
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;

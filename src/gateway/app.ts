@@ -7,6 +7,7 @@ import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
 import { invocationRoutes } from './routes/invocations.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
+import { secretRoutes } from './routes/secrets.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
@@ -19,5 +20,6 @@ export function createApp(services: GatewayServices): Hono {
   app.route('/v1/pool', poolRoutes(services));
   app.route('/v1', invocationRoutes(services));
   app.route('/v1/functions', scheduleRoutes(services));
+  app.route('/v1/secrets', secretRoutes(services));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FunctionService } from '../functions/index.ts';
 import type { PoolEntry } from '../pool/index.ts';
+import type { SecretStore } from '../secrets/index.ts';
 import type { AsyncInvoker, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
@@ -10,4 +11,5 @@ export interface GatewayServices {
   invocations: AsyncInvoker;
   store: InvocationStore;
   schedules: ScheduleService;
+  secrets: SecretStore;
 }

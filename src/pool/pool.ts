@@ -8,6 +8,8 @@ export interface PoolOptions {
   layerDirs: (digest: string) => Promise<string[]>;
   /** How often the idle reaper looks; idle timeouts are honoured to this precision. */
   reapIntervalMs?: number;
+  /** Decrypted values of the secrets a function's config names (mounted at /run/secrets). */
+  secretsFor?: (names: string[]) => Promise<Record<string, string>>;
 }
 
 export interface RunResult {
@@ -119,7 +121,10 @@ export class Pool {
     this.group(fn.name).add(pooled);
     try {
       const layerDirs = await this.opts.layerDirs(fn.digest);
+      const names = fn.config.secrets ?? [];
+      const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
       const container = await this.opts.runtime.createContainer({
+        ...(secrets ? { secrets } : {}),
         id,
         layerDirs,
         memoryMb: fn.config.memoryMb,

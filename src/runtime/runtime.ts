@@ -10,7 +10,8 @@ import { removeResidue } from './cleanup.ts';
 import { Container, ContainerStartError } from './container.ts';
 import { mountOverlay, mountsUnder, unmount } from './rootfs.ts';
 import { Runc } from './runc.ts';
-import { functionSpec } from './spec/index.ts';
+import { functionSpec, type SpecOpt } from './spec/index.ts';
+import { prepareSecrets, removeAllSecrets, removeSecrets } from './secrets-dir.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
@@ -74,6 +75,7 @@ export class Runtime {
     await rm(this.emptyDir, { recursive: true, force: true });
     await mkdir(this.emptyDir, { recursive: true });
     await this.removeLeftovers();
+    await removeAllSecrets(this.opts.instance);
     this.started = true;
     this.closing = false;
     return { runcVersion };
@@ -99,7 +101,7 @@ export class Runtime {
     const bundleDir = join(this.containersDir, opts.id);
     const cgroupPath = `${this.cgroupParent}/${opts.id}`;
     // Built first: a bad option (hostname, env) fails here, before anything needs cleaning.
-    const spec = functionSpec({
+    const params = {
       hostname: opts.hostname,
       memoryMb: opts.memoryMb,
       cpus: opts.cpus ?? 1,
@@ -109,7 +111,16 @@ export class Runtime {
       env: opts.env,
       functionName: opts.functionName,
       version: opts.version,
-    });
+    };
+    functionSpec(params);
+    const extra: SpecOpt[] = [];
+    let secretsDir: string | undefined;
+    if (opts.secrets && Object.keys(opts.secrets).length > 0) {
+      const prepared = await prepareSecrets(this.opts.instance, opts.id, opts.secrets);
+      secretsDir = prepared.dir;
+      extra.push(prepared.opt);
+    }
+    const spec = functionSpec(params, extra);
 
     let container: Container | undefined;
     this.reserved.add(opts.id);
@@ -136,6 +147,10 @@ export class Runtime {
           this.handedOut.delete(c);
         },
       });
+      if (secretsDir) {
+        const dir = secretsDir;
+        void container.exited.then(() => removeSecrets(dir)).catch(() => undefined);
+      }
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
@@ -145,6 +160,7 @@ export class Runtime {
       this.reserved.delete(opts.id);
       if (container) await container.destroy('start failed');
       else await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+      if (secretsDir && !container) await removeSecrets(secretsDir).catch(() => undefined);
       throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
     }
   }

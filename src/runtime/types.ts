@@ -31,6 +31,8 @@ export interface ContainerOptions {
   version: number;
   /** Default 10000: the container must report ready within this. */
   startTimeoutMs?: number;
+  /** Secret files (name → value), mounted read-only at /run/secrets in this container only. */
+  secrets?: Record<string, string>;
 }
 
 export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal';
