@@ -11,7 +11,7 @@ import { AGENT_ENTRY, Runtime } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
-import { AsyncInvoker, CallbackDelivery, InvocationStore, ScheduleService } from './scheduler/index.ts';
+import { AsyncInvoker, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
@@ -104,6 +104,7 @@ export class Hearth {
       store,
       schedules,
       secrets,
+      trigger: new HttpTrigger({ catalog, pool, store }),
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;

@@ -8,6 +8,7 @@ import { poolRoutes } from './routes/pool.ts';
 import { invocationRoutes } from './routes/invocations.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { triggerRoutes } from './routes/trigger.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
@@ -21,5 +22,6 @@ export function createApp(services: GatewayServices): Hono {
   app.route('/v1', invocationRoutes(services));
   app.route('/v1/functions', scheduleRoutes(services));
   app.route('/v1/secrets', secretRoutes(services));
+  app.route('/fn', triggerRoutes(services));
   return app;
 }

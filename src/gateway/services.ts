@@ -1,7 +1,7 @@
 import type { FunctionService } from '../functions/index.ts';
 import type { PoolEntry } from '../pool/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
-import type { AsyncInvoker, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
+import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
 export interface GatewayServices {
@@ -12,4 +12,5 @@ export interface GatewayServices {
   store: InvocationStore;
   schedules: ScheduleService;
   secrets: SecretStore;
+  trigger: HttpTrigger;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Container, InvokeOutcome, InvokeRequest, Runtime } from '../runtime/index.ts';
+import type { Container, HttpRequestHead, HttpSink, InvokeOutcome, InvokeRequest, Runtime } from '../runtime/index.ts';
 import { PooledContainer, type ContainerState, type PoolFunction } from './pooled-container.ts';
 
 export interface PoolOptions {
@@ -74,6 +74,36 @@ export class Pool {
     const { pooled, coldStart } = lease;
     try {
       const outcome = await pooled.container!.invoke(req);
+      return { outcome, coldStart, containerId: pooled.id };
+    } finally {
+      this.release(pooled);
+    }
+  }
+
+  /**
+   * Runs an HTTP-trigger invocation the same way: `onLease` hears whether it is a cold start
+   * before the response begins; the lease is held until the response body has ended.
+   */
+  async runHttp(
+    fn: PoolFunction,
+    req: InvokeRequest,
+    http: { request: HttpRequestHead; body?: Uint8Array; env: Record<string, string> },
+    sink: HttpSink & { onLease?: (coldStart: boolean) => void },
+  ): Promise<RunResult> {
+    let lease: Lease;
+    try {
+      lease = await this.acquire(fn);
+    } catch (err) {
+      return {
+        outcome: { ok: false, error: { code: 'function_error', message: (err as Error).message }, logs: [], durationMs: 0 },
+        coldStart: true,
+        containerId: null,
+      };
+    }
+    const { pooled, coldStart } = lease;
+    sink.onLease?.(coldStart);
+    try {
+      const outcome = await pooled.container!.invokeHttp(req, http, sink);
       return { outcome, coldStart, containerId: pooled.id };
     } finally {
       this.release(pooled);

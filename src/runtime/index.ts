@@ -18,10 +18,12 @@ export const AGENT_BUILD_OPTIONS = {
 
 export { Runtime } from './runtime.ts';
 export { Container, ContainerStartError } from './container.ts';
+export type { HttpRequestHead } from './protocol.ts';
 export type { StartFailure } from './container.ts';
 export type {
   ContainerExit,
   ContainerOptions,
+  HttpSink,
   InvokeErrorCode,
   InvokeOutcome,
   InvokeRequest,

@@ -64,3 +64,9 @@ export interface ContainerExit {
   signal: string | null;
   oomKilled: boolean;
 }
+
+/** Receives an HTTP invocation's response as the agent streams it. */
+export interface HttpSink {
+  head(status: number, headers: [string, string][]): void;
+  chunk(data: Buffer): void;
+}

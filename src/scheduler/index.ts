@@ -15,3 +15,5 @@ export { ScheduleService, validateSchedule } from './schedules.ts';
 export type { ScheduleInfo, ScheduleSpec } from './schedules.ts';
 export { recordToResult } from './sync-invoker.ts';
 export { invocationIdOf } from './worker-set.ts';
+export { HttpTrigger } from './http-trigger.ts';
+export type { TriggerRequest, TriggerResponse } from './http-trigger.ts';
