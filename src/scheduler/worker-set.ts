@@ -133,8 +133,13 @@ export class InvocationWorkers {
         ...(final ? { finishedAt: iso(finishedAt) } : {}),
         ...(final && !result.ok && trigger !== 'sync' ? { deadLetter: true } : {}),
       };
-      await store.put(next, result.logs);
-      if (final && next.callbackUrl) await this.opts.callbacks?.enqueue(next.callbackUrl, next);
+      if (trigger === 'sync') {
+        // The caller has its answer already: keep the record write off the job slot (throughput).
+        void store.put(next, result.logs).catch(() => undefined);
+      } else {
+        await store.put(next, result.logs);
+        if (final && next.callbackUrl) await this.opts.callbacks?.enqueue(next.callbackUrl, next);
+      }
     }
     if (!final) {
       // BullMQ schedules the retry (exponential backoff from the job's options).
