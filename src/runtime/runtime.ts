@@ -179,6 +179,7 @@ export class Runtime {
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
+    await removeAllSecrets(this.opts.instance).catch(() => {});
     // runc removes each container's state dir; drop the (now empty) root dirs too.
     await rmdir(this.runc.root).catch(() => {});
     await rmdir(RUNC_ROOT_BASE).catch(() => {});

@@ -150,3 +150,18 @@ describe('async invocations', () => {
     expect(crashed.body.error.message).toMatch(/exited/);
   });
 });
+
+describe('record retention', () => {
+  it('removes records and logs after HEARTH_RESULT_TTL_S', async () => {
+    const short = await startHearth({ env: { HEARTH_RESULT_TTL_S: '1' } });
+    try {
+      await short.deploy('quick', 'export default () => { console.log("hi"); return 1; }');
+      const { body } = await short.api('POST', '/v1/functions/quick/invocations', {});
+      await waitFor(async () => (await short.api('GET', `/v1/invocations/${body.id}`)).body?.status === 'succeeded', 30_000);
+      await waitFor(async () => (await short.api('GET', `/v1/invocations/${body.id}`)).status === 404, 10_000, 200);
+      expect((await short.api('GET', `/v1/invocations/${body.id}/logs`)).status).toBe(404);
+    } finally {
+      await short.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { existsSync, readdirSync } from 'node:fs';
+import { waitFor } from '../helpers/host.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 import { startSharedRedis } from '../helpers/child-hearth.ts';
 import { redisOptions } from '../../src/redis/index.ts';
@@ -67,6 +69,15 @@ describe('env and secrets', () => {
     const res = await h.invoke('needs-missing');
     expect(res.status).toBe(500);
     expect(res.body.error.message).toMatch(/secret nope does not exist/);
+  });
+
+  it('leaves no secret files on the host once the containers are gone', async () => {
+    await h.api('PUT', '/v1/secrets/db-password', { value: 's3cr3t-value' });
+    await h.invoke('with-secret');
+    const dir = `/run/hearth-secrets/${h.hearth.instance}`;
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+    await h.hearth.pool!.retire('with-secret');
+    await waitFor(() => !existsSync(dir) || readdirSync(dir).every((id) => !id.startsWith('with-secret-')), 10_000);
   });
 
   it('deleting a secret keeps it out of new containers', async () => {
