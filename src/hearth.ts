@@ -76,6 +76,14 @@ export class Hearth {
     this.closers.push(() => pool.close());
 
     const catalog = new FunctionCatalog(redis);
+    // Warm containers hold the secret files they started with: recycle those that mount a changed one.
+    // (This process's pool only; other processes pick the new value up as their containers turn over.)
+    secrets.onChange = async (name) => {
+      for (const fn of await catalog.list()) {
+        // Version 0 never exists: every container of the function retires, waiting callers stay.
+        if (fn.config.secrets?.includes(name)) await pool.retire(fn.name, 0);
+      }
+    };
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const store = new InvocationStore(redis, settings.resultTtlS);

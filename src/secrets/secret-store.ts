@@ -18,6 +18,9 @@ export const MAX_SECRET_BYTES = 64 * 1024;
  * only `resolve` (for starting a container) decrypts.
  */
 export class SecretStore {
+  /** Called after a secret changed or went away (Hearth recycles warm containers that mount it). */
+  onChange: ((name: string) => Promise<void>) | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly cipher: SecretCipher,
@@ -41,6 +44,7 @@ export class SecretStore {
       .hset(this.valuesKey, name, this.cipher.encrypt(value, name))
       .hset(this.metaKey, name, updatedAt)
       .exec();
+    await this.onChange?.(name);
     return { name, updatedAt };
   }
 
@@ -58,6 +62,7 @@ export class SecretStore {
 
   async remove(name: string): Promise<boolean> {
     const [[, removed] = [null, 0]] = (await this.redis.multi().hdel(this.valuesKey, name).hdel(this.metaKey, name).exec()) ?? [];
+    if (Number(removed) > 0) await this.onChange?.(name);
     return Number(removed) > 0;
   }
 

@@ -64,6 +64,15 @@ describe('env and secrets', () => {
     expect(withoutRes.body).toEqual({ files: null, value: null, writable: false, greeting: null });
   });
 
+  it('a changed secret reaches the function: warm containers that mount it are recycled', async () => {
+    expect((await h.api('PUT', '/v1/secrets/db-password', { value: 'rotated' })).status).toBe(200);
+    const res = await h.invoke('with-secret');
+    expect(res.body.value).toBe('rotated');
+    expect(res.headers.get('x-hearth-cold-start')).toBe('true');
+    // Functions that do not mount it keep their warm container.
+    expect((await h.invoke('without-secret')).headers.get('x-hearth-cold-start')).toBe('false');
+  });
+
   it('fails the invocation with a clear message when a referenced secret does not exist', async () => {
     await h.deploy('needs-missing', reader, { secrets: ['nope'] });
     const res = await h.invoke('needs-missing');
@@ -72,7 +81,6 @@ describe('env and secrets', () => {
   });
 
   it('leaves no secret files on the host once the containers are gone', async () => {
-    await h.api('PUT', '/v1/secrets/db-password', { value: 's3cr3t-value' });
     await h.invoke('with-secret');
     const dir = `/run/hearth-secrets/${h.hearth.instance}`;
     expect(readdirSync(dir).length).toBeGreaterThan(0);
