@@ -89,6 +89,24 @@ describe('HTTP trigger', () => {
     expect(body.got.headers['x-k']).toBe('v');
   });
 
+  it('carries large bodies both ways and answers HEAD and 204 without a body', async () => {
+    await h.deploy('big', `export default { async fetch(req) {
+      if (req.method === 'DELETE') return new Response(null, { status: 204 });
+      const body = await req.arrayBuffer();
+      return new Response('y'.repeat(1_000_000) + body.byteLength, { headers: { 'content-type': 'text/plain' } });
+    } }`);
+    const res = await fetch(`${h.url}/fn/big/`, { method: 'POST', body: 'x'.repeat(3_000_000) });
+    const text = await res.text();
+    expect(text.length).toBe(1_000_000 + 7);
+    expect(text.endsWith('3000000')).toBe(true);
+    expect((await fetch(`${h.url}/fn/big/`, { method: 'DELETE' })).status).toBe(204);
+    const head = await fetch(`${h.url}/fn/big/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const tooBig = await fetch(`${h.url}/fn/big/`, { method: 'POST', body: 'x'.repeat(7 * 1024 * 1024) });
+    expect(tooBig.status).toBe(413);
+  });
+
   it('maps failures to JSON errors and 404s unknown functions', async () => {
     await h.deploy('throws-http', 'export default { fetch() { throw new Error("kaboom"); } }');
     const res = await fetch(`${h.url}/fn/throws-http/`);
