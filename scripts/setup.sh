@@ -3,9 +3,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# System packages: binary -> Debian package.
+# System packages: binary -> Debian package. skopeo, umoci and docker-registry (CNCF distribution)
+# are what the image tests check Hearth's images and registry client against; openssl makes the
+# token-auth test's signing certificate.
 missing=""
-for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount; do
+for pair in runc:runc redis-server:redis-server tini-static:tini mount:mount skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done

@@ -12,7 +12,7 @@ import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
 import { AsyncInvoker, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
-import { FunctionService } from './functions/index.ts';
+import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
@@ -69,13 +69,21 @@ export class Hearth {
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion}`);
 
+    const catalog = new FunctionCatalog(redis);
+    const registry = settings.registry
+      ? new ImageRegistry(images, settings.registry, settings.registryUser ? { username: settings.registryUser, password: settings.registryPassword ?? '' } : undefined)
+      : undefined;
+
     const secrets = new SecretStore(redis, new SecretCipher(await loadSecretKey(settings.secretKey, settings.dataDir)));
-    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest), secretsFor: (names) => secrets.resolve(names) });
+    const pool = new Pool({
+      runtime,
+      layerDirs: imageResolver({ images, catalog, registry, log: this.log }),
+      secretsFor: (names) => secrets.resolve(names),
+    });
     pool.start();
     this.pool = pool;
     this.closers.push(() => pool.close());
 
-    const catalog = new FunctionCatalog(redis);
     // Warm containers hold the secret files they started with: recycle those that mount a changed one.
     // (This process's pool only; other processes pick the new value up as their containers turn over.)
     secrets.onChange = async (name) => {
@@ -84,6 +92,11 @@ export class Hearth {
         if (fn.config.secrets?.includes(name)) await pool.retire(fn.name, 0);
       }
     };
+
+    const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
+    collector.start();
+    this.closers.push(() => collector.close());
+
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const store = new InvocationStore(redis, settings.resultTtlS);
@@ -97,7 +110,7 @@ export class Hearth {
     await replies.start();
     this.closers.push(() => replies.close());
 
-    const functions = new FunctionService({ catalog, images, workers, producer, pool, schedules, store });
+    const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store });
     this.functions = functions;
     for (const record of await catalog.list()) functions.activate(record);
     if (settings.functionsDir) {

@@ -9,6 +9,8 @@ export interface FunctionVersion {
   digest: string;
   config: FunctionConfig;
   bundleBytes: number;
+  /** Where the image was pushed ("host:port/repo@sha256:…"), when a registry is configured. */
+  image?: string;
   createdAt: string;
 }
 
@@ -60,6 +62,43 @@ export class FunctionCatalog {
   async getVersion(name: string, version: number): Promise<FunctionVersion | undefined> {
     const raw = await this.redis.hget(this.versionsKey(name), String(version));
     return raw ? (JSON.parse(raw) as FunctionVersion) : undefined;
+  }
+
+  /** Every version of a function, oldest first; empty when the function does not exist. */
+  async listVersions(name: string): Promise<FunctionVersion[]> {
+    const all = await this.redis.hvals(this.versionsKey(name));
+    return all.map((raw) => JSON.parse(raw) as FunctionVersion).sort((a, b) => a.version - b.version);
+  }
+
+  /**
+   * Makes an existing version current again (rollback). Versions stay immutable: only the
+   * current pointer moves. Undefined when the function or the version does not exist.
+   */
+  async setCurrent(name: string, version: number): Promise<FunctionRecord | undefined> {
+    const [current, entry, seq] = await Promise.all([this.get(name), this.getVersion(name, version), this.redis.get(this.seqKey(name))]);
+    if (!current || !entry) return undefined;
+    const record: FunctionRecord = { ...entry, versions: Number(seq ?? entry.version), updatedAt: new Date().toISOString() };
+    await this.redis.hset(this.currentKey, name, JSON.stringify(record));
+    return record;
+  }
+
+  /** Image digests of every version of every function: what garbage collection must keep. */
+  async referencedDigests(): Promise<Set<string>> {
+    const digests = new Set<string>();
+    for (const name of await this.redis.hkeys(this.currentKey)) {
+      for (const v of await this.listVersions(name)) digests.add(v.digest);
+    }
+    for (const record of await this.list()) digests.add(record.digest);
+    return digests;
+  }
+
+  /** A version whose image has this digest (any function), to know where to pull it from. */
+  async findByDigest(digest: string): Promise<FunctionVersion | undefined> {
+    for (const name of await this.redis.hkeys(this.currentKey)) {
+      const found = (await this.listVersions(name)).reverse().find((v) => v.digest === digest);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   async list(): Promise<FunctionRecord[]> {

@@ -9,6 +9,10 @@ export interface Settings {
   redisUrl: string | undefined;
   apiKey: string | undefined;
   registry: string | undefined;
+  registryUser: string | undefined;
+  registryPassword: string | undefined;
+  /** How often unreferenced image blobs and layers are collected (HEARTH_GC_INTERVAL_MS; 0 turns the schedule off). */
+  gcIntervalMs: number;
   ociRuntime: string;
   /** Where example functions are deployed from at start (`npm start`); undefined skips it. */
   functionsDir: string | undefined;
@@ -40,6 +44,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     redisUrl: env.REDIS_URL || undefined,
     apiKey: env.HEARTH_API_KEY || undefined,
     registry: env.HEARTH_REGISTRY || undefined,
+    registryUser: env.HEARTH_REGISTRY_USER || undefined,
+    registryPassword: env.HEARTH_REGISTRY_PASSWORD ?? undefined,
+    gcIntervalMs: Number(env.HEARTH_GC_INTERVAL_MS ?? 3_600_000),
     ociRuntime: env.HEARTH_OCI_RUNTIME ?? 'runc',
     functionsDir: env.HEARTH_FUNCTIONS_DIR === '' ? undefined : path.resolve(cwd, env.HEARTH_FUNCTIONS_DIR ?? 'functions'),
     resultTtlS: Math.round(positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)),

@@ -1,19 +1,23 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { FunctionConfig } from '../config/index.ts';
 import { functionName } from '../config/index.ts';
 import { BaseLayerCache, planBaseLayer } from './build/base-layer.ts';
 import { bundleFunction } from './build/bundle.ts';
 import { functionLayerEntries } from './build/function-layer.ts';
 import { writeLayer } from './build/layer.ts';
-import { digestHex, isDigest } from './digest.ts';
+import { digestHex, isDigest, sha256Digest } from './digest.ts';
+import { sweep, treeBytes } from './gc.ts';
+import type { CollectionReport, Reachable } from './gc.ts';
 import { BuildError } from './errors.ts';
 import { canonicalJson } from './json.ts';
 import { MEDIA_TYPE, functionImageConfig, functionManifest, parseImageConfig, parseManifest } from './oci.ts';
 import type { Descriptor, ImageManifest } from './oci.ts';
-import { ContentStore } from './store/content-store.ts';
+import { ContentStore, hashFile } from './store/content-store.ts';
+import { Pins, StoreGate } from './store/gate.ts';
 import { OciLayout } from './store/layout.ts';
-import type { FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo } from './types.ts';
+import type { DiskUsage, FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo, StoredImage } from './types.ts';
 import { unpackLayer } from './unpack/unpack-layer.ts';
 
 /** Temp files older than this are leftovers of a crash (a base layer build takes seconds). */
@@ -43,6 +47,10 @@ export class ImageStore {
   readonly #unpacking = new Map<string, Promise<string>>();
   /** manifest digest → layer dirs, top-most first: the pool asks on every cold start. */
   readonly #resolved = new Map<string, string[]>();
+  readonly #gate = new StoreGate();
+  readonly #pins = new Pins();
+  /** diffId → bytes of its unpacked dir (immutable once renamed into place). */
+  readonly #layerBytes = new Map<string, number>();
 
   constructor(opts: ImageStoreOptions) {
     const root = path.resolve(opts.root);
@@ -97,12 +105,26 @@ export class ImageStore {
   /**
    * bundle → function layer → config → manifest → index.json entry, then unpacks the layers so
    * the first container does not wait. The same name, source and config always give the same
-   * manifest digest. Bad user code throws BuildError.
+   * manifest digest. Bad user code throws BuildError. With `pin`, the image survives garbage
+   * collection until `unpin()` (call it once a version names the image).
    */
-  async buildFunctionImage(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
-    const started = performance.now();
+  async buildFunctionImage(
+    name: string,
+    source: FunctionSource,
+    config: FunctionConfig,
+    opts: { pin?: boolean } = {},
+  ): Promise<FunctionImage> {
     if (!functionName.safeParse(name).success) throw new BuildError(`invalid function name ${JSON.stringify(name)}`);
     await this.init();
+    // Built and pinned under the gate: a collection never sees the image half-written or unnamed.
+    return this.#gate.shared(async () => {
+      const image = await this.#build(name, source, config);
+      return opts.pin ? { ...image, unpin: this.#pins.pin(image.digest) } : image;
+    });
+  }
+
+  async #build(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
+    const started = performance.now();
     const [base, bundle] = await Promise.all([this.ensureBaseLayer(), bundleFunction(source, config.entry)]);
     const fn = await writeLayer(this.#blobs, functionLayerEntries(name, bundle.code, config));
     const layers = [base, fn];
@@ -164,6 +186,152 @@ export class ImageStore {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The manifest bytes and the blobs (config first, then layers) of a stored image: what a push
+   * sends. JSON blobs are checked here; layer blobs by `verifyBlob` before they are uploaded.
+   */
+  async readImage(manifestDigest: string): Promise<StoredImage> {
+    await this.init();
+    const manifestBytes = await this.#blobs.read(manifestDigest);
+    const manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
+    const blobs = [manifest.config, ...manifest.layers];
+    for (const b of blobs) {
+      if ((await this.#blobs.size(b.digest)) !== b.size) throw new Error(`blob ${b.digest} of image ${manifestDigest} is missing or truncated`);
+    }
+    await this.#blobs.read(manifest.config.digest);
+    return { digest: manifestDigest, mediaType: manifest.mediaType ?? MEDIA_TYPE.manifest, manifestBytes, blobs, path: (d) => this.#blobs.path(d) };
+  }
+
+  /**
+   * Stores an image fetched from elsewhere (a registry pull): the manifest must hash to
+   * `manifestDigest`; each missing blob is streamed from `fetchBlob` and refused unless it hashes
+   * to its descriptor's digest. A stored blob that no longer matches its digest is fetched again.
+   * Named in index.json (under `name`) last, and pinned when asked, like a build.
+   */
+  async importImage(
+    name: string,
+    manifestDigest: string,
+    manifestBytes: Uint8Array,
+    fetchBlob: (d: Descriptor) => Promise<Readable | AsyncIterable<Uint8Array>>,
+    opts: { pin?: boolean } = {},
+  ): Promise<{ digest: string; fetchedBytes: number; unpin?: () => void }> {
+    digestHex(manifestDigest);
+    if (sha256Digest(manifestBytes) !== manifestDigest) {
+      throw new Error(`manifest ${manifestDigest} is corrupt (its bytes hash to ${sha256Digest(manifestBytes)})`);
+    }
+    const manifest = parseManifest(JSON.parse(Buffer.from(manifestBytes).toString('utf8')));
+    await this.init();
+    return this.#gate.shared(async () => {
+      let fetchedBytes = 0;
+      for (const d of [manifest.config, ...manifest.layers]) {
+        if ((await this.#blobs.size(d.digest)) === d.size && (await hashFile(this.#blobs.path(d.digest))) === d.digest) continue;
+        await rm(this.#blobs.path(d.digest), { force: true }); // absent, or corrupt on disk: fetch again
+        const blob = await this.#blobs.ingest(await fetchBlob(d), undefined, d.digest);
+        if (blob.size !== d.size) throw new Error(`blob ${d.digest}: ${blob.size} bytes, the manifest says ${d.size}`);
+        fetchedBytes += blob.size;
+      }
+      await this.#blobs.put(manifestBytes, manifestDigest);
+      this.#resolved.delete(manifestDigest);
+      await this.#layout.addManifest(name, { mediaType: manifest.mediaType ?? MEDIA_TYPE.manifest, digest: manifestDigest, size: manifestBytes.byteLength });
+      return { digest: manifestDigest, fetchedBytes, ...(opts.pin ? { unpin: this.#pins.pin(manifestDigest) } : {}) };
+    });
+  }
+
+  /** Throws unless the stored blob's bytes hash to its digest. */
+  async verifyBlob(digest: string): Promise<void> {
+    const actual = await hashFile(this.#blobs.path(digest));
+    if (actual !== digest) throw new Error(`blob ${digest} is corrupt (its bytes hash to ${actual})`);
+  }
+
+  /**
+   * Garbage collection: keeps the images `keep()` names (plus pinned ones and the runtime base layer)
+   * with everything they reference; removes every other blob, unpacked layer and index entry,
+   * and temp files left by crashed writers. Waits for builds and pulls in progress.
+   */
+  async collect(keep: () => Promise<Iterable<string>>): Promise<CollectionReport> {
+    await this.init();
+    const started = performance.now();
+    return this.#gate.exclusive(async () => {
+      // Pins first, then the caller's roots: a writer unpins only after naming its image in the
+      // caller's records, so an image is always in one of the two reads.
+      const pinned = this.#pins.digests();
+      const roots = new Set([...pinned, ...(await keep())]);
+      const reach: Reachable = { blobs: new Set(), layers: new Set(), images: new Set() };
+      const base = await this.#base?.catch(() => undefined);
+      if (base) {
+        reach.blobs.add(base.digest);
+        reach.layers.add(base.diffId);
+      }
+      for (const digest of roots) {
+        if (!isDigest(digest) || !(await this.#blobs.has(digest))) continue;
+        reach.images.add(digest);
+        reach.blobs.add(digest);
+        try {
+          const manifest = await this.#readManifest(digest);
+          reach.blobs.add(manifest.config.digest);
+          for (const l of manifest.layers) reach.blobs.add(l.digest);
+          const config = parseImageConfig(JSON.parse((await this.#blobs.read(manifest.config.digest)).toString('utf8')));
+          for (const diffId of config.rootfs.diff_ids) reach.layers.add(diffId);
+        } catch {
+          // A corrupt manifest or config: keep what is named, the rest is fetched again on pull.
+        }
+      }
+      const removedImages = await this.#layout.retain(reach.images);
+      const swept = await sweep(
+        { blobsDir: this.#blobs.dir, layersDir: this.#layersDir, tmpDir: this.#tmpDir, layerBytes: (d) => this.#layerSize(d) },
+        reach,
+      );
+      for (const digest of [...this.#resolved.keys()]) if (!reach.images.has(digest)) this.#resolved.delete(digest);
+      for (const diffId of [...this.#layerBytes.keys()]) if (!reach.layers.has(diffId)) this.#layerBytes.delete(diffId);
+      return { keptImages: reach.images.size, removedImages, ...swept, durationMs: Math.round(performance.now() - started) };
+    });
+  }
+
+  /**
+   * Disk used by the store: blob bytes (compressed layers, configs, manifests) plus unpacked
+   * layer bytes (apparent sizes). Cheap after the first call: unpacked layers never change.
+   */
+  async diskUsage(): Promise<DiskUsage> {
+    await this.init();
+    let blobBytes = 0;
+    let blobs = 0;
+    for (const hex of await readdir(this.#blobs.dir)) {
+      const st = await stat(path.join(this.#blobs.dir, hex)).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      blobBytes += st.size;
+      blobs++;
+    }
+    let layerBytes = 0;
+    let layers = 0;
+    for (const hex of await readdir(this.#layersDir)) {
+      const diffId = `sha256:${hex}`;
+      if (!isDigest(diffId)) continue;
+      layerBytes += await this.#layerSize(diffId).catch(() => 0);
+      layers++;
+    }
+    return { totalBytes: blobBytes + layerBytes, blobBytes, layerBytes, blobs, layers };
+  }
+
+  /** Compressed bytes of an image: manifest + config + layers (what a pull of it would move). */
+  async imageBytes(manifestDigest: string): Promise<number | undefined> {
+    try {
+      const manifestBytes = await this.#blobs.read(manifestDigest);
+      const manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
+      return manifestBytes.byteLength + [manifest.config, ...manifest.layers].reduce((sum, d) => sum + d.size, 0);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #layerSize(diffId: string): Promise<number> {
+    let bytes = this.#layerBytes.get(diffId);
+    if (bytes === undefined) {
+      bytes = await treeBytes(path.join(this.#layersDir, digestHex(diffId)));
+      this.#layerBytes.set(diffId, bytes);
+    }
+    return bytes;
   }
 
   async #readManifest(digest: string): Promise<ImageManifest> {

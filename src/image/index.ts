@@ -1,3 +1,6 @@
 export { BuildError } from './errors.ts';
 export { ImageStore } from './image-store.ts';
 export type { FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo } from './types.ts';
+export type { DiskUsage, StoredImage } from './types.ts';
+export type { CollectionReport } from './gc.ts';
+export * from './registry/index.ts';

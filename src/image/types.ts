@@ -1,3 +1,5 @@
+import type { Descriptor } from './oci.ts';
+
 /** A layer as stored: `digest` names the gzip blob, `diffId` the uncompressed tar (both "sha256:<hex>"). */
 export interface LayerInfo {
   digest: string;
@@ -21,6 +23,30 @@ export interface FunctionImage {
   /** Size of the bundled JS. */
   bundleBytes: number;
   buildMs: number;
+  /** Present when built with `pin`: lets garbage collection remove the image again. */
+  unpin?: () => void;
+}
+
+/** A stored image as a push reads it. */
+export interface StoredImage {
+  digest: string;
+  mediaType: string;
+  manifestBytes: Buffer;
+  /** Config first, then layers. */
+  blobs: Descriptor[];
+  /** Where a blob's bytes are on disk. */
+  path: (digest: string) => string;
+}
+
+/** Disk used by the image store (apparent sizes). */
+export interface DiskUsage {
+  totalBytes: number;
+  /** Compressed layers, configs and manifests. */
+  blobBytes: number;
+  /** Unpacked layer dirs (what overlayfs stacks). */
+  layerBytes: number;
+  blobs: number;
+  layers: number;
 }
 
 export interface ImageStoreOptions {

@@ -249,6 +249,16 @@ export class Pool {
     await Promise.all(doomed.map((p) => this.destroy(p)));
   }
 
+  /**
+   * Image digests of every container the pool holds (starting, idle, busy or retiring): garbage
+   * collection must not remove the layers under them.
+   */
+  liveDigests(): Set<string> {
+    const digests = new Set<string>();
+    for (const group of this.byFunction.values()) for (const p of group) digests.add(p.fn.digest);
+    return digests;
+  }
+
   snapshot(): PoolEntry[] {
     const now = Date.now();
     const entries: PoolEntry[] = [];

@@ -32,7 +32,7 @@ export function functionRoutes(services: GatewayServices): Hono {
 
   app.get('/', async (c) => c.json({ functions: await services.functions.list() }));
 
-  app.get('/:name', async (c) => c.json(await services.functions.get(nameParam(c.req.param('name')))));
+  app.get('/:name', async (c) => c.json(await services.functions.describe(nameParam(c.req.param('name')))));
 
   app.delete('/:name', async (c) => {
     await services.functions.remove(nameParam(c.req.param('name')));

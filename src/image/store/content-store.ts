@@ -27,6 +27,10 @@ export class ContentStore {
     this.#tmpDir = tmpDir;
   }
 
+  get dir(): string {
+    return this.#dir;
+  }
+
   path(digest: string): string {
     return path.join(this.#dir, digestHex(digest));
   }

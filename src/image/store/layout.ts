@@ -67,7 +67,8 @@ export class OciLayout {
   /**
    * Records a function's manifest. A name keeps every manifest it ever had (one per deploy);
    * re-recording a known (name, digest) pair moves it to the end so the last entry for a name
-   * is always the latest deploy.
+   * is always the latest deploy. Only that latest entry carries the ref name: tools such as
+   * skopeo (`oci:<dir>:<name>`) take the first entry with a matching name.
    */
   async addManifest(name: string, manifest: Descriptor): Promise<void> {
     await serialized(this.#indexPath, async () => {
@@ -78,13 +79,29 @@ export class OciLayout {
         size: manifest.size,
         annotations: { [ANNOTATION.refName]: name, [ANNOTATION.function]: name },
       };
-      index.manifests = index.manifests.filter(
-        (m) => !(m.digest === entry.digest && m.annotations?.[ANNOTATION.function] === name),
-      );
+      index.manifests = index.manifests
+        .filter((m) => !(m.digest === entry.digest && m.annotations?.[ANNOTATION.function] === name))
+        .map((m) => (m.annotations?.[ANNOTATION.refName] === name ? withoutRefName(m) : m));
       index.manifests.push(entry);
       await writeFileAtomic(this.#indexPath, JSON.stringify(index, null, 2));
     });
   }
+
+  /** Drops index entries whose manifest is not in `keep` (garbage collection); returns how many went. */
+  async retain(keep: ReadonlySet<string>): Promise<number> {
+    return serialized(this.#indexPath, async () => {
+      const index = await this.readIndex();
+      const before = index.manifests.length;
+      index.manifests = index.manifests.filter((m) => keep.has(m.digest));
+      if (index.manifests.length !== before) await writeFileAtomic(this.#indexPath, JSON.stringify(index, null, 2));
+      return before - index.manifests.length;
+    });
+  }
+}
+
+function withoutRefName(m: Descriptor): Descriptor {
+  const { [ANNOTATION.refName]: _dropped, ...annotations } = m.annotations ?? {};
+  return { ...m, annotations };
 }
 
 function emptyIndex(): ImageIndex {

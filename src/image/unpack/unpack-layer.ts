@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { MEDIA_TYPE } from '../oci.ts';
 import { fsyncDir, tempName } from '../store/atomic.ts';
+import { hashFile } from '../store/content-store.ts';
 import { applyEntry, finishDirs } from './apply-entry.ts';
 import type { PendingDir } from './apply-entry.ts';
 
@@ -36,6 +37,19 @@ export interface UnpackRequest {
  */
 export async function unpackLayer(req: UnpackRequest): Promise<void> {
   if (await exists(req.target)) return;
+  try {
+    await unpackOnce(req);
+  } catch (err) {
+    // A damaged blob usually fails in gunzip or tar first ("incorrect data check"): say what it is.
+    const actual = await hashFile(req.blobPath).catch(() => undefined);
+    if (actual !== undefined && actual !== req.digest) {
+      throw new Error(`layer blob ${req.digest} is corrupt (its bytes hash to ${actual}): refused (${(err as Error).message})`);
+    }
+    throw err;
+  }
+}
+
+async function unpackOnce(req: UnpackRequest): Promise<void> {
   const tmp = path.join(req.tmpDir, tempName('layer'));
   await mkdir(tmp, { mode: 0o755 });
   try {

@@ -1,0 +1,10 @@
+export { RegistryClient, RegistryError, MANIFEST_ACCEPT } from './client.ts';
+export type { RegistryClientOptions } from './client.ts';
+export { RegistryAuth, parseChallenge } from './auth.ts';
+export type { Challenge, Credentials } from './auth.ts';
+export { parseRegistry, repositoryFor, imageReference, parseImageReference, isLoopback } from './reference.ts';
+export type { RegistryLocation } from './reference.ts';
+export { pushImage } from './push.ts';
+export type { PushReport } from './push.ts';
+export { pullImage } from './pull.ts';
+export type { PullReport } from './pull.ts';
