@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { publishReply } from './reply-channel.ts';
 import { queueNameFor, type InvocationExecutor, type InvocationJob, type InvocationResult } from './invocation.ts';
@@ -65,7 +65,9 @@ export class InvocationWorkers {
     // Errors here are Redis hiccups; BullMQ reconnects by itself. Without a listener Node would crash.
     worker.on('error', () => undefined);
     // A job that stalled more often than allowed is failed by BullMQ without running our code.
-    worker.on('stalled', (jobId) => void this.onStalled(worker, jobId).catch(() => undefined));
+    worker.on('failed', (job) => {
+      if (job) void this.onFailed(job).catch(() => undefined);
+    });
     this.workers.set(functionName, worker);
   }
 
@@ -163,29 +165,27 @@ export class InvocationWorkers {
     };
   }
 
-  /** A stalled job is either back in the queue (it will run again) or failed for good: record the latter. */
-  private async onStalled(worker: Worker<InvocationJob, InvocationResult>, jobId: string): Promise<void> {
+  /**
+   * Our processor never lets a job fail for good (the last attempt returns), so a job BullMQ failed
+   * anyway was lost with its worker too often ("job stalled more than allowable limit"): its record
+   * would otherwise say running forever.
+   */
+  private async onFailed(job: Job<InvocationJob, InvocationResult>): Promise<void> {
     const store = this.opts.store;
-    if (!store) return;
-    const queue = new Queue<InvocationJob>(worker.name, { connection: this.connection, prefix: this.prefix });
-    try {
-      const job = await queue.getJob(jobId);
-      if (!job || (await job.getState()) !== 'failed') return;
-      const record = await store.update(invocationIdOf(job), (r) =>
-        isFinished(r)
-          ? undefined
-          : {
-              ...r,
-              status: 'failed',
-              error: { code: 'internal', message: 'the worker running this invocation was lost too often (job stalled)' },
-              finishedAt: iso(Date.now()),
-              deadLetter: r.trigger !== 'sync',
-            },
-      );
-      if (record?.callbackUrl) await this.opts.callbacks?.enqueue(record.callbackUrl, record);
-    } finally {
-      await queue.close();
-    }
+    if (!store || (await job.getState()) !== 'failed') return;
+    const reason = job.failedReason || 'the job failed';
+    const record = await store.update(invocationIdOf(job), (r) =>
+      isFinished(r)
+        ? undefined
+        : {
+            ...r,
+            status: 'failed',
+            error: { code: 'internal', message: `the worker running this invocation was lost (${reason})` },
+            finishedAt: iso(Date.now()),
+            deadLetter: r.trigger !== 'sync',
+          },
+    );
+    if (record?.callbackUrl) await this.opts.callbacks?.enqueue(record.callbackUrl, record);
   }
 
   async remove(functionName: string): Promise<void> {

@@ -48,4 +48,39 @@ describe('a worker process killed while an async invocation runs', () => {
     const logs = (await h.api('GET', `/v1/invocations/${id}/logs`)).body.logs;
     expect(logs.filter((l: { line: string }) => l.line.startsWith('start'))).toHaveLength(1);
   }, 120_000);
+
+  it('marks the invocation failed (a dead letter) when its workers keep dying', async () => {
+    const redis = await startSharedRedis();
+    cleanups.push(() => redis.close());
+    const dataDir = await prepareDataDir();
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env = { REDIS_URL: redis.url, HEARTH_JOB_LOCK_MS: '1500', HEARTH_DATA_DIR: dataDir };
+
+    // BullMQ re-runs a stalled job once; a second loss fails it for good.
+    let child: ChildHearth = await startChildHearth(env);
+    cleanups.push(() => child.kill());
+    await api(child.url, 'POST', '/v1/functions', { name: 'forever', source: 'export default () => new Promise(() => {})', config: { timeoutMs: 600_000 } });
+    const { id } = await api(child.url, 'POST', '/v1/functions/forever/invocations', {});
+    for (const attempt of [1, 2]) {
+      await waitFor(async () => {
+        const r = await api(child.url, 'GET', `/v1/invocations/${id}`);
+        return r.status === 'running' && r.attempts === attempt;
+      }, 30_000, 100);
+      await child.kill();
+      if (attempt === 1) {
+        child = await startChildHearth(env);
+        cleanups.push(() => child.kill());
+      }
+    }
+
+    const h: TestHearth = await startHearth({ dataDir, env });
+    cleanups.push(() => h.close());
+    let record: any;
+    await waitFor(async () => {
+      record = (await h.api('GET', `/v1/invocations/${id}`)).body;
+      return record.status !== 'running' && record.status !== 'queued';
+    }, 30_000, 100);
+    expect(record).toMatchObject({ id, status: 'failed', deadLetter: true, error: { code: 'internal', message: expect.stringMatching(/stalled/) } });
+    expect((await h.api('GET', '/v1/functions/forever/dead-letters')).body.deadLetters.map((d: { id: string }) => d.id)).toEqual([id]);
+  }, 180_000);
 });
