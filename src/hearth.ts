@@ -11,11 +11,13 @@ import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { FunctionCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
+import { AsyncInvoker, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources } from './metrics/index.ts';
 import { rootLogger } from './log/index.ts';
+import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 
 type Closer = () => Promise<unknown>;
 
@@ -80,10 +82,24 @@ export class Hearth {
       ? new ImageRegistry(images, settings.registry, settings.registryUser ? { username: settings.registryUser, password: settings.registryPassword ?? '' } : undefined)
       : undefined;
 
-    const pool = new Pool({ runtime, layerDirs: imageResolver({ images, catalog, registry, log: this.log }) });
+    const secrets = new SecretStore(redis, new SecretCipher(await loadSecretKey(settings.secretKey, settings.dataDir)));
+    const pool = new Pool({
+      runtime,
+      layerDirs: imageResolver({ images, catalog, registry, log: this.log }),
+      secretsFor: (names) => secrets.resolve(names),
+    });
     pool.start();
     this.pool = pool;
     this.closers.push(() => pool.close());
+
+    // Warm containers hold the secret files they started with: recycle those that mount a changed one.
+    // (This process's pool only; other processes pick the new value up as their containers turn over.)
+    secrets.onChange = async (name) => {
+      for (const fn of await catalog.list()) {
+        // Version 0 never exists: every container of the function retires, waiting callers stay.
+        if (fn.config.secrets?.includes(name)) await pool.retire(fn.name, 0);
+      }
+    };
 
     const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
     collector.start();
@@ -91,14 +107,18 @@ export class Hearth {
 
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
-    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));
+    const store = new InvocationStore(redis, settings.resultTtlS);
+    const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
+    this.closers.push(() => callbacks.close());
+    const schedules = new ScheduleService(redis, producer);
+    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), { store, callbacks, lockMs: settings.jobLockMs });
     // Closed after the server (registered later, so closed earlier) and before the pool: in-flight work finishes.
     this.closers.push(() => workers.close());
     const replies = new ReplyChannel(subscriber);
     await replies.start();
     this.closers.push(() => replies.close());
 
-    const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log });
+    const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store });
     this.functions = functions;
     for (const record of await catalog.list()) functions.activate(record);
     if (settings.functionsDir) {
@@ -118,7 +138,14 @@ export class Hearth {
     this.closers.push(async () => unbindMetrics());
 
     const app = createApp({
-      functions, invoker: new SyncInvoker({ catalog, producer, replies }), pool,
+      functions,
+      invoker: new SyncInvoker({ catalog, producer, replies, store }),
+      pool,
+      invocations: new AsyncInvoker({ catalog, producer, store }),
+      store,
+      schedules,
+      secrets,
+      trigger: new HttpTrigger({ catalog, pool, store }),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });

@@ -33,6 +33,8 @@ export const functionConfigSchema = z
     network: z.enum(['none', 'bridge']).default('none'),
     /** "key": the /fn/ HTTP trigger needs the API key too (default: public). */
     auth: z.enum(['none', 'key']).optional(),
+    /** Names of secrets (`PUT /v1/secrets/:name`) mounted as files under /run/secrets. */
+    secrets: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a secret name')).optional(),
     retries: z
       .object({ attempts: z.number().int().min(0).max(100), backoffMs: z.number().int().min(0) })
       .strict()

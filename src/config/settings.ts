@@ -16,6 +16,22 @@ export interface Settings {
   ociRuntime: string;
   /** Where example functions are deployed from at start (`npm start`); undefined skips it. */
   functionsDir: string | undefined;
+  /** How long invocation records (status, result, logs) are kept: HEARTH_RESULT_TTL_S, default 24 h. */
+  resultTtlS: number;
+  /** Key material for secrets at rest (HEARTH_SECRET_KEY); unset: a random key kept in the data dir. */
+  secretKey: string | undefined;
+  /** BullMQ lock / stalled-check interval (HEARTH_JOB_LOCK_MS): how soon a dead worker's job is run again. */
+  jobLockMs: number;
+  /** First delay of callback delivery retries (HEARTH_CALLBACK_BACKOFF_MS), doubled per attempt. */
+  callbackBackoffMs: number;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} is not a positive number: ${raw}`);
+  return n;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
@@ -49,6 +65,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     gcIntervalMs: Number(env.HEARTH_GC_INTERVAL_MS ?? 3_600_000),
     ociRuntime: env.HEARTH_OCI_RUNTIME || 'runc',
     functionsDir: env.HEARTH_FUNCTIONS_DIR === '' ? undefined : path.resolve(cwd, env.HEARTH_FUNCTIONS_DIR ?? 'functions'),
+    resultTtlS: Math.round(positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)),
+    secretKey: env.HEARTH_SECRET_KEY || undefined,
+    jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 30_000),
+    callbackBackoffMs: positiveNumber(env, 'HEARTH_CALLBACK_BACKOFF_MS', 1000),
   };
   assertSafeBind(settings);
   return settings;

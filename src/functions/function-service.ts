@@ -7,6 +7,7 @@ import type { ImageRegistry, PushedImage } from './image-registry.ts';
 import type { StorageCollector } from './storage-collector.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationProducer, InvocationWorkers } from '../scheduler/index.ts';
+import { validateSchedule, type InvocationStore, type ScheduleService } from '../scheduler/index.ts';
 
 export interface DeployRequest {
   name: string;
@@ -62,6 +63,8 @@ export class FunctionService {
       registry?: ImageRegistry | undefined;
       collector?: StorageCollector | undefined;
       log?: (msg: string) => void;
+      schedules?: ScheduleService;
+      store?: InvocationStore;
     },
   ) {}
 
@@ -76,6 +79,7 @@ export class FunctionService {
     if (config.name !== undefined && config.name !== req.name) {
       throw new HearthError('invalid_request', `config.name "${config.name}" does not match the function name "${req.name}"`);
     }
+    for (const schedule of config.schedules) validateSchedule(schedule);
     const source: FunctionSource = req.source.entry === undefined && config.entry !== undefined
       ? { ...req.source, entry: config.entry }
       : req.source;
@@ -110,6 +114,7 @@ export class FunctionService {
         });
       }
       this.activate(record);
+      await this.deps.schedules?.sync(req.name, record.config);
       await this.deps.pool.retire(req.name, record.version);
       return {
         ...record,
@@ -144,6 +149,8 @@ export class FunctionService {
       throw new HearthError('not_found', `version ${version} of function ${name} does not exist`);
     }
     this.activate(record);
+    // The schedules follow the version's config.
+    await this.deps.schedules?.sync(name, record.config);
     await this.deps.pool.retire(name, record.version);
     return record;
   }
@@ -193,6 +200,8 @@ export class FunctionService {
     const removed = await this.deps.catalog.remove(name);
     if (!removed) throw new HearthError('not_found', `function ${name} does not exist`);
     await this.deps.workers.remove(name);
+    await this.deps.schedules?.removeAll(name);
+    await this.deps.store?.forgetFunction(name);
     await this.deps.producer.obliterate(name);
     await this.deps.pool.retire(name);
     // Frees the function's storage now; layers under containers still finishing stay until the next run.

@@ -14,6 +14,10 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { uiRoutes } from './ui/index.ts';
 import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
 import { functionName } from '../config/index.ts';
+import { invocationRoutes } from './routes/invocations.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { secretRoutes } from './routes/secrets.ts';
+import { triggerRoutes } from './routes/trigger.ts';
 
 /** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
 export function createApp(services: GatewayServices): Hono {
@@ -40,5 +44,9 @@ export function createApp(services: GatewayServices): Hono {
   app.route('/', openApiRoutes());
   app.route('/', metricsRoutes());
   app.route('/', uiRoutes(services));
+  app.route('/v1', invocationRoutes(services));
+  app.route('/v1/functions', scheduleRoutes(services));
+  app.route('/v1/secrets', secretRoutes(services));
+  app.route('/fn', triggerRoutes(services));
   return app;
 }

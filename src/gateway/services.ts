@@ -1,7 +1,8 @@
 import type { FunctionService } from '../functions/index.ts';
 import type { PoolEntry } from '../pool/index.ts';
-import type { SyncInvoker } from '../scheduler/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { SecretStore } from '../secrets/index.ts';
+import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
 export interface GatewayServices {
@@ -12,4 +13,9 @@ export interface GatewayServices {
   apiKey?: string;
   /** Request logs; default the process's pino logger (HEARTH_LOG_LEVEL). */
   logger?: Logger;
+  invocations: AsyncInvoker;
+  store: InvocationStore;
+  schedules: ScheduleService;
+  secrets: SecretStore;
+  trigger: HttpTrigger;
 }

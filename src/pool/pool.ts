@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Container, InvokeOutcome, InvokeRequest, Runtime } from '../runtime/index.ts';
+import type { Container, HttpRequestHead, HttpSink, InvokeOutcome, InvokeRequest, Runtime } from '../runtime/index.ts';
 import { PooledContainer, type ContainerState, type PoolFunction } from './pooled-container.ts';
 
 export interface PoolOptions {
@@ -8,6 +8,8 @@ export interface PoolOptions {
   layerDirs: (digest: string) => Promise<string[]>;
   /** How often the idle reaper looks; idle timeouts are honoured to this precision. */
   reapIntervalMs?: number;
+  /** Decrypted values of the secrets a function's config names (mounted at /run/secrets). */
+  secretsFor?: (names: string[]) => Promise<Record<string, string>>;
 }
 
 export interface RunResult {
@@ -78,6 +80,36 @@ export class Pool {
     }
   }
 
+  /**
+   * Runs an HTTP-trigger invocation the same way: `onLease` hears whether it is a cold start
+   * before the response begins; the lease is held until the response body has ended.
+   */
+  async runHttp(
+    fn: PoolFunction,
+    req: InvokeRequest,
+    http: { request: HttpRequestHead; body?: Uint8Array; env: Record<string, string> },
+    sink: HttpSink & { onLease?: (coldStart: boolean) => void },
+  ): Promise<RunResult> {
+    let lease: Lease;
+    try {
+      lease = await this.acquire(fn);
+    } catch (err) {
+      return {
+        outcome: { ok: false, error: { code: 'function_error', message: (err as Error).message }, logs: [], durationMs: 0 },
+        coldStart: true,
+        containerId: null,
+      };
+    }
+    const { pooled, coldStart } = lease;
+    sink.onLease?.(coldStart);
+    try {
+      const outcome = await pooled.container!.invokeHttp(req, http, sink);
+      return { outcome, coldStart, containerId: pooled.id };
+    } finally {
+      this.release(pooled);
+    }
+  }
+
   private group(name: string): Set<PooledContainer> {
     let group = this.byFunction.get(name);
     if (!group) {
@@ -119,7 +151,10 @@ export class Pool {
     this.group(fn.name).add(pooled);
     try {
       const layerDirs = await this.opts.layerDirs(fn.digest);
+      const names = fn.config.secrets ?? [];
+      const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
       const container = await this.opts.runtime.createContainer({
+        ...(secrets ? { secrets } : {}),
         id,
         layerDirs,
         memoryMb: fn.config.memoryMb,

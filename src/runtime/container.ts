@@ -13,9 +13,10 @@ import {
   MAX_MESSAGE_BYTES,
   type AgentMessage,
   type HostMessage,
+  type HttpRequestHead,
 } from './protocol.ts';
 import type { Runc, RuncProcess } from './runc.ts';
-import type { ContainerExit, InvokeErrorCode, InvokeOutcome, InvokeRequest } from './types.ts';
+import type { ContainerExit, HttpSink, InvokeErrorCode, InvokeOutcome, InvokeRequest } from './types.ts';
 
 export type StartFailure = 'init_error' | 'exited' | 'timeout';
 
@@ -52,6 +53,8 @@ interface Pending {
   logs: LogBuffer;
   timer: NodeJS.Timeout;
   resolve: (o: InvokeOutcome) => void;
+  /** Set for `http` invocations: where the streamed response goes. */
+  http?: HttpSink;
 }
 
 type State = 'starting' | 'ready' | 'stopping' | 'gone';
@@ -150,6 +153,47 @@ export class Container {
   }
 
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    return this.dispatch(req, (id) => ({
+      type: 'invoke',
+      id,
+      event: req.event,
+      ctx: this.contextFor(req),
+    }));
+  }
+
+  /**
+   * An HTTP invocation (the HTTP trigger): the response head and body chunks go to `sink` as the
+   * agent sends them; the outcome resolves when the body has ended (result null) or failed.
+   */
+  invokeHttp(
+    req: InvokeRequest,
+    http: { request: HttpRequestHead; body?: Uint8Array; env: Record<string, string> },
+    sink: HttpSink,
+  ): Promise<InvokeOutcome> {
+    return this.dispatch(
+      req,
+      (id) => ({
+        type: 'http',
+        id,
+        ctx: this.contextFor(req),
+        request: http.request,
+        ...(http.body && http.body.length > 0 ? { body: Buffer.from(http.body).toString('base64') } : {}),
+        env: http.env,
+      }),
+      sink,
+    );
+  }
+
+  private contextFor(req: InvokeRequest) {
+    return {
+      invocationId: req.invocationId,
+      functionName: this.deps.functionName,
+      version: this.deps.version,
+      deadline: req.deadline,
+    };
+  }
+
+  private dispatch(req: InvokeRequest, build: (id: string) => HostMessage, sink?: HttpSink): Promise<InvokeOutcome> {
     const started = performance.now();
     if (this.state !== 'ready') return Promise.resolve(failure('internal', `container ${this.id} is not running`, started));
     if (!Number.isFinite(req.deadline)) return Promise.resolve(failure('internal', `invalid deadline ${req.deadline}`, started));
@@ -167,22 +211,12 @@ export class Container {
         logs: new LogBuffer(),
         resolve,
         timer: setTimeout(() => void this.onTimeout(p, remaining), remaining),
+        ...(sink ? { http: sink } : {}),
       };
       this.pending.set(id, p);
-      const message: HostMessage = {
-        type: 'invoke',
-        id,
-        event: req.event,
-        ctx: {
-          invocationId: req.invocationId,
-          functionName: this.deps.functionName,
-          version: this.deps.version,
-          deadline: req.deadline,
-        },
-      };
       let sent: boolean;
       try {
-        sent = this.channel.send(message);
+        sent = this.channel.send(build(id));
       } catch (e) {
         this.settle(p, failure('internal', `event is not JSON-serializable: ${(e as Error).message}`, started));
         return;
@@ -261,6 +295,19 @@ export class Container {
             durationMs: performance.now() - p.started,
           });
         }
+        return;
+      }
+      case 'http_head': {
+        this.pending.get(m.id)?.http?.head(m.status, m.headers);
+        return;
+      }
+      case 'http_chunk': {
+        this.pending.get(m.id)?.http?.chunk(Buffer.from(m.data, 'base64'));
+        return;
+      }
+      case 'http_end': {
+        const p = this.pending.get(m.id);
+        if (p) this.settle(p, { ok: true, result: null, logs: p.logs.finish(), durationMs: performance.now() - p.started });
         return;
       }
       default:

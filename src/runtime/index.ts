@@ -19,10 +19,12 @@ export const AGENT_BUILD_OPTIONS = {
 export { Runtime } from './runtime.ts';
 export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';
 export { Container, ContainerStartError } from './container.ts';
+export type { HttpRequestHead } from './protocol.ts';
 export type { StartFailure } from './container.ts';
 export type {
   ContainerExit,
   ContainerOptions,
+  HttpSink,
   InvokeErrorCode,
   InvokeOutcome,
   InvokeRequest,

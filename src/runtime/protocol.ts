@@ -12,8 +12,41 @@ export interface InvokeContext {
   deadline: number;
 }
 
+/** An HTTP request for the function (HTTP trigger): headers as pairs, so repeated names survive. */
+export interface HttpRequestHead {
+  method: string;
+  /** Absolute URL as the function should see it: the path after `/fn/<name>`, the query as sent. */
+  url: string;
+  headers: [string, string][];
+}
+
+/**
+ * host → agent: an HTTP invocation. A fetch handler gets a Request; a plain handler gets the
+ * request as a JSON event and its return value becomes a JSON response. The request body is
+ * sent whole (the gateway caps it); the response streams back as http_head, http_chunk…, http_end.
+ */
+export interface HttpInvokeMessage {
+  type: 'http';
+  id: string;
+  ctx: InvokeContext;
+  request: HttpRequestHead;
+  /** base64; absent for an empty body. */
+  body?: string;
+  /** The function's configured env: the fetch handler's `env` argument. */
+  env: Record<string, string>;
+}
+
 /** host → agent */
-export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext };
+export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage;
+
+/** agent → host, for `http` invocations; a failure before or during the body is a `result` with ok false. */
+export type HttpResponseMessage =
+  | { type: 'http_head'; id: string; status: number; headers: [string, string][] }
+  | { type: 'http_chunk'; id: string; data: string }
+  | { type: 'http_end'; id: string };
+
+/** Response body chunks are re-cut to at most this many bytes per message. */
+export const MAX_HTTP_CHUNK_BYTES = 256 * 1024;
 
 export interface AgentError {
   name: string;
@@ -27,7 +60,8 @@ export type AgentMessage =
   | { type: 'init_error'; message: string; stack?: string }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; time: number; line: string }
   | { type: 'result'; id: string; ok: true; value: unknown }
-  | { type: 'result'; id: string; ok: false; error: AgentError };
+  | { type: 'result'; id: string; ok: false; error: AgentError }
+  | HttpResponseMessage;
 
 /** A handler's result is capped so one reply cannot blow up the host; events are capped by the gateway. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;

@@ -11,7 +11,17 @@ import { Container, ContainerStartError } from './container.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { Runc } from './runc.ts';
 import { BridgeNetwork } from './network/index.ts';
-import { functionSpec, UserNamespaceRanges, withNetworkNamespace, withUserNamespace } from './spec/index.ts';
+import {
+  FUNCTION_GID,
+  FUNCTION_UID,
+  functionSpec,
+  mappedHostIds,
+  UserNamespaceRanges,
+  withNetworkNamespace,
+  withUserNamespace,
+  type SpecOpt,
+} from './spec/index.ts';
+import { prepareSecrets, removeAllSecrets, removeSecrets } from './secrets-dir.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
@@ -80,6 +90,7 @@ export class Runtime {
     await rm(this.emptyDir, { recursive: true, force: true });
     await mkdir(this.emptyDir, { recursive: true });
     await this.removeLeftovers();
+    await removeAllSecrets(this.opts.instance);
     this.started = true;
     this.closing = false;
     return { runcVersion };
@@ -105,7 +116,7 @@ export class Runtime {
     const bundleDir = join(this.containersDir, opts.id);
     const cgroupPath = `${this.cgroupParent}/${opts.id}`;
     // Built first: a bad option (hostname, env) fails here, before anything needs cleaning.
-    const spec = functionSpec({
+    const params = {
       rootfsPath: rootfsDir(this.runc.root, opts.id),
       hostname: opts.hostname,
       memoryMb: opts.memoryMb,
@@ -116,14 +127,22 @@ export class Runtime {
       env: opts.env,
       functionName: opts.functionName,
       version: opts.version,
-    });
+    };
+    functionSpec(params);
 
     const idRange = this.idRanges.allocate();
-    withUserNamespace(idRange)(spec);
-
     let container: Container | undefined;
+    let secretsDir: string | undefined;
     this.reserved.add(opts.id);
     try {
+      const extra: SpecOpt[] = [withUserNamespace(idRange)];
+      if (opts.secrets && Object.keys(opts.secrets).length > 0) {
+        // Owned by the function's uid as the host sees it through the container's id mapping.
+        const prepared = await prepareSecrets(this.opts.instance, opts.id, opts.secrets, mappedHostIds(idRange, FUNCTION_UID, FUNCTION_GID));
+        secretsDir = prepared.dir;
+        extra.push(prepared.opt);
+      }
+      const spec = functionSpec(params, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
@@ -149,6 +168,10 @@ export class Runtime {
           this.handedOut.delete(c);
         },
       });
+      if (secretsDir) {
+        const dir = secretsDir;
+        void container.exited.then(() => removeSecrets(dir)).catch(() => undefined);
+      }
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
@@ -161,6 +184,7 @@ export class Runtime {
         await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
         this.idRanges.release(idRange.slot);
         if (opts.network === 'bridge') await this.network.detach(opts.id);
+        if (secretsDir) await removeSecrets(secretsDir).catch(() => undefined);
       }
       throw e instanceof ContainerStartError ? e : new ContainerStartError('exited', `container ${opts.id} failed to start: ${(e as Error).message}`);
     }
@@ -181,6 +205,7 @@ export class Runtime {
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);
+    await removeAllSecrets(this.opts.instance).catch(() => {});
     // runc removes each container's state dir; drop the (now empty) root dirs too.
     await rmdir(this.runc.root).catch(() => {});
     await rmdir(rootfsBase(this.runc.root)).catch(() => {});

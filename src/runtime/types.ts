@@ -33,6 +33,8 @@ export interface ContainerOptions {
   network?: 'none' | 'bridge';
   /** Default 10000: the container must report ready within this. */
   startTimeoutMs?: number;
+  /** Secret files (name → value), mounted read-only at /run/secrets in this container only. */
+  secrets?: Record<string, string>;
 }
 
 export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal';
@@ -63,4 +65,10 @@ export interface ContainerExit {
   code: number | null;
   signal: string | null;
   oomKilled: boolean;
+}
+
+/** Receives an HTTP invocation's response as the agent streams it. */
+export interface HttpSink {
+  head(status: number, headers: [string, string][]): void;
+  chunk(data: Buffer): void;
 }

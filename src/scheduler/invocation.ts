@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors/index.ts';
+import type { InvocationTrigger } from './invocation-store.ts';
 
 /** What a queued invocation carries through Redis (BullMQ job data). */
 export interface InvocationJob {
@@ -12,7 +13,16 @@ export interface InvocationJob {
   callerDeadline?: number;
   /** Pub/sub channel of the process waiting for the answer (sync invocations). */
   replyTo?: string;
+  /** How it was started; default 'sync' with replyTo, else 'async'. */
+  trigger?: InvocationTrigger;
+  /** Keep the result in the sync invocation's record (an Idempotency-Key resubmission reads it). */
+  keepResult?: boolean;
+  /** Set on jobs a schedule produced (those carry no invocationId; the worker derives one per tick). */
+  scheduleId?: string;
 }
+
+/** A job as a schedule's template stores it: the worker fills in the rest per tick. */
+export type ScheduledJobData = Pick<InvocationJob, 'function' | 'event' | 'scheduleId' | 'trigger'> & Partial<InvocationJob>;
 
 export interface LogEntry {
   time: number;

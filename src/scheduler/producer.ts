@@ -28,8 +28,12 @@ export class InvocationProducer {
     return queue;
   }
 
-  async enqueue(job: InvocationJob): Promise<void> {
-    await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keepJobs });
+  /** `retries` (async and scheduled invocations): extra attempts with exponential backoff from `backoffMs`. */
+  async enqueue(job: InvocationJob, retries?: { attempts: number; backoffMs: number }): Promise<void> {
+    const retry = retries && retries.attempts > 0
+      ? { attempts: retries.attempts + 1, backoff: { type: 'exponential', delay: retries.backoffMs } }
+      : {};
+    await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keepJobs, ...retry });
   }
 
   /** Drops a job nobody waits for any more, if no worker has taken it yet. */

@@ -4,13 +4,19 @@ import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { ReplyChannel } from './reply-channel.ts';
 import type { InvocationResult } from './invocation.ts';
+import { isFinished, type InvocationRecord, type InvocationStore } from './invocation-store.ts';
 
 /** Room for a cold start and a short queue wait on top of the function's own timeout. */
 export const START_MARGIN_MS = 10_000;
 
 export interface SyncInvokeOptions {
   version?: number;
+  /** Same key within 24 h: the earlier invocation's answer, without running again. */
+  idempotencyKey?: string;
 }
+
+/** How often a resubmission with a known Idempotency-Key looks whether the first run finished. */
+const IDEMPOTENT_POLL_MS = 50;
 
 /**
  * The caller's side of a synchronous invocation: enqueue, then wait for the reply — never longer
@@ -18,7 +24,7 @@ export interface SyncInvokeOptions {
  */
 export class SyncInvoker {
   constructor(
-    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; replies: ReplyChannel },
+    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; replies: ReplyChannel; store?: InvocationStore },
   ) {}
 
   async invoke(name: string, event: unknown, opts: SyncInvokeOptions = {}): Promise<InvocationResult> {
@@ -33,6 +39,12 @@ export class SyncInvoker {
     const invocationId = randomUUID();
     const enqueuedAt = Date.now();
     const waitMs = fn.config.timeoutMs + START_MARGIN_MS;
+    const store = this.deps.store;
+    const key = store ? opts.idempotencyKey : undefined;
+    if (store && key !== undefined) {
+      const existing = await store.claimIdempotencyKey(name, key, invocationId);
+      if (existing !== undefined) return this.awaitRecord(store, name, existing, waitMs);
+    }
     const reply = this.deps.replies.wait(invocationId, waitMs);
     try {
       await this.deps.producer.enqueue({
@@ -43,9 +55,11 @@ export class SyncInvoker {
         enqueuedAt,
         callerDeadline: enqueuedAt + waitMs,
         replyTo: this.deps.replies.channel,
+        ...(key !== undefined ? { keepResult: true } : {}),
       });
     } catch (err) {
       this.deps.replies.cancel(invocationId);
+      if (store && key !== undefined) await store.releaseIdempotencyKey(name, key).catch(() => undefined);
       throw err;
     }
     const result = await reply;
@@ -53,4 +67,33 @@ export class SyncInvoker {
     await this.deps.producer.withdraw(name, invocationId).catch(() => undefined);
     throw Object.assign(new HearthError('timeout', `no answer from function ${name} within ${waitMs} ms`), { invocationId });
   }
+
+  /** The answer of an earlier invocation with the same Idempotency-Key, once it has one (bounded wait). */
+  private async awaitRecord(store: InvocationStore, name: string, id: string, waitMs: number): Promise<InvocationResult> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const record = await store.get(id);
+      if (record && isFinished(record)) return recordToResult(record);
+      if (Date.now() >= deadline) {
+        throw Object.assign(new HearthError('timeout', `no answer from function ${name} within ${waitMs} ms`), { invocationId: id });
+      }
+      await new Promise((r) => setTimeout(r, IDEMPOTENT_POLL_MS));
+    }
+  }
+}
+
+export function recordToResult(record: InvocationRecord): InvocationResult {
+  return {
+    invocationId: record.id,
+    function: record.function,
+    version: record.version,
+    ok: record.status === 'succeeded',
+    ...(record.status === 'succeeded' ? { result: record.result ?? null } : {}),
+    ...(record.error ? { error: record.error } : {}),
+    coldStart: record.coldStart ?? false,
+    containerId: null,
+    queuedMs: 0,
+    durationMs: record.durationMs ?? 0,
+    logs: [],
+  };
 }

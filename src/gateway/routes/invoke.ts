@@ -8,6 +8,7 @@ import { readJsonBody } from '../middleware/json-body.ts';
 import { errorBody } from '../middleware/error-handler.ts';
 import { nameParam } from './functions.ts';
 import { invokeQuerySchema } from '../../api/index.ts';
+import { idempotencyKeyOf } from './invocations.ts';
 
 function invocationHeaders(c: Context, result: Pick<InvocationResult, 'invocationId' | 'coldStart'>): void {
   c.header('x-hearth-invocation-id', result.invocationId);
@@ -23,7 +24,8 @@ export function invokeRoutes(services: GatewayServices): Hono {
     const query = invokeQuerySchema.safeParse(c.req.query());
     if (!query.success) throw new HearthError('invalid_request', describeZodError(query.error, 'query'));
     const event = await readJsonBody(c);
-    const result = await services.invoker.invoke(name, event, query.data);
+    const key = idempotencyKeyOf(c);
+    const result = await services.invoker.invoke(name, event, { ...query.data, ...(key !== undefined ? { idempotencyKey: key } : {}) });
     invocationHeaders(c, result);
     if (result.ok) return c.json(result.result ?? null, 200);
     const error = result.error ?? { code: 'internal' as const, message: 'invocation failed' };

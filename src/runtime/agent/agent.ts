@@ -12,15 +12,18 @@ import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
+import { httpEvent } from './http-event.ts';
 import {
   MAX_LOG_BYTES,
   MAX_LOG_LINE_BYTES,
+  MAX_HTTP_CHUNK_BYTES,
   MAX_LOG_LINES,
   MAX_MESSAGE_BYTES,
   MAX_RESULT_BYTES,
   type AgentError,
   type AgentMessage,
   type HostMessage,
+  type HttpInvokeMessage,
   type InvokeContext,
 } from '../protocol.ts';
 
@@ -42,7 +45,8 @@ interface Context extends InvokeContext {
 }
 
 type EventHandler = (event: unknown, ctx: Context) => unknown;
-type Loaded = { kind: 'event'; handler: EventHandler } | { kind: 'fetch' };
+type FetchHandler = (request: Request, env: Record<string, string>, ctx: Context) => Response | Promise<Response>;
+type Loaded = { kind: 'event'; handler: EventHandler } | { kind: 'fetch'; fetch: FetchHandler };
 
 const als = new AsyncLocalStorage<Invocation>();
 const active = new Map<string, Invocation>();
@@ -150,7 +154,10 @@ function findHandler(mod: Record<string, unknown>): Loaded | null {
   if (typeof mod.handler === 'function') return { kind: 'event', handler: mod.handler as EventHandler };
   // A CommonJS bundle imported as ESM: module.exports becomes the default export.
   if (def && typeof def === 'object' && typeof def.handler === 'function') return { kind: 'event', handler: def.handler as EventHandler };
-  if (def && typeof def === 'object' && typeof def.fetch === 'function') return { kind: 'fetch' };
+  if (def && typeof def === 'object' && typeof def.fetch === 'function') {
+    // Bound: a Hono app's fetch relies on `this`.
+    return { kind: 'fetch', fetch: (def.fetch as FetchHandler).bind(def) };
+  }
   return null;
 }
 
@@ -182,6 +189,7 @@ async function init(): Promise<void> {
 
 function onMessage(m: HostMessage): void {
   if (m.type === 'invoke') void invoke(m);
+  else if (m.type === 'http') void invokeHttp(m);
   // Unknown types (a newer host) are ignored.
 }
 
@@ -219,6 +227,59 @@ function resultFrame(id: string, value: unknown): string {
     throw new RangeError(`the function's return value is too large (${json.length} bytes of JSON, limit ${MAX_RESULT_BYTES})`);
   }
   return `{"type":"result","id":${JSON.stringify(id)},"ok":true,"value":${json}}\n`;
+}
+
+// ---- HTTP invocations (the HTTP trigger) ----------------------------------------------------
+
+/**
+ * Serves one HTTP request: a fetch handler's Response streams back chunk by chunk as it is
+ * produced; a plain handler gets the request as an event and answers with JSON.
+ */
+async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
+  const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+  active.set(m.id, inv);
+  let headSent = false;
+  try {
+    await als.run(inv, async () => {
+      if (!loaded) throw new Error('function is not loaded');
+      const ctx: Context = { ...m.ctx, getRemainingTimeMs: () => Math.max(0, m.ctx.deadline - Date.now()) };
+      const body = m.body === undefined ? undefined : Buffer.from(m.body, 'base64');
+      let response: Response;
+      if (loaded.kind === 'fetch') {
+        const hasBody = body !== undefined && m.request.method !== 'GET' && m.request.method !== 'HEAD';
+        const request = new Request(m.request.url, { method: m.request.method, headers: m.request.headers, ...(hasBody ? { body } : {}) });
+        response = await loaded.fetch(request, { ...m.env }, ctx);
+        if (!(response instanceof Response)) throw new TypeError('the fetch handler did not return a Response');
+      } else {
+        const value = await loaded.handler(httpEvent(m.request.method, m.request.url, m.request.headers, body), ctx);
+        response = new Response(JSON.stringify(value ?? null), { headers: { 'content-type': 'application/json' } });
+      }
+      const headers: [string, string][] = [];
+      response.headers.forEach((value, name) => {
+        if (name !== 'set-cookie') headers.push([name, value]);
+      });
+      for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
+      channel.send({ type: 'http_head', id: m.id, status: response.status, headers });
+      headSent = true;
+      if (response.body) {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          for (let off = 0; off < chunk.length; off += MAX_HTTP_CHUNK_BYTES) {
+            const part = Buffer.from(chunk.buffer, chunk.byteOffset + off, Math.min(MAX_HTTP_CHUNK_BYTES, chunk.length - off));
+            channel.send({ type: 'http_chunk', id: m.id, data: part.toString('base64') });
+          }
+        }
+      }
+    });
+    flushPartial(inv);
+    active.delete(m.id);
+    channel.send({ type: 'http_end', id: m.id });
+  } catch (e) {
+    flushPartial(inv);
+    active.delete(m.id);
+    const err = toAgentError(e);
+    if (headSent) err.message = `the response body failed: ${err.message}`;
+    channel.send({ type: 'result', id: m.id, ok: false, error: err });
+  }
 }
 
 void init();

@@ -23,7 +23,7 @@ import type { Seccomp, Spec, SpecOpt } from './types.ts';
 import { withUserNamespace, type UserNamespaceRange } from './userns.ts';
 
 export * from './options.ts';
-export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, thermalThrottlePaths } from './defaults.ts';
+export { defaultSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, FUNCTION_GID, FUNCTION_UID, thermalThrottlePaths } from './defaults.ts';
 export type * from './types.ts';
 export * from './seccomp.ts';
 export * from './userns.ts';

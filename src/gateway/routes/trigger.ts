@@ -1,0 +1,47 @@
+import { Hono, type Context } from 'hono';
+import { HearthError } from '../../errors/index.ts';
+import type { GatewayServices } from '../services.ts';
+import { limitBody, MB } from '../middleware/body-limit.ts';
+import { errorBody } from '../middleware/error-handler.ts';
+import { nameParam } from './functions.ts';
+
+/** Statuses whose responses must not carry a body. */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * `ANY /fn/:name/*`: the HTTP trigger. The request (method, path after the prefix, query,
+ * headers, body) goes to the function; its response (status, headers, streamed body) comes back.
+ */
+export function triggerRoutes(services: GatewayServices): Hono {
+  const app = new Hono();
+
+  const handle = async (c: Context): Promise<Response> => {
+    const name = nameParam(c.req.param('name') ?? '');
+    const url = new URL(c.req.url);
+    const prefix = `/fn/${name}`;
+    const path = url.pathname.length > prefix.length ? url.pathname.slice(prefix.length) : '/';
+    const headers: [string, string][] = [];
+    c.req.raw.headers.forEach((value, key) => headers.push([key, value]));
+    const raw = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : new Uint8Array(await c.req.arrayBuffer());
+    try {
+      const res = await services.trigger.handle(name, { method: c.req.method, path, search: url.search, headers, body: raw });
+      const out = new Headers();
+      for (const [k, v] of res.headers) out.append(k, v);
+      out.set('x-hearth-invocation-id', res.invocationId);
+      out.set('x-hearth-cold-start', String(res.coldStart));
+      const noBody = NO_BODY.has(res.status) || c.req.method === 'HEAD';
+      if (noBody) void res.body.cancel().catch(() => undefined);
+      return new Response(noBody ? null : res.body, { status: res.status, headers: out });
+    } catch (err) {
+      if (!(err instanceof HearthError)) throw err;
+      const meta = err as HearthError & { invocationId?: string; coldStart?: boolean };
+      if (meta.invocationId) c.header('x-hearth-invocation-id', meta.invocationId);
+      if (meta.coldStart !== undefined) c.header('x-hearth-cold-start', String(meta.coldStart));
+      return c.json(errorBody(err.code, err.message), err.status);
+    }
+  };
+
+  app.all('/:name', limitBody(6 * MB), handle);
+  app.all('/:name/*', limitBody(6 * MB), handle);
+  return app;
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { HearthError } from '../errors/index.ts';
+import type { FunctionCatalog } from '../catalog/index.ts';
+import type { InvocationProducer } from './producer.ts';
+import type { InvocationRecord, InvocationStore } from './invocation-store.ts';
+
+export interface AsyncInvokeOptions {
+  version?: number;
+  idempotencyKey?: string;
+  callbackUrl?: string;
+  /** The dead letter this submission re-runs. */
+  retryOf?: string;
+}
+
+export interface Accepted {
+  id: string;
+  /** True when an Idempotency-Key matched an earlier submission (nothing new was queued). */
+  existing: boolean;
+}
+
+/**
+ * `POST /v1/functions/:name/invocations`: writes the record (status queued) before queueing the
+ * job, so the id the caller gets back is always known; the function's `retries` become the job's
+ * attempts and exponential backoff.
+ */
+export class AsyncInvoker {
+  constructor(private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; store: InvocationStore }) {}
+
+  async submit(name: string, event: unknown, opts: AsyncInvokeOptions = {}): Promise<Accepted> {
+    // TODO(backpressure): call src/scheduler/backpressure.ts here once it exists on main.
+    const fn = opts.version === undefined
+      ? await this.deps.catalog.get(name)
+      : await this.deps.catalog.getVersion(name, opts.version);
+    if (!fn) {
+      throw new HearthError('not_found', opts.version === undefined
+        ? `function ${name} does not exist`
+        : `version ${opts.version} of function ${name} does not exist`);
+    }
+    const id = randomUUID();
+    if (opts.idempotencyKey !== undefined) {
+      const existing = await this.deps.store.claimIdempotencyKey(name, opts.idempotencyKey, id);
+      if (existing !== undefined) return { id: existing, existing: true };
+    }
+    const enqueuedAt = Date.now();
+    const record: InvocationRecord = {
+      id,
+      function: name,
+      version: opts.version ?? null,
+      status: 'queued',
+      trigger: 'async',
+      attempts: 0,
+      maxAttempts: fn.config.retries.attempts + 1,
+      queuedAt: new Date(enqueuedAt).toISOString(),
+      ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
+      ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
+    };
+    try {
+      await this.deps.store.create(record, event);
+      await this.deps.producer.enqueue(
+        { invocationId: id, function: name, ...(opts.version === undefined ? {} : { version: opts.version }), event, enqueuedAt, trigger: 'async' },
+        fn.config.retries,
+      );
+    } catch (err) {
+      if (opts.idempotencyKey !== undefined) await this.deps.store.releaseIdempotencyKey(name, opts.idempotencyKey).catch(() => undefined);
+      throw err;
+    }
+    return { id, existing: false };
+  }
+
+  /** `POST /v1/invocations/:id/retry`: runs a dead letter again as a new invocation. */
+  async retry(id: string): Promise<Accepted> {
+    const record = await this.deps.store.get(id);
+    if (!record) throw new HearthError('not_found', `invocation ${id} does not exist`);
+    if (!record.deadLetter) {
+      throw new HearthError('invalid_request', `invocation ${id} is not a dead letter (status ${record.status})`);
+    }
+    const event = await this.deps.store.getEvent(id);
+    const accepted = await this.submit(record.function, event ?? null, {
+      ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
+      retryOf: id,
+    });
+    await this.deps.store.put({ ...record, deadLetter: false, retriedAs: accepted.id });
+    return accepted;
+  }
+}
