@@ -34,22 +34,25 @@ export const invokeQuerySchema = z
 /** `POST /v1/functions/:name/rollback` (issue 3). */
 export const rollbackBodySchema = z.object({ version: z.number().int().min(1) }).strict();
 
-/** `POST /v1/functions/:name/invocations` query (issue 5); the body is the event. */
+/** `POST /v1/functions/:name/invocations` query; the body is the event. */
 export const asyncInvokeQuerySchema = z
-  .object({ version: z.coerce.number().int().min(1).optional(), callbackUrl: z.string().url().optional() })
+  .object({
+    version: z.coerce.number().int().min(1).optional(),
+    callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
   .strict();
 
-/** `PUT /v1/functions/:name/schedules/:id` (issue 5). */
+/** `PUT /v1/functions/:name/schedules/:id`. */
 export const scheduleBodySchema = z
-  .object({ cron: z.string().min(1), tz: z.string().optional(), event: z.unknown().optional() })
+  .object({ cron: z.string().min(1), tz: z.string().min(1).optional(), event: z.unknown().optional() })
   .strict();
 
 /** `PUT /v1/secrets/:name` (issue 5): the value is write-only. */
 export const secretBodySchema = z.object({ value: z.string() }).strict();
 
-/** `GET /v1/functions/:name/logs` (issue 5). */
+/** `GET /v1/functions/:name/logs`: `since` is epoch ms or an ISO date. */
 export const logsQuerySchema = z
-  .object({ since: z.string().optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() })
+  .object({ since: z.string().optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) })
   .strict();
 
 // ---- responses ------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ export class HearthClient {
     return (await this.json<Out<typeof s.logsResponseSchema>>('GET', `/v1/invocations/${enc(id)}/logs`)).logs;
   }
 
-  async functionLogs(name: string, opts: Out<typeof s.logsQuerySchema> = {}): Promise<Out<typeof s.logEntrySchema>[]> {
+  async functionLogs(name: string, opts: { since?: string; limit?: number } = {}): Promise<Out<typeof s.logEntrySchema>[]> {
     return (await this.json<Out<typeof s.logsResponseSchema>>('GET', `/v1/functions/${enc(name)}/logs`, { query: { ...opts } })).logs;
   }
 
@@ -174,9 +174,14 @@ export class HearthClient {
     return (await this.json<Out<typeof s.secretListSchema>>('GET', '/v1/secrets')).secrets;
   }
 
-  async setSecret(name: string, value: string): Promise<void> {
+  /** A secret's name and bookkeeping; its value is never returned. */
+  secret(name: string): Promise<Out<typeof s.secretInfoSchema>> {
+    return this.json('GET', `/v1/secrets/${enc(name)}`);
+  }
+
+  setSecret(name: string, value: string): Promise<Out<typeof s.secretInfoSchema>> {
     const body: In<typeof s.secretBodySchema> = { value };
-    await this.request('PUT', `/v1/secrets/${enc(name)}`, { body });
+    return this.json('PUT', `/v1/secrets/${enc(name)}`, { body });
   }
 
   async removeSecret(name: string): Promise<void> {

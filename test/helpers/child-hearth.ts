@@ -43,7 +43,8 @@ export interface ChildHearth {
 export async function startChildHearth(env: Record<string, string>): Promise<ChildHearth> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', ...env },
+    // info: the 'listening' log line is how the parent learns the port.
+    env: { ...process.env, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -52,7 +53,7 @@ export async function startChildHearth(env: Record<string, string>): Promise<Chi
     const timer = setTimeout(() => reject(new Error(`child Hearth did not start: ${output}`)), 60_000);
     const onData = (d: Buffer) => {
       output += d.toString();
-      const m = /Hearth listening on (\S+)/.exec(output);
+      const m = /Hearth listening on (http:\/\/[0-9.:]+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -59,6 +59,7 @@ describe('SDK requests', () => {
     await client.removeSchedule('f', 'nightly');
     await client.secrets();
     await client.setSecret('db-password', 'hunter2');
+    await client.secret('db-password');
     await client.removeSecret('db-password');
     await client.deadLetters('f');
     await client.retry('0b6a2f3c-0000-4000-8000-000000000000');

@@ -6,21 +6,7 @@ import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
-
-const asyncQuerySchema = z
-  .object({
-    version: z.coerce.number().int().min(1).optional(),
-    callbackUrl: z.url({ protocol: /^https?$/ }).optional(),
-  })
-  .strict();
-
-const logsQuerySchema = z
-  .object({
-    /** Epoch ms or an ISO date. */
-    since: z.string().optional(),
-    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  })
-  .strict();
+import { asyncInvokeQuerySchema, logsQuerySchema } from '../../api/index.ts';
 
 const idempotencyKey = z.string().min(1).max(255);
 const invocationId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/);
@@ -56,7 +42,7 @@ export function invocationRoutes(services: GatewayServices): Hono {
 
   app.post('/functions/:name/invocations', limitBody(6 * MB), async (c) => {
     const name = nameParam(c.req.param('name'));
-    const query = asyncQuerySchema.safeParse({ ...c.req.query(), ...(c.req.header('x-hearth-callback-url') ? { callbackUrl: c.req.header('x-hearth-callback-url') } : {}) });
+    const query = asyncInvokeQuerySchema.safeParse({ ...c.req.query(), ...(c.req.header('x-hearth-callback-url') ? { callbackUrl: c.req.header('x-hearth-callback-url') } : {}) });
     if (!query.success) throw new HearthError('invalid_request', describeZodError(query.error, 'query'));
     const event = await readJsonBody(c);
     const key = idempotencyKeyOf(c);

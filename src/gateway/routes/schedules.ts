@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
 import { SCHEDULE_ID } from '../../scheduler/schedules.ts';
@@ -7,10 +6,8 @@ import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
+import { scheduleBodySchema } from '../../api/index.ts';
 
-const scheduleBodySchema = z
-  .object({ cron: z.string().min(1), tz: z.string().min(1).optional(), event: z.unknown().optional() })
-  .strict();
 
 function scheduleParam(raw: string): string {
   if (!SCHEDULE_ID.test(raw)) throw new HearthError('invalid_request', `schedule id ${JSON.stringify(raw)} must be 1-64 chars of a-z, A-Z, 0-9, "_" and "-"`);

@@ -1,12 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
+import { secretBodySchema } from '../../api/index.ts';
 
-const secretBodySchema = z.object({ value: z.string() }).strict();
 
 /** `PUT /v1/secrets/:name {value}`, list, describe, delete. No response ever carries a value. */
 export function secretRoutes(services: GatewayServices): Hono {
