@@ -17,6 +17,10 @@ import { createApp } from './gateway/index.ts';
 
 type Closer = () => Promise<unknown>;
 
+/** How long SIGTERM waits for in-flight invocations (npm start force-exits at 30 s). */
+const SHUTDOWN_GRACE_MS = 20_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 /**
  * One Hearth server: wires Redis, the image store, the runtime, the pool, the scheduler and the
  * gateway in order, and closes them in reverse. Tests start it in-process on a free port.
@@ -67,7 +71,14 @@ export class Hearth {
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion}`);
 
-    const pool = new Pool({ runtime, layerDirs: (digest) => images.layerDirs(digest) });
+    const pool = new Pool({
+      runtime,
+      layerDirs: (digest) => images.layerDirs(digest),
+      maxContainers: settings.maxContainers,
+      memoryBudgetMb: settings.poolMemoryMb,
+      stemCells: settings.stemCells,
+      baseLayerDir: () => images.baseLayerDir(),
+    });
     pool.start();
     this.pool = pool;
     this.closers.push(() => pool.close());
@@ -76,8 +87,17 @@ export class Hearth {
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));
-    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight work finishes.
-    this.closers.push(() => workers.close());
+    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight
+    // work finishes, for at most SHUTDOWN_GRACE_MS; then the pool's containers go, which ends the rest.
+    this.closers.push(async () => {
+      const closing = workers.close();
+      const finished = await Promise.race([closing.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
+      if (!finished) {
+        this.log(`shutdown: invocations still running after ${SHUTDOWN_GRACE_MS} ms, removing their containers`);
+        await pool.close();
+        await closing;
+      }
+    });
     const replies = new ReplyChannel(subscriber);
     await replies.start();
     this.closers.push(() => replies.close());

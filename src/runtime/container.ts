@@ -19,6 +19,17 @@ import type { ContainerExit, InvokeErrorCode, InvokeOutcome, InvokeRequest } fro
 
 export type StartFailure = 'init_error' | 'exited' | 'timeout';
 
+export interface SpecializeOptions {
+  functionName: string;
+  version: number;
+  /** The function's files (relative path → source), `index.mjs` the entry. */
+  files: Record<string, string>;
+  env: Record<string, string>;
+  memoryMb: number;
+  /** Default 10000. */
+  timeoutMs?: number;
+}
+
 /** Why createContainer failed; `message` carries the agent's init error or the container's last output. */
 export class ContainerStartError extends Error {
   constructor(
@@ -81,10 +92,17 @@ export class Container {
   private finalizing: Promise<ContainerExit> | undefined;
   private destroying: Promise<void> | undefined;
   private ready: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private specializing: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Which function this container serves: fixed at start, or set once by specialize(). */
+  private functionName: string;
+  private version: number;
+  private specialized = false;
   private resolveExited!: (e: ContainerExit) => void;
 
   constructor(private readonly deps: ContainerDeps) {
     this.id = deps.id;
+    this.functionName = deps.functionName;
+    this.version = deps.version;
     this.exited = new Promise((r) => (this.resolveExited = r));
     const proc = deps.process;
 
@@ -175,8 +193,8 @@ export class Container {
         event: req.event,
         ctx: {
           invocationId: req.invocationId,
-          functionName: this.deps.functionName,
-          version: this.deps.version,
+          functionName: this.functionName,
+          version: this.version,
           deadline: req.deadline,
         },
       };
@@ -189,6 +207,44 @@ export class Container {
       }
       if (!sent) this.settle(p, failure('internal', `container ${this.id} is not running`, started));
     });
+  }
+
+  /**
+   * Makes a stem cell (started from the base layer only) one function's container, for life:
+   * lowers the cgroup memory limit to the function's (runc update) while the agent writes the code
+   * under its own /tmp, sets the env and imports it. Rejects on an init error, exit or timeout; the
+   * caller then destroys the container (a half-specialized stem cell is never reused).
+   */
+  specialize(s: SpecializeOptions): Promise<void> {
+    if (this.state !== 'ready') return Promise.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
+    if (this.specialized || this.pending.size > 0) return Promise.reject(new Error(`container ${this.id} is not a fresh stem cell`));
+    this.specialized = true;
+    this.functionName = s.functionName;
+    this.version = s.version;
+    const timeoutMs = s.timeoutMs ?? 10_000;
+    const loaded = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.specializing = undefined;
+        reject(new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()));
+      }, timeoutMs);
+      this.specializing = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.specializing = undefined;
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.specializing = undefined;
+          reject(e);
+        },
+      };
+    });
+    const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env });
+    if (!sent) this.specializing?.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
+    // In parallel with the import: a runc exec costs a few ms, the limit only has to hold before the first invocation.
+    const limited = this.deps.runc.updateMemory(this.id, s.memoryMb * 1024 * 1024);
+    return Promise.all([loaded, limited]).then(() => undefined);
   }
 
   memoryBytes(): Promise<number> {
@@ -241,6 +297,10 @@ export class Container {
       case 'init_error':
         this.initError = { message: m.message, stack: m.stack };
         this.ready?.reject(this.initErrorFor(this.initError));
+        this.specializing?.reject(this.initErrorFor(this.initError));
+        return;
+      case 'specialized':
+        this.specializing?.resolve();
         return;
       case 'log': {
         const p = m.id === null ? this.soleInFlight() : this.pending.get(m.id);
@@ -336,6 +396,9 @@ export class Container {
           : failure('internal', this.destroyReason ?? `container exited (${how})`, p.started, p.logs);
         this.settle(p, outcome);
       }
+      this.specializing?.reject(
+        this.initError ? this.initErrorFor(this.initError) : new ContainerStartError('exited', `stem cell ${this.id} exited while specializing (${oomKilled ? 'out of memory' : how})`, this.recent.text()),
+      );
       if (this.ready) {
         // runc prints its error to stderr and to its log; keep the log's lines only if new.
         const output = this.recent.text();

@@ -18,7 +18,7 @@ export const AGENT_BUILD_OPTIONS = {
 
 export { Runtime } from './runtime.ts';
 export { Container, ContainerStartError } from './container.ts';
-export type { StartFailure } from './container.ts';
+export type { SpecializeOptions, StartFailure } from './container.ts';
 export type {
   ContainerExit,
   ContainerOptions,
