@@ -9,7 +9,7 @@ import { ManagedRedis, createRedis } from './redis/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
-import { FunctionCatalog } from './catalog/index.ts';
+import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
 import { FunctionService } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
@@ -83,7 +83,8 @@ export class Hearth {
     this.pool = pool;
     this.closers.push(() => pool.close());
 
-    const catalog = new FunctionCatalog(redis);
+    const catalog = new CachedCatalog(redis, subscriber);
+    await catalog.start();
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }));

@@ -4,6 +4,7 @@ import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { ReplyChannel } from './reply-channel.ts';
 import type { InvocationResult } from './invocation.ts';
+import { Backpressure } from './backpressure.ts';
 
 /** Room for a cold start and a short queue wait on top of the function's own timeout. */
 export const START_MARGIN_MS = 10_000;
@@ -17,9 +18,13 @@ export interface SyncInvokeOptions {
  * than the function's timeout plus START_MARGIN_MS, whatever happens to the worker or container.
  */
 export class SyncInvoker {
+  private readonly backpressure: Backpressure;
+
   constructor(
-    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; replies: ReplyChannel },
-  ) {}
+    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; replies: ReplyChannel; backpressure?: Backpressure },
+  ) {
+    this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
+  }
 
   async invoke(name: string, event: unknown, opts: SyncInvokeOptions = {}): Promise<InvocationResult> {
     const fn = opts.version === undefined
@@ -30,6 +35,7 @@ export class SyncInvoker {
         ? `function ${name} does not exist`
         : `version ${opts.version} of function ${name} does not exist`);
     }
+    await this.backpressure.admit(name, fn.config.maxQueued);
     const invocationId = randomUUID();
     const enqueuedAt = Date.now();
     const waitMs = fn.config.timeoutMs + START_MARGIN_MS;
