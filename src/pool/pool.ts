@@ -403,7 +403,7 @@ export class Pool {
       const want = Math.min(fn.config.minWarm - current, fn.config.maxContainers - live);
       for (let i = 0; i < want && this.fits(fn.config.memoryMb); i++) {
         this.startContainer(fn, { reserve: false, useStemCell: false }).catch((err: unknown) => {
-          this.warn(`prewarming ${fn.name} v${fn.version} failed: ${(err as Error).message}`);
+          if (!this.closed) this.warn(`prewarming ${fn.name} v${fn.version} failed: ${(err as Error).message}`);
         });
       }
     }
