@@ -144,6 +144,8 @@ export class Pool {
    * known function at start). minWarm 0 drops the target.
    */
   keepWarm(fn: PoolFunction): void {
+    // The first invoke may specialize a stem cell: have its files read by then.
+    if (this.stems) this.functionFiles(fn.digest).catch(() => undefined);
     if (fn.config.minWarm > 0) this.warmTargets.set(fn.name, fn);
     else this.warmTargets.delete(fn.name);
     this.topUp();

@@ -4,7 +4,7 @@
  * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
  */
 import { readFile } from 'node:fs/promises';
-import { readMemoryUsage, readOomKills } from './cgroups.ts';
+import { readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
 import { LineSplitter, NdjsonChannel } from './channel.ts';
 import { removeResidue } from './cleanup.ts';
 import { LogBuffer, RecentLines } from './logs.ts';
@@ -211,14 +211,18 @@ export class Container {
 
   /**
    * Makes a stem cell (started from the base layer only) one function's container, for life:
-   * lowers the cgroup memory limit to the function's (runc update) while the agent writes the code
-   * under its own /tmp, sets the env and imports it. Rejects on an init error, exit or timeout; the
-   * caller then destroys the container (a half-specialized stem cell is never reused).
+   * sets the cgroup memory limit to the function's (as runc update does), then the agent writes
+   * the code under its own /tmp, sets the env and imports it, so the function's own code never runs
+   * under the cell's limit. Rejects on an init error, exit or timeout; the caller then destroys
+   * the container (a half-specialized stem cell is never reused).
    */
-  specialize(s: SpecializeOptions): Promise<void> {
+  async specialize(s: SpecializeOptions): Promise<void> {
     if (this.state !== 'ready') return Promise.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
     if (this.specialized || this.pending.size > 0) return Promise.reject(new Error(`container ${this.id} is not a fresh stem cell`));
     this.specialized = true;
+    const bytes = s.memoryMb * 1024 * 1024;
+    if (!(await setMemoryLimit(this.deps.cgroupPath, bytes))) await this.deps.runc.updateMemory(this.id, bytes);
+    if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} exited while specializing`);
     this.functionName = s.functionName;
     this.version = s.version;
     const timeoutMs = s.timeoutMs ?? 10_000;
@@ -242,9 +246,7 @@ export class Container {
     });
     const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env });
     if (!sent) this.specializing?.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
-    // In parallel with the import: a runc exec costs a few ms, the limit only has to hold before the first invocation.
-    const limited = this.deps.runc.updateMemory(this.id, s.memoryMb * 1024 * 1024);
-    return Promise.all([loaded, limited]).then(() => undefined);
+    return loaded;
   }
 
   memoryBytes(): Promise<number> {

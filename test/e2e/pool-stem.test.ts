@@ -118,6 +118,14 @@ describe('stem cells', () => {
     await waitFor(async () => (await containerLeftovers(h, used[0]!)).length === 0, 10_000);
   });
 
+  it('holds a specialized cell to the function\'s memoryMb: 96 MB in a 64 MB function is out_of_memory', async () => {
+    await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
+    await h.deploy('stem-hungry', 'export default () => { const keep = []; for (let i = 0; i < 12; i++) keep.push(Buffer.alloc(8 << 20, 1)); return keep.length; }', { memoryMb: 64 });
+    const res = await h.invoke('stem-hungry', {});
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('out_of_memory');
+  });
+
   it('a function with more memory than a stem cell has starts cold from its own image', async () => {
     await h.deploy('stem-big', 'export default () => 1', { memoryMb: 1024 });
     expect((await h.invoke('stem-big', {})).status).toBe(200);
