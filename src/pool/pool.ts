@@ -301,9 +301,11 @@ export class Pool {
       await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb });
       pooled.id = cell.id;
       pooled.fromStemCell = true;
+      pooled.replenishStemCells = true;
       return cell;
     } catch (err) {
       // Whatever happened, this cell saw the function's code: it is never used again.
+      this.stems.replenish();
       await cell.destroy('specialization failed');
       if (err instanceof ContainerStartError && err.reason === 'init_error') throw err;
       this.warn(`stem cell ${cell.id} could not be specialized for ${fn.name}, starting cold: ${(err as Error).message}`);
@@ -323,6 +325,10 @@ export class Pool {
   }
 
   private release(pooled: PooledContainer): void {
+    if (pooled.replenishStemCells) {
+      pooled.replenishStemCells = false;
+      this.stems?.replenish();
+    }
     pooled.inFlight--;
     pooled.idleSince = Date.now();
     if (pooled.retiring && pooled.inFlight === 0) {

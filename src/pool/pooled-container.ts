@@ -20,6 +20,8 @@ export class PooledContainer {
   retiring = false;
   /** Started from a stem cell (specialized) rather than from the function's image. */
   fromStemCell = false;
+  /** Its stem cell's replacement waits until this container's first invocation is done. */
+  replenishStemCells = false;
   container: Container | undefined;
 
   constructor(public id: string, readonly fn: PoolFunction, readonly createdAt: number) {

@@ -21,6 +21,12 @@ export interface StemCellEntry {
 
 /** After a failed start, wait this long before the next try (a broken base layer must not spin). */
 const RETRY_MS = 1000;
+/**
+ * A replacement starts when the taker says its first invocation is done (replenish()), at the
+ * latest this long after take(): starting one spawns mount and runc, and each spawn of a large
+ * Node process blocks its event loop for milliseconds, which the first invocation should not pay.
+ */
+const REPLENISH_AT_LATEST_MS = 1000;
 
 /**
  * Generic containers started ahead of need (OpenWhisk's "stem cells", Fission's pool): `take()`
@@ -44,14 +50,19 @@ export class StemCells {
     return this.ready.length;
   }
 
-  /** A started, never-used stem cell, or undefined if none is ready now. */
+  /** A started, never-used stem cell, or undefined if none is ready now. Call replenish() after use. */
   take(): Container | undefined {
     let cell: Container | undefined;
     while ((cell = this.ready.shift()) && !cell.alive) {
       // Died while waiting (exited handler not run yet): skip it.
     }
-    this.fill();
+    setTimeout(() => this.fill(), REPLENISH_AT_LATEST_MS).unref();
     return cell;
+  }
+
+  /** Starts replacements for the cells taken. */
+  replenish(): void {
+    this.fill();
   }
 
   private fill(): void {
