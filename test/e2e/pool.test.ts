@@ -118,8 +118,9 @@ describe('fairness', () => {
     const bMs = performance.now() - started;
     expect(b.status).toBe(200);
     expect(b.body).toBe('b');
-    // Head-of-line blocking would cost B ≥ 18 s (18 queued 2 s invocations on 2 containers).
-    expect(bMs).toBeLessThan(coldMs * 2 + 1500);
+    // Head-of-line blocking would cost B ≥ 18 s (18 queued 2 s invocations on 2 containers); the
+    // margin is generous for a busy 2-core machine and still far below that.
+    expect(bMs).toBeLessThan(coldMs * 2 + 3000);
     abort.abort();
     await Promise.all(queued);
   });
@@ -143,7 +144,8 @@ describe('backpressure', () => {
       expect(r.body.error.code).toBe('overloaded');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
     }
-    expect(accepted.length).toBeGreaterThanOrEqual(3);
+    // The first two always find fewer than maxQueued waiting.
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
     for (const r of accepted) expect(r.status).toBe(200);
     expect((await t.invoke('narrow', { ms: 1 })).status).toBe(200);
   });
