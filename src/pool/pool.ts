@@ -293,7 +293,8 @@ export class Pool {
    * reasons of its own (the caller starts cold); the function's own init error is thrown.
    */
   private async specializeStemCell(fn: PoolFunction, pooled: PooledContainer): Promise<Container | undefined> {
-    if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512)) return undefined;
+    // A cell is started with no network; a function that asks for one gets its own container.
+    if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512) || fn.config.network !== 'none') return undefined;
     const cell = this.stems.take();
     if (!cell) return undefined;
     try {
