@@ -9,7 +9,7 @@ import { ManagedRedis, createRedis } from './redis/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
-import { FunctionCatalog } from './catalog/index.ts';
+import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
 import { AsyncInvoker, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
@@ -20,6 +20,10 @@ import { rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 
 type Closer = () => Promise<unknown>;
+
+/** How long SIGTERM waits for in-flight invocations (npm start force-exits at 30 s). */
+const SHUTDOWN_GRACE_MS = 20_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * One Hearth server: wires Redis, the image store, the runtime, the pool, the scheduler and the
@@ -77,7 +81,8 @@ export class Hearth {
     this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
     for (const warning of runcVersionWarnings(runcVersion)) this.log(`WARNING: ${warning}`);
 
-    const catalog = new FunctionCatalog(redis);
+    const catalog = new CachedCatalog(redis, subscriber);
+    await catalog.start();
     const registry = settings.registry
       ? new ImageRegistry(images, settings.registry, settings.registryUser ? { username: settings.registryUser, password: settings.registryPassword ?? '' } : undefined)
       : undefined;
@@ -87,6 +92,10 @@ export class Hearth {
       runtime,
       layerDirs: imageResolver({ images, catalog, registry, log: this.log }),
       secretsFor: (names) => secrets.resolve(names),
+      maxContainers: settings.maxContainers,
+      memoryBudgetMb: settings.poolMemoryMb,
+      stemCells: settings.stemCells,
+      baseLayerDir: () => images.baseLayerDir(),
     });
     pool.start();
     this.pool = pool;
@@ -112,8 +121,17 @@ export class Hearth {
     this.closers.push(() => callbacks.close());
     const schedules = new ScheduleService(redis, producer);
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), { store, callbacks, lockMs: settings.jobLockMs });
-    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight work finishes.
-    this.closers.push(() => workers.close());
+    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight
+    // work finishes, for at most SHUTDOWN_GRACE_MS; then the pool's containers go, which ends the rest.
+    this.closers.push(async () => {
+      const closing = workers.close();
+      const finished = await Promise.race([closing.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
+      if (!finished) {
+        this.log(`shutdown: invocations still running after ${SHUTDOWN_GRACE_MS} ms, removing their containers`);
+        await pool.close();
+        await closing;
+      }
+    });
     const replies = new ReplyChannel(subscriber);
     await replies.start();
     this.closers.push(() => replies.close());
@@ -127,6 +145,7 @@ export class Hearth {
 
     const unbindMetrics = bindMetricSources({
       pool: () => pool.snapshot(),
+      stemCells: () => pool.readyStemCells,
       queues: async () => Promise.all((await catalog.list()).map(async (f) => ({
         function: f.name,
         counts: await producer.queue(f.name).getJobCounts('waiting', 'active', 'delayed'),

@@ -119,13 +119,37 @@ export const poolEntrySchema = z.object({
   version: z.number().int(),
   state: z.enum(['starting', 'idle', 'busy']),
   retiring: z.boolean(),
+  /** Started as a generic stem cell and specialized for this function. */
+  fromStemCell: z.boolean(),
   inFlight: z.number().int(),
   invocations: z.number().int(),
   ageMs: z.number(),
   idleSince: z.string().nullable(),
+  /** The function's configured limit. */
+  memoryMb: z.number(),
+  /** In use now, from the container's memory cgroup. */
+  memoryBytes: z.number().int(),
 });
 export type PoolEntryInfo = z.infer<typeof poolEntrySchema>;
-export const poolResponseSchema = z.object({ containers: z.array(poolEntrySchema) }).loose();
+
+export const stemCellSchema = z.object({
+  id: z.string(),
+  state: z.enum(['ready', 'starting']),
+  ageMs: z.number(),
+  memoryBytes: z.number().int(),
+});
+
+export const poolResponseSchema = z.object({
+  containers: z.array(poolEntrySchema),
+  stemCells: z.array(stemCellSchema),
+  limits: z.object({
+    maxContainers: z.number().int().nullable(),
+    memoryBudgetMb: z.number().nullable(),
+    containers: z.number().int(),
+    memoryReservedMb: z.number(),
+    waiting: z.number().int(),
+  }),
+});
 
 export const asyncAcceptedSchema = z.object({ id: z.string() }).loose();
 

@@ -1,2 +1,3 @@
 export { FunctionCatalog } from './catalog.ts';
 export type { FunctionRecord, FunctionVersion } from './catalog.ts';
+export { CachedCatalog } from './cached-catalog.ts';

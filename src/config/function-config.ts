@@ -28,6 +28,8 @@ export const functionConfigSchema = z
     minWarm: z.number().int().min(0).max(100).default(0),
     maxContainers: z.number().int().min(1).max(1000).default(10),
     idleTimeoutMs: z.number().int().min(100).default(60_000),
+    /** Invocations waiting in the function's queue beyond this are refused with 429 `overloaded`. */
+    maxQueued: z.number().int().min(1).max(1_000_000).default(1000),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     schedules: z.array(schedule).default([]),
     network: z.enum(['none', 'bridge']).default('none'),

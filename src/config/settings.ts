@@ -24,6 +24,12 @@ export interface Settings {
   jobLockMs: number;
   /** First delay of callback delivery retries (HEARTH_CALLBACK_BACKOFF_MS), doubled per attempt. */
   callbackBackoffMs: number;
+  /** HEARTH_MAX_CONTAINERS: function containers across all functions; undefined = no limit. */
+  maxContainers: number | undefined;
+  /** HEARTH_POOL_MEMORY_MB: budget for the sum of the containers' memoryMb; undefined = no limit. */
+  poolMemoryMb: number | undefined;
+  /** HEARTH_STEM_CELLS: generic containers kept started for first invocations (0). */
+  stemCells: number;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -50,6 +56,14 @@ export function assertSafeBind(s: Pick<Settings, 'host' | 'apiKey'>): void {
   }
 }
 
+function optionalCount(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${raw}`);
+  return n;
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
   const port = Number(env.HEARTH_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HEARTH_PORT is not a port: ${env.HEARTH_PORT}`);
@@ -69,6 +83,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     secretKey: env.HEARTH_SECRET_KEY || undefined,
     jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 30_000),
     callbackBackoffMs: positiveNumber(env, 'HEARTH_CALLBACK_BACKOFF_MS', 1000),
+    maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
+    poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64),
+    stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
   };
   assertSafeBind(settings);
   return settings;

@@ -183,6 +183,7 @@ export class FunctionService {
   /** Makes sure a worker takes the function's invocations (after a deploy, or at start for every known function). */
   activate(record: FunctionRecord): void {
     this.deps.workers.ensure(record.name, record.config.maxContainers * record.config.concurrency);
+    this.deps.pool.keepWarm({ name: record.name, version: record.version, digest: record.digest, config: record.config });
   }
 
   async get(name: string): Promise<FunctionRecord> {

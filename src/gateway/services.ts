@@ -1,5 +1,5 @@
 import type { FunctionService } from '../functions/index.ts';
-import type { PoolEntry } from '../pool/index.ts';
+import type { PoolDescription, PoolEntry } from '../pool/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
@@ -8,7 +8,7 @@ import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncI
 export interface GatewayServices {
   functions: FunctionService;
   invoker: SyncInvoker;
-  pool: { snapshot(): PoolEntry[] };
+  pool: { snapshot(): PoolEntry[]; describe(): Promise<PoolDescription> };
   /** Set: the dashboard (/ui) asks for it (issue 6 guards /v1). */
   apiKey?: string;
   /** Request logs; default the process's pino logger (HEARTH_LOG_LEVEL). */

@@ -102,6 +102,12 @@ export class ImageStore {
     return layer;
   }
 
+  /** The unpacked base layer's dir: a stem cell's whole rootfs (node, tini, agent; no /function). */
+  async baseLayerDir(): Promise<string> {
+    const base = await this.ensureBaseLayer();
+    return path.join(this.#layersDir, digestHex(base.diffId));
+  }
+
   /**
    * bundle → function layer → config → manifest → index.json entry, then unpacks the layers so
    * the first container does not wait. The same name, source and config always give the same

@@ -1,20 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import type { Container, HttpRequestHead, HttpSink, InvokeOutcome, InvokeRequest, Runtime } from '../runtime/index.ts';
+import { ContainerStartError, type Container, type HttpRequestHead, type HttpSink, type InvokeOutcome, type InvokeRequest, type Runtime } from '../runtime/index.ts';
+import { readFunctionFiles } from './function-files.ts';
 import { PooledContainer, type ContainerState, type PoolFunction } from './pooled-container.ts';
+import { StemCells, type StemCellEntry } from './stem-cells.ts';
 
 export interface PoolOptions {
   runtime: Runtime;
   /** Unpacked layer dirs of an image, top-most first (from the image store). */
   layerDirs: (digest: string) => Promise<string[]>;
-  /** How often the idle reaper looks; idle timeouts are honoured to this precision. */
+  /** How often the idle reaper (and the minWarm top-up) looks; idle timeouts are honoured to this precision. */
   reapIntervalMs?: number;
   /** Decrypted values of the secrets a function's config names (mounted at /run/secrets). */
   secretsFor?: (names: string[]) => Promise<Record<string, string>>;
+  /** HEARTH_MAX_CONTAINERS: function containers across all functions (stem cells not counted). */
+  maxContainers?: number;
+  /** HEARTH_POOL_MEMORY_MB: the sum of the containers' memoryMb may not exceed this. */
+  memoryBudgetMb?: number;
+  /** HEARTH_STEM_CELLS: generic containers kept started; needs baseLayerDir. */
+  stemCells?: number;
+  baseLayerDir?: () => Promise<string>;
+  /** A stem cell's limit while generic; functions with a larger memoryMb start cold. Default 512. */
+  stemCellMemoryMb?: number;
+  warn?: (message: string) => void;
 }
 
 export interface RunResult {
   outcome: InvokeOutcome;
   coldStart: boolean;
+  /** The container came from a stem cell specialized for this invocation. */
+  stemCell: boolean;
   containerId: string | null;
 }
 
@@ -24,16 +38,33 @@ export interface PoolEntry {
   version: number;
   state: ContainerState;
   retiring: boolean;
+  fromStemCell: boolean;
   inFlight: number;
   invocations: number;
   ageMs: number;
   idleSince: string | null;
+  memoryMb: number;
+}
+
+export interface PoolDescription {
+  containers: (PoolEntry & { memoryBytes: number })[];
+  stemCells: StemCellEntry[];
+  limits: { maxContainers: number | null; memoryBudgetMb: number | null; containers: number; memoryReservedMb: number; waiting: number };
+}
+
+/** The invocation's deadline passed while it waited for a container. */
+export class PoolTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolTimeoutError';
+  }
 }
 
 interface Waiter {
   fn: PoolFunction;
   resolve: (lease: Lease) => void;
   reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 interface Lease {
@@ -41,41 +72,65 @@ interface Lease {
   coldStart: boolean;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Function files read for stem cells, by image digest; a handful of recent ones is plenty. */
+const FILES_CACHE_SIZE = 32;
+
 /**
- * Warm containers per function: a container that finished an invocation serves the next one of
- * the same function version; at most `maxContainers` per function; idle ones are reaped after
- * `idleTimeoutMs`. Callers beyond capacity wait in FIFO order for a free slot.
+ * Warm containers per function. A container that finished an invocation serves the next one of
+ * the same function version; at most `maxContainers` per function and, across functions, at most
+ * HEARTH_MAX_CONTAINERS containers and HEARTH_POOL_MEMORY_MB of memoryMb. When the global limits
+ * are reached, idle containers of other functions are evicted, least recently used first; when
+ * nothing can be evicted the caller waits (in arrival order, but a caller that could proceed never
+ * waits behind one that cannot) until its deadline. `minWarm` containers are kept started.
  */
 export class Pool {
   private readonly byFunction = new Map<string, Set<PooledContainer>>();
-  private readonly waiters = new Map<string, Waiter[]>();
+  /** Destroyed but not gone yet: their memory still counts, so the budget is never overcommitted. */
+  private readonly dying = new Set<PooledContainer>();
+  private readonly waiters: Waiter[] = [];
+  /** Functions with minWarm > 0, at their current version. */
+  private readonly warmTargets = new Map<string, PoolFunction>();
+  private readonly filesCache = new Map<string, Promise<Record<string, string>>>();
+  private readonly stems: StemCells | undefined;
+  private readonly warn: (message: string) => void;
   private reaper: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(private readonly opts: PoolOptions) {
+    this.warn = opts.warn ?? ((m) => console.warn(`[hearth pool] ${m}`));
+    if ((opts.stemCells ?? 0) > 0) {
+      if (!opts.baseLayerDir) throw new Error('stem cells need baseLayerDir');
+      this.stems = new StemCells({
+        runtime: opts.runtime,
+        count: opts.stemCells!,
+        baseLayerDir: opts.baseLayerDir,
+        memoryMb: opts.stemCellMemoryMb ?? 512,
+        warn: this.warn,
+      });
+    }
+  }
 
   start(): void {
-    this.reaper = setInterval(() => void this.reapIdle(), this.opts.reapIntervalMs ?? 250);
+    this.reaper = setInterval(() => void this.tick(), this.opts.reapIntervalMs ?? 250);
     this.reaper.unref();
+    this.stems?.start();
   }
 
   /** Runs one invocation in a warm container, starting one if needed. Never throws for function failures. */
   async run(fn: PoolFunction, req: InvokeRequest): Promise<RunResult> {
     let lease: Lease;
     try {
-      lease = await this.acquire(fn);
+      lease = await this.acquire(fn, req.deadline);
     } catch (err) {
-      return {
-        outcome: { ok: false, error: { code: 'function_error', message: (err as Error).message }, logs: [], durationMs: 0 },
-        coldStart: true,
-        containerId: null,
-      };
+      return this.notAcquired(err);
     }
     const { pooled, coldStart } = lease;
     try {
       const outcome = await pooled.container!.invoke(req);
-      return { outcome, coldStart, containerId: pooled.id };
+      return { outcome, coldStart, stemCell: coldStart && pooled.fromStemCell, containerId: pooled.id };
     } finally {
+      pooled.served++;
       this.release(pooled);
     }
   }
@@ -92,22 +147,42 @@ export class Pool {
   ): Promise<RunResult> {
     let lease: Lease;
     try {
-      lease = await this.acquire(fn);
+      lease = await this.acquire(fn, req.deadline);
     } catch (err) {
-      return {
-        outcome: { ok: false, error: { code: 'function_error', message: (err as Error).message }, logs: [], durationMs: 0 },
-        coldStart: true,
-        containerId: null,
-      };
+      return this.notAcquired(err);
     }
     const { pooled, coldStart } = lease;
     sink.onLease?.(coldStart);
     try {
       const outcome = await pooled.container!.invokeHttp(req, http, sink);
-      return { outcome, coldStart, containerId: pooled.id };
+      return { outcome, coldStart, stemCell: coldStart && pooled.fromStemCell, containerId: pooled.id };
     } finally {
+      pooled.served++;
       this.release(pooled);
     }
+  }
+
+  /** The outcome of an invocation that never got a container: deadline, shutdown or a failed start. */
+  private notAcquired(err: unknown): RunResult {
+    const code = err instanceof PoolTimeoutError ? 'timeout' : this.closed ? 'internal' : 'function_error';
+    return {
+      outcome: { ok: false, error: { code, message: (err as Error).message }, logs: [], durationMs: 0 },
+      coldStart: !(err instanceof PoolTimeoutError),
+      stemCell: false,
+      containerId: null,
+    };
+  }
+
+  /**
+   * Keeps `fn.config.minWarm` containers of this version started (after a deploy, and for every
+   * known function at start). minWarm 0 drops the target.
+   */
+  keepWarm(fn: PoolFunction): void {
+    // The first invoke may specialize a stem cell: have its files read by then.
+    if (this.stems) this.functionFiles(fn.digest).catch(() => undefined);
+    if (fn.config.minWarm > 0) this.warmTargets.set(fn.name, fn);
+    else this.warmTargets.delete(fn.name);
+    this.topUp();
   }
 
   private group(name: string): Set<PooledContainer> {
@@ -119,19 +194,88 @@ export class Pool {
     return group;
   }
 
-  private acquire(fn: PoolFunction): Promise<Lease> {
+  private all(): PooledContainer[] {
+    return [...this.byFunction.values()].flatMap((g) => [...g]);
+  }
+
+  private usage(): { count: number; memoryMb: number } {
+    let count = 0;
+    let memoryMb = 0;
+    for (const p of [...this.all(), ...this.dying]) {
+      count++;
+      memoryMb += p.memoryMb;
+    }
+    return { count, memoryMb };
+  }
+
+  /** Whether one more container of `memoryMb` fits the global limits, given `freedMb`/`freedCount` about to go. */
+  private fits(memoryMb: number, freedCount = 0, freedMb = 0): boolean {
+    const u = this.usage();
+    if (this.opts.maxContainers !== undefined && u.count - freedCount + 1 > this.opts.maxContainers) return false;
+    if (this.opts.memoryBudgetMb !== undefined && u.memoryMb - freedMb + memoryMb > this.opts.memoryBudgetMb) return false;
+    return true;
+  }
+
+  private acquire(fn: PoolFunction, deadline: number): Promise<Lease> {
     if (this.closed) return Promise.reject(new Error('the pool is shutting down'));
+    if (fn.config.memoryMb > (this.opts.memoryBudgetMb ?? Infinity)) {
+      return Promise.reject(new Error(`function ${fn.name} needs ${fn.config.memoryMb} MB, more than the pool's whole budget (${this.opts.memoryBudgetMb} MB)`));
+    }
+    const now = this.tryAcquire(fn);
+    if (now) return now;
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        fn,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i !== -1) this.waiters.splice(i, 1);
+          reject(new PoolTimeoutError(`the invocation waited for a container of ${fn.name} past its deadline`));
+        }, Math.max(0, Math.min(deadline - Date.now(), MAX_TIMER_MS))),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** A lease now (a warm slot, or a start within the limits, evicting if need be), else undefined. */
+  private tryAcquire(fn: PoolFunction): Promise<Lease> | undefined {
     const warm = this.findWarm(fn);
     if (warm) {
       warm.inFlight++;
       return Promise.resolve({ pooled: warm, coldStart: false });
     }
-    if (this.group(fn.name).size < fn.config.maxContainers) return this.startContainer(fn);
-    return new Promise((resolve, reject) => {
-      const queue = this.waiters.get(fn.name) ?? [];
-      queue.push({ fn, resolve, reject });
-      this.waiters.set(fn.name, queue);
-    });
+    const group = this.group(fn.name);
+    const live = [...group].filter((p) => !p.retiring).length;
+    if (live >= fn.config.maxContainers) {
+      // A caller of a new version may be stuck behind idle containers of the old one: make room.
+      const stale = [...group].find((p) => p.isIdle() && p.fn.version !== fn.version);
+      if (stale) void this.destroy(stale, 'replaced by a newer version');
+      return undefined;
+    }
+    if (!this.fits(fn.config.memoryMb) && !this.evictFor(fn)) return undefined;
+    return this.startContainer(fn, { reserve: true, useStemCell: true });
+  }
+
+  /**
+   * Evicts idle containers of other functions (and old versions), least recently used first,
+   * until `fn` fits; evicts nothing unless that is enough. Returns whether `fn` fits now.
+   */
+  private evictFor(fn: PoolFunction): boolean {
+    const candidates = this.all()
+      .filter((p) => p.isIdle() && (p.fn.name !== fn.name || p.fn.version !== fn.version || p.retiring))
+      .sort((a, b) => a.idleSince - b.idleSince);
+    const chosen: PooledContainer[] = [];
+    let freedMb = 0;
+    for (const p of candidates) {
+      if (this.fits(fn.config.memoryMb, chosen.length, freedMb)) break;
+      chosen.push(p);
+      freedMb += p.memoryMb;
+    }
+    if (!this.fits(fn.config.memoryMb, chosen.length, freedMb)) return false;
+    for (const p of chosen) void this.destroy(p, `evicted for ${fn.name}`);
+    // The evicted still count until they are gone (dying); the start must not wait for that.
+    return true;
   }
 
   /** The most recently used container with a free slot: keeps the others idle so they can be reaped. */
@@ -144,28 +288,20 @@ export class Pool {
     return best;
   }
 
-  private async startContainer(fn: PoolFunction): Promise<Lease> {
+  private async startContainer(fn: PoolFunction, o: { reserve: boolean; useStemCell: boolean }): Promise<Lease> {
     const id = `${fn.name}-v${fn.version}-${randomBytes(4).toString('hex')}`;
     const pooled = new PooledContainer(id, fn, Date.now());
-    pooled.inFlight = 1; // reserved for the caller that caused the start
+    if (o.reserve) pooled.inFlight = 1; // reserved for the caller that caused the start
     this.group(fn.name).add(pooled);
     try {
-      const layerDirs = await this.opts.layerDirs(fn.digest);
-      const names = fn.config.secrets ?? [];
-      const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
-      const container = await this.opts.runtime.createContainer({
-        ...(secrets ? { secrets } : {}),
-        id,
-        layerDirs,
-        memoryMb: fn.config.memoryMb,
-        env: fn.config.env,
-        network: fn.config.network,
-        hostname: fn.name,
-        functionName: fn.name,
-        version: fn.version,
-      });
+      const container = (o.useStemCell && (await this.specializeStemCell(fn, pooled))) || (await this.startCold(fn, id));
       pooled.container = container;
+      if (this.closed) {
+        await this.destroy(pooled, 'the pool is shutting down');
+        throw new Error('the pool is shutting down');
+      }
       void container.exited.then(() => this.forget(pooled));
+      if (!o.reserve) this.dispatch();
       return { pooled, coldStart: true };
     } catch (err) {
       this.forget(pooled);
@@ -173,52 +309,109 @@ export class Pool {
     }
   }
 
-  private release(pooled: PooledContainer): void {
-    pooled.inFlight--;
-    pooled.served++;
-    pooled.idleSince = Date.now();
-    if (pooled.retiring && pooled.inFlight === 0) {
-      void this.destroy(pooled);
-      return;
-    }
-    this.dispatch(pooled.fn.name);
+  private async startCold(fn: PoolFunction, id: string): Promise<Container> {
+    const layerDirs = await this.opts.layerDirs(fn.digest);
+    const names = fn.config.secrets ?? [];
+    const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
+    return this.opts.runtime.createContainer({
+      ...(secrets ? { secrets } : {}),
+      id,
+      layerDirs,
+      memoryMb: fn.config.memoryMb,
+      env: fn.config.env,
+      network: fn.config.network,
+      hostname: fn.name,
+      functionName: fn.name,
+      version: fn.version,
+    });
   }
 
-  /** Hands free capacity to waiting callers, oldest first. */
-  private dispatch(name: string): void {
-    const queue = this.waiters.get(name);
-    while (queue && queue.length > 0) {
-      const waiter = queue[0]!;
-      const warm = this.findWarm(waiter.fn);
-      if (warm) {
-        queue.shift();
-        warm.inFlight++;
-        waiter.resolve({ pooled: warm, coldStart: false });
+  /**
+   * Takes a stem cell and makes it `fn`'s container. undefined when none is ready or it failed for
+   * reasons of its own (the caller starts cold); the function's own init error is thrown.
+   */
+  private async specializeStemCell(fn: PoolFunction, pooled: PooledContainer): Promise<Container | undefined> {
+    // A cell is started with no network and no secrets mount; a function that needs either gets its own container.
+    if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512) || fn.config.network !== 'none') return undefined;
+    if ((fn.config.secrets?.length ?? 0) > 0) return undefined;
+    const cell = this.stems.take();
+    if (!cell) return undefined;
+    try {
+      const files = await this.functionFiles(fn.digest);
+      await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb });
+      pooled.id = cell.id;
+      pooled.fromStemCell = true;
+      pooled.replenishStemCells = true;
+      return cell;
+    } catch (err) {
+      // Whatever happened, this cell saw the function's code: it is never used again.
+      this.stems.replenish();
+      await cell.destroy('specialization failed');
+      if (err instanceof ContainerStartError && err.reason === 'init_error') throw err;
+      this.warn(`stem cell ${cell.id} could not be specialized for ${fn.name}, starting cold: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private functionFiles(digest: string): Promise<Record<string, string>> {
+    let files = this.filesCache.get(digest);
+    if (!files) {
+      files = this.opts.layerDirs(digest).then((dirs) => readFunctionFiles(dirs[0]!));
+      files.catch(() => this.filesCache.delete(digest));
+      if (this.filesCache.size >= FILES_CACHE_SIZE) this.filesCache.delete(this.filesCache.keys().next().value!);
+      this.filesCache.set(digest, files);
+    }
+    return files;
+  }
+
+  private release(pooled: PooledContainer): void {
+    if (pooled.replenishStemCells) {
+      pooled.replenishStemCells = false;
+      this.stems?.replenish();
+    }
+    pooled.inFlight--;
+    pooled.idleSince = Date.now();
+    if (pooled.retiring && pooled.inFlight === 0) {
+      void this.destroy(pooled, 'retired');
+      return;
+    }
+    this.dispatch();
+  }
+
+  /** Hands free capacity to waiting callers, oldest first; one that cannot proceed does not block the rest. */
+  private dispatch(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const waiter = this.waiters[i]!;
+      const lease = this.closed ? undefined : this.tryAcquire(waiter.fn);
+      if (!lease) {
+        i++;
         continue;
       }
-      if (this.group(name).size < waiter.fn.config.maxContainers) {
-        queue.shift();
-        this.startContainer(waiter.fn).then(waiter.resolve, waiter.reject);
-        continue;
-      }
-      // A waiter for another version may be stuck behind containers of the current one: make room.
-      const idleOther = [...this.group(name)].find((p) => p.state === 'idle' && p.fn.version !== waiter.fn.version);
-      if (idleOther) {
-        void this.destroy(idleOther);
-      }
-      break;
+      this.waiters.splice(i, 1);
+      clearTimeout(waiter.timer);
+      lease.then(waiter.resolve, waiter.reject);
     }
   }
 
   private forget(pooled: PooledContainer): void {
     const group = this.byFunction.get(pooled.fn.name);
     if (!group?.delete(pooled)) return;
-    this.dispatch(pooled.fn.name);
+    if (group.size === 0) this.byFunction.delete(pooled.fn.name);
+    this.dispatch();
   }
 
-  private async destroy(pooled: PooledContainer): Promise<void> {
+  private async destroy(pooled: PooledContainer, reason: string): Promise<void> {
+    this.dying.add(pooled);
     this.forget(pooled);
-    await pooled.container?.destroy();
+    try {
+      await pooled.container?.destroy(reason);
+    } finally {
+      this.dying.delete(pooled);
+      if (!this.closed) {
+        this.dispatch();
+        this.topUp();
+      }
+    }
   }
 
   /**
@@ -230,24 +423,58 @@ export class Pool {
     for (const pooled of this.byFunction.get(name) ?? []) {
       if (pooled.fn.version === keepVersion) continue;
       pooled.retiring = true;
-      if (pooled.state === 'idle') doomed.push(this.destroy(pooled));
+      if (pooled.isIdle()) doomed.push(this.destroy(pooled, 'retired'));
     }
     if (keepVersion === undefined) {
-      for (const waiter of this.waiters.get(name) ?? []) waiter.reject(new Error(`function ${name} was removed`));
-      this.waiters.delete(name);
+      this.warmTargets.delete(name);
+      for (const waiter of this.waiters.filter((w) => w.fn.name === name)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        clearTimeout(waiter.timer);
+        waiter.reject(new Error(`function ${name} was removed`));
+      }
     }
     await Promise.all(doomed);
+  }
+
+  private async tick(): Promise<void> {
+    this.topUp();
+    await this.reapIdle();
+  }
+
+  /** Starts containers for minWarm targets within the limits (never evicting for it). */
+  private topUp(): void {
+    if (this.closed) return;
+    for (const fn of this.warmTargets.values()) {
+      const group = this.group(fn.name);
+      const current = [...group].filter((p) => p.fn.version === fn.version && !p.retiring).length;
+      const live = [...group].filter((p) => !p.retiring).length;
+      const want = Math.min(fn.config.minWarm - current, fn.config.maxContainers - live);
+      for (let i = 0; i < want && this.fits(fn.config.memoryMb); i++) {
+        this.startContainer(fn, { reserve: false, useStemCell: false }).catch((err: unknown) => {
+          if (!this.closed) this.warn(`prewarming ${fn.name} v${fn.version} failed: ${(err as Error).message}`);
+        });
+      }
+    }
   }
 
   private async reapIdle(): Promise<void> {
     const now = Date.now();
     const doomed: PooledContainer[] = [];
     for (const group of this.byFunction.values()) {
-      for (const pooled of group) {
-        if (pooled.state === 'idle' && now - pooled.idleSince >= pooled.fn.config.idleTimeoutMs) doomed.push(pooled);
+      // The most recently used stay: minWarm of them are kept however long they idle.
+      const sorted = [...group].sort((a, b) => b.idleSince - a.idleSince);
+      let kept = 0;
+      for (const pooled of sorted) {
+        const target = this.warmTargets.get(pooled.fn.name);
+        const protectedWarm = target !== undefined && target.version === pooled.fn.version && !pooled.retiring && kept < target.config.minWarm;
+        if (protectedWarm) {
+          kept++;
+          continue;
+        }
+        if (pooled.isIdle() && now - pooled.idleSince >= pooled.fn.config.idleTimeoutMs) doomed.push(pooled);
       }
     }
-    await Promise.all(doomed.map((p) => this.destroy(p)));
+    await Promise.all(doomed.map((p) => this.destroy(p, 'idle timeout')));
   }
 
   /**
@@ -260,35 +487,63 @@ export class Pool {
     return digests;
   }
 
+  /** Stem cells started and not yet taken. */
+  get readyStemCells(): number {
+    return this.stems?.size ?? 0;
+  }
+
   snapshot(): PoolEntry[] {
     const now = Date.now();
     const entries: PoolEntry[] = [];
-    for (const group of this.byFunction.values()) {
-      for (const p of group) {
-        entries.push({
-          id: p.id,
-          function: p.fn.name,
-          version: p.fn.version,
-          state: p.state,
-          retiring: p.retiring,
-          inFlight: p.inFlight,
-          invocations: p.served,
-          ageMs: now - p.createdAt,
-          idleSince: p.state === 'idle' ? new Date(p.idleSince).toISOString() : null,
-        });
-      }
+    for (const p of this.all()) {
+      entries.push({
+        id: p.id,
+        function: p.fn.name,
+        version: p.fn.version,
+        state: p.state,
+        retiring: p.retiring,
+        fromStemCell: p.fromStemCell,
+        inFlight: p.inFlight,
+        invocations: p.served,
+        ageMs: now - p.createdAt,
+        idleSince: p.state === 'idle' ? new Date(p.idleSince).toISOString() : null,
+        memoryMb: p.memoryMb,
+      });
     }
     return entries.sort((a, b) => a.function.localeCompare(b.function) || a.id.localeCompare(b.id));
   }
 
-  /** Rejects waiters and destroys every container (in-flight invocations end with an error). */
+  /** The snapshot plus what each container's cgroup uses now, the stem cells and the global limits. */
+  async describe(): Promise<PoolDescription> {
+    const byId = new Map(this.all().map((p) => [p.id, p]));
+    const entries = this.snapshot();
+    const containers = await Promise.all(
+      entries.map(async (e) => ({ ...e, memoryBytes: (await byId.get(e.id)?.container?.memoryBytes()) ?? 0 })),
+    );
+    const u = this.usage();
+    return {
+      containers,
+      stemCells: (await this.stems?.snapshot()) ?? [],
+      limits: {
+        maxContainers: this.opts.maxContainers ?? null,
+        memoryBudgetMb: this.opts.memoryBudgetMb ?? null,
+        containers: u.count,
+        memoryReservedMb: u.memoryMb,
+        waiting: this.waiters.length,
+      },
+    };
+  }
+
+  /** Rejects waiters and destroys every container and stem cell (in-flight invocations end with an error). */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.reaper);
-    for (const queue of this.waiters.values()) for (const w of queue) w.reject(new Error('the pool is shutting down'));
-    this.waiters.clear();
-    const all = [...this.byFunction.values()].flatMap((g) => [...g]);
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error('the pool is shutting down'));
+    }
+    const all = this.all();
     this.byFunction.clear();
-    await Promise.all(all.map((p) => p.container?.destroy()));
+    await Promise.all([...all.map((p) => p.container?.destroy('the pool is shutting down')), this.stems?.close()]);
   }
 }

@@ -18,9 +18,13 @@ export class PooledContainer {
   idleSince: number;
   /** Set when a newer version was deployed or the function removed: finish in-flight work, take no more. */
   retiring = false;
+  /** Started from a stem cell (specialized) rather than from the function's image. */
+  fromStemCell = false;
+  /** Its stem cell's replacement waits until this container's first invocation is done. */
+  replenishStemCells = false;
   container: Container | undefined;
 
-  constructor(readonly id: string, readonly fn: PoolFunction, readonly createdAt: number) {
+  constructor(public id: string, readonly fn: PoolFunction, readonly createdAt: number) {
     this.idleSince = createdAt;
   }
 
@@ -29,7 +33,16 @@ export class PooledContainer {
     return this.inFlight > 0 ? 'busy' : 'idle';
   }
 
+  get memoryMb(): number {
+    return this.fn.config.memoryMb;
+  }
+
   hasSlot(): boolean {
     return this.container !== undefined && this.container.alive && !this.retiring && this.inFlight < this.fn.config.concurrency;
+  }
+
+  /** Idle and healthy: may be reaped, or evicted to make room for another function. */
+  isIdle(): boolean {
+    return this.container !== undefined && this.inFlight === 0;
   }
 }

@@ -60,6 +60,24 @@ export async function readMemoryUsage(rel: string): Promise<number> {
   return text == null ? 0 : Number(text.trim()) || 0;
 }
 
+/**
+ * Sets a v1 memory cgroup's limit with swap disabled (memory+swap = limit), as `runc update
+ * --memory --memory-swap` does, but without spawning runc (a few ms on a busy host). The kernel
+ * wants limit ≤ memsw.limit at every step, so the order depends on the direction. false when there
+ * is no v1 memory hierarchy (the caller falls back to runc update).
+ */
+export async function setMemoryLimit(rel: string, bytes: number): Promise<boolean> {
+  const dir = await controllerDir('memory', rel);
+  if (!dir) return false;
+  const limit = join(dir, 'memory.limit_in_bytes');
+  const memsw = join(dir, 'memory.memsw.limit_in_bytes');
+  const current = Number((await readFile(limit, 'utf8')).trim());
+  const hasMemsw = (await readOrNull(memsw)) !== null;
+  const order = bytes < current ? [limit, memsw] : [memsw, limit];
+  for (const file of order) if (file === limit || hasMemsw) await writeFile(file, String(bytes));
+  return true;
+}
+
 /** Child cgroup names under rel, in any hierarchy. */
 export async function childCgroups(rel: string): Promise<string[]> {
   const names = new Set<string>();

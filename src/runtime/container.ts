@@ -4,7 +4,7 @@
  * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
  */
 import { readFile } from 'node:fs/promises';
-import { readMemoryUsage, readOomKills } from './cgroups.ts';
+import { readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
 import { LineSplitter, NdjsonChannel } from './channel.ts';
 import { removeResidue } from './cleanup.ts';
 import { LogBuffer, RecentLines } from './logs.ts';
@@ -19,6 +19,17 @@ import type { Runc, RuncProcess } from './runc.ts';
 import type { ContainerExit, HttpSink, InvokeErrorCode, InvokeOutcome, InvokeRequest } from './types.ts';
 
 export type StartFailure = 'init_error' | 'exited' | 'timeout';
+
+export interface SpecializeOptions {
+  functionName: string;
+  version: number;
+  /** The function's files (relative path → source), `index.mjs` the entry. */
+  files: Record<string, string>;
+  env: Record<string, string>;
+  memoryMb: number;
+  /** Default 10000. */
+  timeoutMs?: number;
+}
 
 /** Why createContainer failed; `message` carries the agent's init error or the container's last output. */
 export class ContainerStartError extends Error {
@@ -84,10 +95,17 @@ export class Container {
   private finalizing: Promise<ContainerExit> | undefined;
   private destroying: Promise<void> | undefined;
   private ready: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private specializing: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Which function this container serves: fixed at start, or set once by specialize(). */
+  private functionName: string;
+  private version: number;
+  private specialized = false;
   private resolveExited!: (e: ContainerExit) => void;
 
   constructor(private readonly deps: ContainerDeps) {
     this.id = deps.id;
+    this.functionName = deps.functionName;
+    this.version = deps.version;
     this.exited = new Promise((r) => (this.resolveExited = r));
     const proc = deps.process;
 
@@ -187,8 +205,8 @@ export class Container {
   private contextFor(req: InvokeRequest) {
     return {
       invocationId: req.invocationId,
-      functionName: this.deps.functionName,
-      version: this.deps.version,
+      functionName: this.functionName,
+      version: this.version,
       deadline: req.deadline,
     };
   }
@@ -223,6 +241,46 @@ export class Container {
       }
       if (!sent) this.settle(p, failure('internal', `container ${this.id} is not running`, started));
     });
+  }
+
+  /**
+   * Makes a stem cell (started from the base layer only) one function's container, for life:
+   * sets the cgroup memory limit to the function's (as runc update does), then the agent writes
+   * the code under its own /tmp, sets the env and imports it, so the function's own code never runs
+   * under the cell's limit. Rejects on an init error, exit or timeout; the caller then destroys
+   * the container (a half-specialized stem cell is never reused).
+   */
+  async specialize(s: SpecializeOptions): Promise<void> {
+    if (this.state !== 'ready') return Promise.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
+    if (this.specialized || this.pending.size > 0) return Promise.reject(new Error(`container ${this.id} is not a fresh stem cell`));
+    this.specialized = true;
+    const bytes = s.memoryMb * 1024 * 1024;
+    if (!(await setMemoryLimit(this.deps.cgroupPath, bytes))) await this.deps.runc.updateMemory(this.id, bytes);
+    if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} exited while specializing`);
+    this.functionName = s.functionName;
+    this.version = s.version;
+    const timeoutMs = s.timeoutMs ?? 10_000;
+    const loaded = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.specializing = undefined;
+        reject(new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()));
+      }, timeoutMs);
+      this.specializing = {
+        resolve: () => {
+          clearTimeout(timer);
+          this.specializing = undefined;
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.specializing = undefined;
+          reject(e);
+        },
+      };
+    });
+    const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env });
+    if (!sent) this.specializing?.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
+    return loaded;
   }
 
   memoryBytes(): Promise<number> {
@@ -275,6 +333,10 @@ export class Container {
       case 'init_error':
         this.initError = { message: m.message, stack: m.stack };
         this.ready?.reject(this.initErrorFor(this.initError));
+        this.specializing?.reject(this.initErrorFor(this.initError));
+        return;
+      case 'specialized':
+        this.specializing?.resolve();
         return;
       case 'log': {
         const p = m.id === null ? this.soleInFlight() : this.pending.get(m.id);
@@ -383,6 +445,9 @@ export class Container {
           : failure('internal', this.destroyReason ?? `container exited (${how})`, p.started, p.logs);
         this.settle(p, outcome);
       }
+      this.specializing?.reject(
+        this.initError ? this.initErrorFor(this.initError) : new ContainerStartError('exited', `stem cell ${this.id} exited while specializing (${oomKilled ? 'out of memory' : how})`, this.recent.text()),
+      );
       if (this.ready) {
         // runc prints its error to stderr and to its log; keep the log's lines only if new.
         const output = this.recent.text();

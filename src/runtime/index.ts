@@ -20,7 +20,7 @@ export { Runtime } from './runtime.ts';
 export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';
 export { Container, ContainerStartError } from './container.ts';
 export type { HttpRequestHead } from './protocol.ts';
-export type { StartFailure } from './container.ts';
+export type { SpecializeOptions, StartFailure } from './container.ts';
 export type {
   ContainerExit,
   ContainerOptions,

@@ -36,8 +36,21 @@ export interface HttpInvokeMessage {
   env: Record<string, string>;
 }
 
+/**
+ * Turns a stem cell (a container of the base layer only, no /function) into one function's
+ * container, once: the agent writes `files` under its own /tmp, sets `env`, and imports the entry.
+ */
+export interface SpecializeMessage {
+  type: 'specialize';
+  functionName: string;
+  version: number;
+  /** Relative path under the function dir → UTF-8 source; must contain `index.mjs`. */
+  files: Record<string, string>;
+  env: Record<string, string>;
+}
+
 /** host → agent */
-export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage;
+export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage | SpecializeMessage;
 
 /** agent → host, for `http` invocations; a failure before or during the body is a `result` with ok false. */
 export type HttpResponseMessage =
@@ -57,6 +70,8 @@ export interface AgentError {
 /** agent → host. `id` null on a log line means "not inside any invocation" (module scope, stray timers). */
 export type AgentMessage =
   | { type: 'ready' }
+  /** A stem cell loaded the code it was sent (failures come as `init_error`). */
+  | { type: 'specialized' }
   | { type: 'init_error'; message: string; stack?: string }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; time: number; line: string }
   | { type: 'result'; id: string; ok: true; value: unknown }

@@ -103,6 +103,11 @@ export class Runc {
     return JSON.parse(result.stdout) as RuncState;
   }
 
+  /** Changes a running container's memory limit (swap stays disabled: memory+swap = limit). */
+  async updateMemory(id: string, bytes: number): Promise<void> {
+    await this.checked(['update', '--memory', String(bytes), '--memory-swap', String(bytes), id]);
+  }
+
   private async checked(args: string[]): Promise<void> {
     await this.checkedOutput(args);
   }

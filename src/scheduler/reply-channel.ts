@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { InvocationResult } from './invocation.ts';
 
+/**
+ * Reply channels of this process, by name: a worker that ran a sync invocation for a caller in the
+ * same process hands the result over directly instead of through Redis (saves a round trip and a
+ * JSON encode/decode on the hot path; a single Hearth process is the common case).
+ */
+const local = new Map<string, ReplyChannel>();
+
 interface Waiter {
   resolve: (result: InvocationResult | undefined) => void;
   timer: NodeJS.Timeout;
@@ -24,14 +31,20 @@ export class ReplyChannel {
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      const result = JSON.parse(message) as InvocationResult;
-      const waiter = this.waiters.get(result.invocationId);
-      if (!waiter) return;
-      this.waiters.delete(result.invocationId);
-      clearTimeout(waiter.timer);
-      waiter.resolve(result);
+      this.deliver(JSON.parse(message) as InvocationResult);
     });
     await this.subscriber.subscribe(this.channel);
+    local.set(this.channel, this);
+  }
+
+  /** Hands a result to its waiter; false when nobody here waits for it (any more). */
+  deliver(result: InvocationResult): boolean {
+    const waiter = this.waiters.get(result.invocationId);
+    if (!waiter) return false;
+    this.waiters.delete(result.invocationId);
+    clearTimeout(waiter.timer);
+    waiter.resolve(result);
+    return true;
   }
 
   /** Register before enqueueing, so a fast reply cannot arrive first. Resolves undefined on timeout. */
@@ -54,11 +67,17 @@ export class ReplyChannel {
   }
 
   async close(): Promise<void> {
+    if (local.get(this.channel) === this) local.delete(this.channel);
     for (const id of [...this.waiters.keys()]) this.cancel(id);
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 }
 
 export async function publishReply(redis: Redis, channel: string, result: InvocationResult): Promise<void> {
+  const here = local.get(channel);
+  if (here) {
+    here.deliver(result);
+    return;
+  }
   await redis.publish(channel, JSON.stringify(result));
 }

@@ -5,6 +5,7 @@ import type { InvocationProducer } from './producer.ts';
 import type { ReplyChannel } from './reply-channel.ts';
 import type { InvocationResult } from './invocation.ts';
 import { isFinished, type InvocationRecord, type InvocationStore } from './invocation-store.ts';
+import { Backpressure } from './backpressure.ts';
 
 /** Room for a cold start and a short queue wait on top of the function's own timeout. */
 export const START_MARGIN_MS = 10_000;
@@ -23,9 +24,19 @@ const IDEMPOTENT_POLL_MS = 50;
  * than the function's timeout plus START_MARGIN_MS, whatever happens to the worker or container.
  */
 export class SyncInvoker {
+  private readonly backpressure: Backpressure;
+
   constructor(
-    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; replies: ReplyChannel; store?: InvocationStore },
-  ) {}
+    private readonly deps: {
+      catalog: FunctionCatalog;
+      producer: InvocationProducer;
+      replies: ReplyChannel;
+      store?: InvocationStore;
+      backpressure?: Backpressure;
+    },
+  ) {
+    this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
+  }
 
   async invoke(name: string, event: unknown, opts: SyncInvokeOptions = {}): Promise<InvocationResult> {
     const fn = opts.version === undefined
@@ -36,6 +47,7 @@ export class SyncInvoker {
         ? `function ${name} does not exist`
         : `version ${opts.version} of function ${name} does not exist`);
     }
+    await this.backpressure.admit(name, fn.config.maxQueued);
     const invocationId = randomUUID();
     const enqueuedAt = Date.now();
     const waitMs = fn.config.timeoutMs + START_MARGIN_MS;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { HearthApiError, HearthClient, type Context, type DeployResponse, type FetchHandler, type FunctionInfo, type Handler } from 'hearth';
 import type { FunctionRecord } from '../../src/catalog/index.ts';
 import type { DeployResult } from '../../src/functions/index.ts';
-import type { PoolEntry } from '../../src/pool/index.ts';
+import type { PoolDescription } from '../../src/pool/index.ts';
+type PoolEntry = PoolDescription['containers'][number];
 import type { PoolEntryInfo } from '../../src/api/index.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 

@@ -10,6 +10,7 @@ describe('function config', () => {
       minWarm: 0,
       maxContainers: 10,
       idleTimeoutMs: 60_000,
+      maxQueued: 1000,
       env: {},
       schedules: [],
       network: 'none',

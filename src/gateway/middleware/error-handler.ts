@@ -13,6 +13,9 @@ export function errorBody(code: ErrorCode, message: string) {
  */
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof HearthError) {
+    // Backpressure (429) says when to come back.
+    const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
     return c.json(errorBody(err.code, err.message), err.status);
   }
   if (err instanceof HTTPException && err.status === 413) {

@@ -8,6 +8,8 @@
  * invocation it belongs to, found through AsyncLocalStorage so concurrent invocations stay apart.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { formatWithOptions, inspect } from 'node:util';
@@ -25,10 +27,13 @@ import {
   type HostMessage,
   type HttpInvokeMessage,
   type InvokeContext,
+  type SpecializeMessage,
 } from '../protocol.ts';
 
 const FUNCTION_ENTRY = '/function/index.mjs';
-const FUNCTION_NAME = process.env.HEARTH_FUNCTION ?? 'function';
+/** Where a stem cell puts the code it is sent: its own tmpfs, which no other container sees. */
+const STEM_FUNCTION_DIR = '/tmp/.hearth-function';
+let FUNCTION_NAME = process.env.HEARTH_FUNCTION ?? 'function';
 
 type Stream = 'stdout' | 'stderr';
 
@@ -163,13 +168,16 @@ function findHandler(mod: Record<string, unknown>): Loaded | null {
 
 let loaded: Loaded | undefined;
 
-async function init(): Promise<void> {
+/** Set once a stem cell was asked to specialize: it serves that one function for life. */
+let specializing = false;
+
+async function init(entry = FUNCTION_ENTRY): Promise<boolean> {
   try {
-    const mod = (await import(pathToFileURL(FUNCTION_ENTRY).href)) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
     const found = findHandler(mod);
     if (!found) {
       throw new Error(
-        `${FUNCTION_ENTRY} exports no handler: expected a default-exported function, a named export "handler", or a default export with fetch()`,
+        `${entry} exports no handler: expected a default-exported function, a named export "handler", or a default export with fetch()`,
       );
     }
     loaded = found;
@@ -180,9 +188,49 @@ async function init(): Promise<void> {
     channel.endWith(encodeMessage({ type: 'init_error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) }), () =>
       process.exit(1),
     );
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A stem cell becomes one function's container: code under its own /tmp, the function's env, then
+ * the same import a normal container does. There is no way back to generic: a second specialize
+ * is refused, and the host destroys the container when that function is done with it.
+ */
+async function specialize(m: SpecializeMessage): Promise<void> {
+  if (specializing || loaded) {
+    channel.send({ type: 'log', id: null, stream: 'stderr', time: Date.now(), line: '[hearth] not a generic container: specialize ignored' });
     return;
   }
-  channel.send({ type: 'ready' });
+  specializing = true;
+  try {
+    if (typeof m.files['index.mjs'] !== 'string') throw new Error('specialize: no index.mjs in the function files');
+    for (const [rel, source] of Object.entries(m.files)) {
+      const target = normalize(join(STEM_FUNCTION_DIR, rel));
+      if (!target.startsWith(`${STEM_FUNCTION_DIR}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, source, { mode: 0o444 });
+    }
+  } catch (e) {
+    const err = toAgentError(e);
+    channel.endWith(encodeMessage({ type: 'init_error', message: err.message }), () => process.exit(1));
+    return;
+  }
+  for (const [name, value] of Object.entries(m.env)) process.env[name] = value;
+  process.env.HEARTH_FUNCTION = m.functionName;
+  process.env.HEARTH_VERSION = String(m.version);
+  FUNCTION_NAME = m.functionName;
+  if (await init(join(STEM_FUNCTION_DIR, 'index.mjs'))) channel.send({ type: 'specialized' });
+}
+
+async function boot(): Promise<void> {
+  // No /function: this is a stem cell (base layer only). It is ready to be specialized.
+  if (!existsSync(FUNCTION_ENTRY)) {
+    channel.send({ type: 'ready' });
+    return;
+  }
+  if (await init()) channel.send({ type: 'ready' });
 }
 
 // ---- invocations ----------------------------------------------------------------------------
@@ -190,6 +238,7 @@ async function init(): Promise<void> {
 function onMessage(m: HostMessage): void {
   if (m.type === 'invoke') void invoke(m);
   else if (m.type === 'http') void invokeHttp(m);
+  else if (m.type === 'specialize') void specialize(m);
   // Unknown types (a newer host) are ignored.
 }
 
@@ -282,4 +331,4 @@ async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
   }
 }
 
-void init();
+void boot();

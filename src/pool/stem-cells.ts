@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import type { Container, Runtime } from '../runtime/index.ts';
+
+export interface StemCellOptions {
+  runtime: Runtime;
+  /** How many generic containers to keep started. */
+  count: number;
+  /** The base layer's dir: a stem cell's rootfs has node, tini and the agent, and no /function. */
+  baseLayerDir: () => Promise<string>;
+  /** cgroup limit while generic; specialization lowers it to the function's memoryMb. */
+  memoryMb: number;
+  warn: (message: string) => void;
+}
+
+export interface StemCellEntry {
+  id: string;
+  state: 'ready' | 'starting';
+  ageMs: number;
+  memoryBytes: number;
+}
+
+/** After a failed start, wait this long before the next try (a broken base layer must not spin). */
+const RETRY_MS = 1000;
+/**
+ * A replacement starts when the taker says its first invocation is done (replenish()), at the
+ * latest this long after take(): starting one spawns mount and runc, and each spawn of a large
+ * Node process blocks its event loop for milliseconds, which the first invocation should not pay.
+ */
+const REPLENISH_AT_LATEST_MS = 1000;
+
+/**
+ * Generic containers started ahead of need (OpenWhisk's "stem cells", Fission's pool): `take()`
+ * hands one out, which then belongs to one function for life, and a replacement starts in the
+ * background. A stem cell is never handed out twice and never returns here.
+ */
+export class StemCells {
+  private readonly ready: Container[] = [];
+  private starting = 0;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly inProgress = new Set<Promise<void>>();
+
+  constructor(private readonly opts: StemCellOptions) {}
+
+  start(): void {
+    this.fill();
+  }
+
+  get size(): number {
+    return this.ready.length;
+  }
+
+  /** A started, never-used stem cell, or undefined if none is ready now. Call replenish() after use. */
+  take(): Container | undefined {
+    let cell: Container | undefined;
+    while ((cell = this.ready.shift()) && !cell.alive) {
+      // Died while waiting (exited handler not run yet): skip it.
+    }
+    setTimeout(() => this.fill(), REPLENISH_AT_LATEST_MS).unref();
+    return cell;
+  }
+
+  /** Starts replacements for the cells taken. */
+  replenish(): void {
+    this.fill();
+  }
+
+  private fill(): void {
+    if (this.retryTimer) return;
+    while (!this.closed && this.ready.length + this.starting < this.opts.count) {
+      const started = this.startOne();
+      this.inProgress.add(started);
+      void started.then(() => this.inProgress.delete(started));
+    }
+  }
+
+  private async startOne(): Promise<void> {
+    this.starting++;
+    let cell: Container;
+    try {
+      cell = await this.opts.runtime.createContainer({
+        id: `stem-${randomBytes(5).toString('hex')}`,
+        layerDirs: [await this.opts.baseLayerDir()],
+        memoryMb: this.opts.memoryMb,
+        env: {},
+        hostname: 'stem',
+        functionName: 'stem',
+        version: 0,
+      });
+    } catch (err) {
+      this.starting--;
+      if (this.closed) return;
+      this.opts.warn(`stem cell failed to start: ${(err as Error).message}`);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.fill();
+      }, RETRY_MS);
+      this.retryTimer.unref();
+      return;
+    }
+    this.starting--;
+    if (this.closed) {
+      await cell.destroy('stem cells closed');
+      return;
+    }
+    this.ready.push(cell);
+    void cell.exited.then(() => {
+      const i = this.ready.indexOf(cell);
+      if (i === -1) return; // Taken: its new owner deals with its exit.
+      this.ready.splice(i, 1);
+      this.fill();
+    });
+  }
+
+  async snapshot(): Promise<StemCellEntry[]> {
+    const now = Date.now();
+    const ready = await Promise.all(
+      this.ready.map(async (c) => ({ id: c.id, state: 'ready' as const, ageMs: now - c.createdAt, memoryBytes: await c.memoryBytes() })),
+    );
+    const starting = Array.from({ length: this.starting }, (_, i) => ({ id: `(starting ${i + 1})`, state: 'starting' as const, ageMs: 0, memoryBytes: 0 }));
+    return [...ready, ...starting];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const cells = this.ready.splice(0);
+    await Promise.all(cells.map((c) => c.destroy('stem cells closed')));
+    await Promise.all(this.inProgress);
+  }
+}
