@@ -11,7 +11,7 @@ import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
-import { AsyncInvoker, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
+import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService, ImageRegistry, StorageCollector, imageResolver } from './functions/index.ts';
 import { deployFunctionsDir } from './functions/deploy-dir.ts';
 import { createApp } from './gateway/index.ts';
@@ -156,11 +156,13 @@ export class Hearth {
     });
     this.closers.push(async () => unbindMetrics());
 
+    // One admission count per process for sync and async submissions alike.
+    const backpressure = new Backpressure(producer);
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure }),
       pool,
-      invocations: new AsyncInvoker({ catalog, producer, store }),
+      invocations: new AsyncInvoker({ catalog, producer, store, backpressure }),
       store,
       schedules,
       secrets,

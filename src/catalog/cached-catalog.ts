@@ -11,7 +11,7 @@ interface Entry {
 
 /**
  * The catalog with an in-process cache of current records and (immutable) versions, so the
- * gateway and the executor do not each read Redis on every invocation. Deploys and removals
+ * gateway and the executor do not each read Redis on every invocation. Deploys, rollbacks and removals
  * publish the function's name on `<prefix>:catalog`; every process drops its copy on that message,
  * and drops everything when its subscriber reconnects (messages may have been missed meanwhile).
  */
@@ -61,6 +61,13 @@ export class CachedCatalog extends FunctionCatalog {
   override async addVersion(input: Omit<FunctionVersion, 'version' | 'createdAt'>): Promise<FunctionRecord> {
     const record = await super.addVersion(input);
     await this.changed(input.name);
+    return record;
+  }
+
+  /** Rollback: the current pointer moves, so every process must drop its cached record. */
+  override async setCurrent(name: string, version: number): Promise<FunctionRecord | undefined> {
+    const record = await super.setCurrent(name, version);
+    if (record) await this.changed(name);
     return record;
   }
 

@@ -3,6 +3,7 @@ import { HearthError } from '../errors/index.ts';
 import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { InvocationRecord, InvocationStore } from './invocation-store.ts';
+import { Backpressure } from './backpressure.ts';
 
 export interface AsyncInvokeOptions {
   version?: number;
@@ -24,10 +25,15 @@ export interface Accepted {
  * attempts and exponential backoff.
  */
 export class AsyncInvoker {
-  constructor(private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; store: InvocationStore }) {}
+  private readonly backpressure: Backpressure;
+
+  constructor(
+    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; store: InvocationStore; backpressure?: Backpressure },
+  ) {
+    this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
+  }
 
   async submit(name: string, event: unknown, opts: AsyncInvokeOptions = {}): Promise<Accepted> {
-    // TODO(backpressure): call src/scheduler/backpressure.ts here once it exists on main.
     const fn = opts.version === undefined
       ? await this.deps.catalog.get(name)
       : await this.deps.catalog.getVersion(name, opts.version);
@@ -36,6 +42,8 @@ export class AsyncInvoker {
         ? `function ${name} does not exist`
         : `version ${opts.version} of function ${name} does not exist`);
     }
+    // Before the idempotency claim: a refused submission must not leave a key pointing at nothing.
+    await this.backpressure.admit(name, fn.config.maxQueued);
     const id = randomUUID();
     if (opts.idempotencyKey !== undefined) {
       const existing = await this.deps.store.claimIdempotencyKey(name, opts.idempotencyKey, id);

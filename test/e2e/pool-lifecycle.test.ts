@@ -42,7 +42,8 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', REDIS_URL: redis.url, HEARTH_STEM_CELLS: '1' },
+    // info: the 'listening' log line is how the test learns the port.
+    env: { ...process.env, HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', REDIS_URL: redis.url, HEARTH_STEM_CELLS: '1', HEARTH_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -50,7 +51,7 @@ async function startServer(): Promise<Server> {
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (b: Buffer) => {
       output += b.toString();
-      const m = /listening on (\S+)/.exec(output);
+      const m = /listening on (http:\/\/[0-9.:]+)/.exec(output);
       if (m) resolve(m[1]!);
     };
     child.stdout!.on('data', onData);
@@ -73,9 +74,11 @@ function runcIds(): string[] {
   return out.split('\n').filter(Boolean);
 }
 
+/** This instance's mounts: container rootfs overlays sit beside the runc root, anything else under the data dir. */
 async function mountsUnderDataDir(): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir + '/'));
+  const rootfsBase = `/run/hearth/${instance}.rootfs/`;
+  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir + '/') || m.startsWith(rootfsBase));
 }
 
 async function cgroupChildren(): Promise<string[]> {

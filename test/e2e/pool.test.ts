@@ -149,6 +149,25 @@ describe('backpressure', () => {
     for (const r of accepted) expect(r.status).toBe(200);
     expect((await t.invoke('narrow', { ms: 1 })).status).toBe(200);
   });
+
+  it('applies to async submissions too: refused with 429, and every accepted one finishes', async () => {
+    h = await startHearth();
+    const t = h;
+    await t.deploy('narrow-async', sleeper(600), { maxContainers: 1, maxQueued: 2 });
+    const responses = [];
+    for (let i = 0; i < 6; i++) {
+      responses.push(await t.api('POST', '/v1/functions/narrow-async/invocations', '{}'));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const accepted = responses.filter((r) => r.status === 202);
+    const refused = responses.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    for (const r of refused) expect(r.body.error.code).toBe('overloaded');
+    for (const r of accepted) {
+      await waitFor(async () => (await t.api('GET', `/v1/invocations/${r.body.id}`)).body.status === 'succeeded', 20_000);
+    }
+  });
 });
 
 describe('GET /v1/pool', () => {
