@@ -4,6 +4,7 @@ import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { InvocationRecord, InvocationStore } from './invocation-store.ts';
 import { Backpressure } from './backpressure.ts';
+import { resolveFunction } from './resolve-function.ts';
 
 export interface AsyncInvokeOptions {
   version?: number;
@@ -34,14 +35,7 @@ export class AsyncInvoker {
   }
 
   async submit(name: string, event: unknown, opts: AsyncInvokeOptions = {}): Promise<Accepted> {
-    const fn = opts.version === undefined
-      ? await this.deps.catalog.get(name)
-      : await this.deps.catalog.getVersion(name, opts.version);
-    if (!fn) {
-      throw new HearthError('not_found', opts.version === undefined
-        ? `function ${name} does not exist`
-        : `version ${opts.version} of function ${name} does not exist`);
-    }
+    const fn = await resolveFunction(this.deps.catalog, name, opts.version);
     // Before the idempotency claim: a refused submission must not leave a key pointing at nothing.
     await this.backpressure.admit(name, fn.config.maxQueued);
     const id = randomUUID();

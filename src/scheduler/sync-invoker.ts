@@ -6,6 +6,7 @@ import type { ReplyChannel } from './reply-channel.ts';
 import type { InvocationResult } from './invocation.ts';
 import { isFinished, type InvocationRecord, type InvocationStore } from './invocation-store.ts';
 import { Backpressure } from './backpressure.ts';
+import { resolveFunction } from './resolve-function.ts';
 
 /** Room for a cold start and a short queue wait on top of the function's own timeout. */
 export const START_MARGIN_MS = 10_000;
@@ -39,14 +40,7 @@ export class SyncInvoker {
   }
 
   async invoke(name: string, event: unknown, opts: SyncInvokeOptions = {}): Promise<InvocationResult> {
-    const fn = opts.version === undefined
-      ? await this.deps.catalog.get(name)
-      : await this.deps.catalog.getVersion(name, opts.version);
-    if (!fn) {
-      throw new HearthError('not_found', opts.version === undefined
-        ? `function ${name} does not exist`
-        : `version ${opts.version} of function ${name} does not exist`);
-    }
+    const fn = await resolveFunction(this.deps.catalog, name, opts.version);
     await this.backpressure.admit(name, fn.config.maxQueued);
     const invocationId = randomUUID();
     const enqueuedAt = Date.now();
