@@ -340,6 +340,40 @@ describe('attacks from a function are contained', () => {
     expect(r.body.pids).toBeLessThan(5);
   });
 
+  it("cannot read another function's secrets: they are mounted only into the containers of functions that name them", async () => {
+    const value = `db-password-${Date.now()}`;
+    expect((await h.api('PUT', '/v1/secrets/victim-db', { value })).status).toBe(200);
+    await deploy('secret-owner', `import { readFileSync } from 'node:fs'; export default () => readFileSync('/run/secrets/victim-db', 'utf8');`, { secrets: ['victim-db'] });
+    // Control: the function that names the secret does read it.
+    expect((await h.invoke('secret-owner')).body).toBe(value);
+    await deploy(
+      'secret-thief',
+      `import { readdirSync, readFileSync } from 'node:fs';
+      function walk(dir, out, depth) {
+        let entries;
+        try { entries = readdirSync(dir, { withFileTypes: true }); } catch (err) { out.push(dir + ':' + err.code); return; }
+        for (const e of entries) {
+          const p = dir + '/' + e.name;
+          if (e.isDirectory() && depth > 0) walk(p, out, depth - 1);
+          else { try { out.push(p + '=' + readFileSync(p, 'utf8').slice(0, 200)); } catch (err) { out.push(p + ':' + err.code); } }
+        }
+      }
+      export default () => {
+        const out = [];
+        for (const dir of ['/run/secrets', '/run/hearth-secrets', '/run', '/tmp', '/proc/1/root/run']) walk(dir, out, 3);
+        return out.join('\\n');
+      };`,
+    );
+    const r = await attack('secret-thief');
+    expect(r.status).toBe(200);
+    expect(r.body).not.toContain(value);
+    expect(r.body).toContain('/run/secrets:ENOENT');
+    // Never returned by the API either.
+    const described = await h.api('GET', '/v1/secrets/victim-db');
+    expect(described.text).not.toContain(value);
+    expect((await h.api('GET', '/v1/secrets')).text).not.toContain(value);
+  });
+
   it('printing 1 GB to stdout is capped in the logs and does not hurt the server', async () => {
     await deploy(
       'flood-stdout',
