@@ -7,15 +7,11 @@ cd "$(dirname "$0")/.."
 # tests need: skopeo, umoci and docker-registry (CNCF distribution), which the image tests check
 # Hearth's images and registry client against; openssl for the token-auth test's signing
 # certificate; chromium, which the dashboard test drives headless with playwright-core.
-pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount"
+# network "bridge" needs iptables rules, `ip netns` and the CNI plugins (Debian: /usr/lib/cni).
+pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount iptables:iptables ip:iproute2"
 [ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium"
 missing=""
 for pair in $pairs; do
-  bin=${pair%%:*}; pkg=${pair#*:}
-  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
-done
-# network "bridge": iptables rules, `ip netns`, and the CNI plugins (Debian puts them in /usr/lib/cni).
-for pair in iptables:iptables ip:iproute2; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/usr/bin/$bin" ] || missing="$missing $pkg"
 done
