@@ -16,6 +16,9 @@ import { BenchClient } from './client.ts';
 import { runLoad } from './load.ts';
 import { percentile } from './stats.ts';
 
+// A request log line per invoke would bury the table (measured: no effect on the figures either way).
+process.env.HEARTH_LOG_LEVEL ??= 'warn';
+
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'bench-results.json' } } });
 
 async function pssBytes(pid: number): Promise<number> {
