@@ -79,7 +79,7 @@ export class Hearth {
     const { runcVersion } = await runtime.start();
     this.closers.push(() => runtime.close());
     this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
-    for (const warning of runcVersionWarnings(runcVersion)) this.log(`WARNING: ${warning}`);
+    for (const warning of runcVersionWarnings(runcVersion)) rootLogger().warn({ component: 'runtime' }, warning);
 
     const catalog = new CachedCatalog(redis, subscriber);
     await catalog.start();
