@@ -92,6 +92,8 @@ export class Pool {
   /** Functions with minWarm > 0, at their current version. */
   private readonly warmTargets = new Map<string, PoolFunction>();
   private readonly filesCache = new Map<string, Promise<Record<string, string>>>();
+  /** The image whose rootfs was prepared for each function's active version (see keepWarm). */
+  private readonly preparedDigest = new Map<string, string>();
   private readonly stems: StemCells | undefined;
   private readonly warn: (message: string) => void;
   private reaper: NodeJS.Timeout | undefined;
@@ -180,9 +182,38 @@ export class Pool {
   keepWarm(fn: PoolFunction): void {
     // The first invoke may specialize a stem cell: have its files read by then.
     if (this.stems) this.functionFiles(fn.digest).catch(() => undefined);
+    this.prepareRootfs(fn);
     if (fn.config.minWarm > 0) this.warmTargets.set(fn.name, fn);
     else this.warmTargets.delete(fn.name);
     this.topUp();
+  }
+
+  /**
+   * Has the runtime mount the active version's rootfs now, so its first cold start skips the mount;
+   * the previous version's unused one is dropped (that version will not start again).
+   */
+  private prepareRootfs(fn: PoolFunction): void {
+    const previous = this.preparedDigest.get(fn.name);
+    if (previous === fn.digest) return;
+    this.preparedDigest.set(fn.name, fn.digest);
+    if (previous) void this.discardRootfs(previous);
+    this.opts
+      .layerDirs(fn.digest)
+      .then((dirs) => {
+        // Another version may have been activated, or the function removed, meanwhile.
+        if (!this.closed && this.preparedDigest.get(fn.name) === fn.digest) this.opts.runtime.prepareRootfs(dirs);
+      })
+      .catch(() => undefined);
+  }
+
+  private async discardRootfs(digest: string): Promise<void> {
+    // Two functions with the same image share one spare: keep it while either is active.
+    if ([...this.preparedDigest.values()].includes(digest)) return;
+    try {
+      await this.opts.runtime.discardRootfs(await this.opts.layerDirs(digest));
+    } catch {
+      // Only a missing image fails here; its spare (if any) goes at runtime close or the next start.
+    }
   }
 
   private group(name: string): Set<PooledContainer> {
@@ -427,6 +458,9 @@ export class Pool {
     }
     if (keepVersion === undefined) {
       this.warmTargets.delete(name);
+      const digest = this.preparedDigest.get(name);
+      this.preparedDigest.delete(name);
+      if (digest) await this.discardRootfs(digest);
       for (const waiter of this.waiters.filter((w) => w.fn.name === name)) {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         clearTimeout(waiter.timer);

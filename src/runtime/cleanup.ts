@@ -14,6 +14,8 @@ export interface Residue {
   id: string;
   cgroupPath: string;
   bundleDir: string;
+  /** The container's rootfs mount point when it is not the default for its id (a spare it took). */
+  rootfs?: string;
 }
 
 /** Best effort, step by step; returns what could not be cleaned (empty when all is gone). */
@@ -35,7 +37,7 @@ export async function removeResidue(r: Residue): Promise<string[]> {
   try {
     for (const m of await mountsUnder(r.bundleDir)) await unmount(m);
     await rm(r.bundleDir, { recursive: true, force: true });
-    const rootfs = rootfsDir(r.runc.root, r.id);
+    const rootfs = r.rootfs ?? rootfsDir(r.runc.root, r.id);
     await unmount(rootfs);
     await rmdir(rootfs).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;

@@ -9,6 +9,7 @@ import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
 import { Container, ContainerStartError } from './container.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
+import { RootfsSpares } from './rootfs-spares.ts';
 import { Runc } from './runc.ts';
 import { BridgeNetwork } from './network/index.ts';
 import {
@@ -55,6 +56,8 @@ export class Runtime {
   private readonly idRanges = new UserNamespaceRanges();
   /** Namespaces, bridge and firewall of `network: "bridge"` containers (set up on first use). */
   private readonly network: BridgeNetwork;
+  /** Rootfs overlays mounted ahead of a function's first cold start (see prepareRootfs). */
+  private readonly spares: RootfsSpares;
 
   private readonly warn: (message: string) => void;
 
@@ -64,6 +67,7 @@ export class Runtime {
     this.stateDir = resolve(opts.stateDir);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
+    this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir });
   }
 
   private get containersDir(): string {
@@ -93,7 +97,22 @@ export class Runtime {
     await removeAllSecrets(this.opts.instance);
     this.started = true;
     this.closing = false;
+    this.spares.start();
     return { runcVersion };
+  }
+
+  /**
+   * Mounts a rootfs for these layers in the background (e.g. when a function version is deployed),
+   * so the next createContainer with the same layers skips the mount. A hint: never fails.
+   */
+  prepareRootfs(layerDirs: string[]): void {
+    if (!this.started || this.closing) return;
+    this.spares.prepare(layerDirs);
+  }
+
+  /** Drops a rootfs prepareRootfs mounted and no container took (its function version is gone). */
+  discardRootfs(layerDirs: string[]): Promise<void> {
+    return this.spares.discard(layerDirs);
   }
 
   createContainer(opts: ContainerOptions): Promise<Container> {
@@ -134,6 +153,16 @@ export class Runtime {
     let container: Container | undefined;
     let secretsDir: string | undefined;
     this.reserved.add(opts.id);
+    // A spare mounted ahead for these layers, else our own mount (a spawned `mount`, the slowest
+    // step before runc), which runs while the spec and bundle are prepared. The catch below waits
+    // for it before cleaning up, so a failed start never leaves a mount removeResidue missed.
+    const spare = this.spares.take(opts.layerDirs);
+    const rootfsPath = spare?.path ?? params.rootfsPath;
+    const mounted =
+      spare?.mounted ??
+      makeRootfsMountPoint(this.runc.root, opts.id).then((target) => mountOverlay({ layerDirs: opts.layerDirs, target, emptyDir: this.emptyDir }));
+    // Observed now: if an earlier step throws, the rejection is awaited only in the catch.
+    mounted.catch(() => undefined);
     try {
       const extra: SpecOpt[] = [withUserNamespace(idRange)];
       if (opts.secrets && Object.keys(opts.secrets).length > 0) {
@@ -142,11 +171,11 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const spec = functionSpec(params, extra);
+      const spec = functionSpec({ ...params, rootfsPath }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-      await mountOverlay({ layerDirs: opts.layerDirs, target: await makeRootfsMountPoint(this.runc.root, opts.id), emptyDir: this.emptyDir });
+      await mounted;
       // close() may have run during the awaits above: it would not know about this container.
       if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
@@ -157,6 +186,7 @@ export class Runtime {
         process: this.runc.run({ id: opts.id, bundle: bundleDir, logFile: runcLogFile, keep: true }),
         cgroupPath,
         bundleDir,
+        rootfsPath,
         runcLogFile,
         functionName: opts.functionName,
         version: opts.version,
@@ -178,10 +208,11 @@ export class Runtime {
       this.handedOut.add(container);
       return container;
     } catch (e) {
+      await mounted.catch(() => undefined);
       this.reserved.delete(opts.id);
       if (container) await container.destroy('start failed');
       else {
-        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
+        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir, rootfs: rootfsPath });
         this.idRanges.release(idRange.slot);
         if (opts.network === 'bridge') await this.network.detach(opts.id);
         if (secretsDir) await removeSecrets(secretsDir).catch(() => undefined);
@@ -202,6 +233,7 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.spares.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);

@@ -272,6 +272,37 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     for (const c of cs) expect(c.alive).toBe(false);
   });
 
+  it('prepareRootfs mounts a spare ahead; one container takes it and unmounts it when gone; close drops unused ones', async () => {
+    const inst = testInstance();
+    const dir = await tempStateDir();
+    const extra = new Runtime({ stateDir: dir, instance: inst });
+    await extra.start();
+    const spares = () => mountsBelow(rootfsMountPoint(inst)).filter((m) => m.includes('/_spare-'));
+    extra.prepareRootfs(probeLayers);
+    extra.prepareRootfs(probeLayers); // at most one per layer set
+    const other = await layersFor('export default () => "other"');
+    extra.prepareRootfs(other);
+    await waitUntil(() => spares().length === 2);
+    const opts = { layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 's', functionName: 's', version: 1 };
+    const a = await extra.createContainer({ ...opts, id: 'a' });
+    // a runs on the spare (no mount of its own); b, with no spare left, mounts its own.
+    expect(spares()).toHaveLength(2);
+    expect(mountsBelow(rootfsMountPoint(inst, 'a'))).toEqual([]);
+    const b = await extra.createContainer({ ...opts, id: 'b' });
+    expect(mountsBelow(rootfsMountPoint(inst, 'b'))).toHaveLength(1);
+    const out = await a.invoke({ invocationId: 'i', event: { action: 'ctx' }, deadline: Date.now() + 5000 });
+    expect(out.ok).toBe(true);
+    await a.destroy();
+    expect(spares()).toHaveLength(1);
+    await b.destroy();
+    await extra.discardRootfs(other);
+    expect(spares()).toEqual([]);
+    extra.prepareRootfs(other);
+    await extra.close();
+    expect(mountsBelow(rootfsMountPoint(inst))).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('close() during createContainer aborts the start quickly and cleans up', async () => {
     const inst = testInstance();
     const dir = await tempStateDir();
@@ -304,6 +335,12 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     ).rejects.toThrow(/not started/);
     expect(() => new Runtime({ stateDir, instance: 'Bad-Instance' })).toThrow(RangeError);
   });
+
+  async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; !check(); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() > deadline) throw new Error('condition not met');
+    }
+  }
 
   function expectGone(id: string): void {
     expect(runcIds(instance)).not.toContain(id);
