@@ -87,4 +87,23 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     }
     expect(cgroupDirsOf(instance)).toEqual([]);
   });
+
+  it('start() unmounts and removes the spare rootfses a dead predecessor prepared', async () => {
+    const inst = testInstance();
+    const dir = await tempStateDir();
+    const layers = await layersFor(PROBE);
+    const dead = new Runtime({ stateDir: dir, instance: inst });
+    await dead.start();
+    dead.prepareRootfs(layers);
+    const spares = () => mountsBelow(rootfsMountPoint(inst)).filter((m) => m.includes('/_spare-'));
+    for (const deadline = Date.now() + 5000; spares().length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    expect(spares()).toHaveLength(1);
+    // `dead` is never closed: its successor finds the mount.
+    const runtime = new Runtime({ stateDir: dir, instance: inst });
+    await runtime.start();
+    expect(mountsBelow(rootfsMountPoint(inst))).toEqual([]);
+    expect(existsSync(rootfsMountPoint(inst)) ? readdirSync(rootfsMountPoint(inst)) : []).toEqual([]);
+    await runtime.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 });
