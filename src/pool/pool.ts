@@ -92,8 +92,8 @@ export class Pool {
   /** Functions with minWarm > 0, at their current version. */
   private readonly warmTargets = new Map<string, PoolFunction>();
   private readonly filesCache = new Map<string, Promise<Record<string, string>>>();
-  /** The image whose rootfs was prepared for each function's active version (see keepWarm). */
-  private readonly preparedDigest = new Map<string, string>();
+  /** Each function's active image, and its layer dirs once resolved, whose rootfs was prepared (see keepWarm). */
+  private readonly prepared = new Map<string, { digest: string; layerDirs?: string[] }>();
   private readonly stems: StemCells | undefined;
   private readonly warn: (message: string) => void;
   private reaper: NodeJS.Timeout | undefined;
@@ -193,27 +193,27 @@ export class Pool {
    * the previous version's unused one is dropped (that version will not start again).
    */
   private prepareRootfs(fn: PoolFunction): void {
-    const previous = this.preparedDigest.get(fn.name);
-    if (previous === fn.digest) return;
-    this.preparedDigest.set(fn.name, fn.digest);
+    const previous = this.prepared.get(fn.name);
+    if (previous?.digest === fn.digest) return;
+    const entry: { digest: string; layerDirs?: string[] } = { digest: fn.digest };
+    this.prepared.set(fn.name, entry);
     if (previous) void this.discardRootfs(previous);
     this.opts
       .layerDirs(fn.digest)
       .then((dirs) => {
         // Another version may have been activated, or the function removed, meanwhile.
-        if (!this.closed && this.preparedDigest.get(fn.name) === fn.digest) this.opts.runtime.prepareRootfs(dirs);
+        if (this.closed || this.prepared.get(fn.name) !== entry) return;
+        entry.layerDirs = dirs;
+        this.opts.runtime.prepareRootfs(dirs);
       })
       .catch(() => undefined);
   }
 
-  private async discardRootfs(digest: string): Promise<void> {
+  /** Drops a spare by the dirs it was prepared with: never resolves (or pulls) an image again for that. */
+  private async discardRootfs(old: { digest: string; layerDirs?: string[] }): Promise<void> {
     // Two functions with the same image share one spare: keep it while either is active.
-    if ([...this.preparedDigest.values()].includes(digest)) return;
-    try {
-      await this.opts.runtime.discardRootfs(await this.opts.layerDirs(digest));
-    } catch {
-      // Only a missing image fails here; its spare (if any) goes at runtime close or the next start.
-    }
+    if (!old.layerDirs || [...this.prepared.values()].some((p) => p.digest === old.digest)) return;
+    await this.opts.runtime.discardRootfs(old.layerDirs).catch(() => undefined);
   }
 
   private group(name: string): Set<PooledContainer> {
@@ -458,9 +458,9 @@ export class Pool {
     }
     if (keepVersion === undefined) {
       this.warmTargets.delete(name);
-      const digest = this.preparedDigest.get(name);
-      this.preparedDigest.delete(name);
-      if (digest) await this.discardRootfs(digest);
+      const old = this.prepared.get(name);
+      this.prepared.delete(name);
+      if (old) await this.discardRootfs(old);
       for (const waiter of this.waiters.filter((w) => w.fn.name === name)) {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         clearTimeout(waiter.timer);
