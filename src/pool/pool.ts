@@ -4,10 +4,19 @@ import { readFunctionFiles } from './function-files.ts';
 import { PooledContainer, type ContainerState, type PoolFunction } from './pooled-container.ts';
 import { StemCells, type StemCellEntry } from './stem-cells.ts';
 
+/** How long after a cold start its function's next spare rootfs is mounted (see replenishRootfs). */
+const REPLENISH_DELAY_MS = 100;
+
 export interface PoolOptions {
   runtime: Runtime;
   /** Unpacked layer dirs of an image, top-most first (from the image store). */
   layerDirs: (digest: string) => Promise<string[]>;
+  /**
+   * The image's layer dirs only if it is already in the local store (never pulls), else undefined.
+   * Given, a deployed version's rootfs is mounted ahead so its first cold start skips the mount;
+   * layerDirs is not used for that because it may pull (at start, for every known function).
+   */
+  localLayerDirs?: (digest: string) => Promise<string[] | undefined>;
   /** How often the idle reaper (and the minWarm top-up) looks; idle timeouts are honoured to this precision. */
   reapIntervalMs?: number;
   /** Decrypted values of the secrets a function's config names (mounted at /run/secrets). */
@@ -189,8 +198,9 @@ export class Pool {
   }
 
   /**
-   * Has the runtime mount the active version's rootfs now, so its first cold start skips the mount;
-   * the previous version's unused one is dropped (that version will not start again).
+   * Has the runtime mount the active version's rootfs now (if its image is local), so its first
+   * cold start skips the mount; the previous version's unused one is dropped (that version will
+   * not start again).
    */
   private prepareRootfs(fn: PoolFunction): void {
     const previous = this.prepared.get(fn.name);
@@ -198,15 +208,31 @@ export class Pool {
     const entry: { digest: string; layerDirs?: string[] } = { digest: fn.digest };
     this.prepared.set(fn.name, entry);
     if (previous) void this.discardRootfs(previous);
+    if (!this.opts.localLayerDirs) return;
     this.opts
-      .layerDirs(fn.digest)
+      .localLayerDirs(fn.digest)
       .then((dirs) => {
         // Another version may have been activated, or the function removed, meanwhile.
-        if (this.closed || this.prepared.get(fn.name) !== entry) return;
+        if (!dirs || this.closed || this.prepared.get(fn.name) !== entry) return;
         entry.layerDirs = dirs;
         this.opts.runtime.prepareRootfs(dirs);
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * After a cold start of the active version, the next one (scale-out, replacing a recycled
+   * container) gets a spare: the mount happens now, off any invocation's path.
+   */
+  private replenishRootfs(fn: PoolFunction, layerDirs: string[]): void {
+    // Later, not now: spawning `mount` blocks the event loop for a moment, and the new
+    // container's first invocation is being sent right now.
+    setTimeout(() => {
+      const entry = this.prepared.get(fn.name);
+      if (this.closed || entry?.digest !== fn.digest) return;
+      entry.layerDirs = layerDirs;
+      this.opts.runtime.prepareRootfs(layerDirs);
+    }, REPLENISH_DELAY_MS).unref();
   }
 
   /** Drops a spare by the dirs it was prepared with: never resolves (or pulls) an image again for that. */
@@ -344,7 +370,7 @@ export class Pool {
     const layerDirs = await this.opts.layerDirs(fn.digest);
     const names = fn.config.secrets ?? [];
     const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
-    return this.opts.runtime.createContainer({
+    const container = await this.opts.runtime.createContainer({
       ...(secrets ? { secrets } : {}),
       id,
       layerDirs,
@@ -355,6 +381,8 @@ export class Pool {
       functionName: fn.name,
       version: fn.version,
     });
+    this.replenishRootfs(fn, layerDirs);
+    return container;
   }
 
   /**
