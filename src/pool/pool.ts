@@ -208,7 +208,8 @@ export class Pool {
     const entry: { digest: string; layerDirs?: string[] } = { digest: fn.digest };
     this.prepared.set(fn.name, entry);
     if (previous) void this.discardRootfs(previous);
-    if (!this.opts.localLayerDirs) return;
+    // Its first invoke will take a stem cell: a mount now would only compete with that for the CPU.
+    if (!this.opts.localLayerDirs || (fn.config.minWarm === 0 && this.stemCellCanServe(fn))) return;
     this.opts
       .localLayerDirs(fn.digest)
       .then((dirs) => {
@@ -389,11 +390,16 @@ export class Pool {
    * Takes a stem cell and makes it `fn`'s container. undefined when none is ready or it failed for
    * reasons of its own (the caller starts cold); the function's own init error is thrown.
    */
-  private async specializeStemCell(fn: PoolFunction, pooled: PooledContainer): Promise<Container | undefined> {
+  private stemCellCanServe(fn: PoolFunction): boolean {
     // A cell is started with no network and no secrets mount; a function that needs either gets its own container.
-    if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512) || fn.config.network !== 'none') return undefined;
-    if ((fn.config.secrets?.length ?? 0) > 0) return undefined;
-    const cell = this.stems.take();
+    if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512) || fn.config.network !== 'none') return false;
+    return (fn.config.secrets?.length ?? 0) === 0;
+  }
+
+  private async specializeStemCell(fn: PoolFunction, pooled: PooledContainer): Promise<Container | undefined> {
+    const stems = this.stems;
+    if (!stems || !this.stemCellCanServe(fn)) return undefined;
+    const cell = stems.take();
     if (!cell) return undefined;
     try {
       const files = await this.functionFiles(fn.digest);
@@ -404,7 +410,7 @@ export class Pool {
       return cell;
     } catch (err) {
       // Whatever happened, this cell saw the function's code: it is never used again.
-      this.stems.replenish();
+      stems.replenish();
       await cell.destroy('specialization failed');
       if (err instanceof ContainerStartError && err.reason === 'init_error') throw err;
       this.warn(`stem cell ${cell.id} could not be specialized for ${fn.name}, starting cold: ${(err as Error).message}`);
