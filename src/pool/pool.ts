@@ -386,16 +386,16 @@ export class Pool {
     return container;
   }
 
-  /**
-   * Takes a stem cell and makes it `fn`'s container. undefined when none is ready or it failed for
-   * reasons of its own (the caller starts cold); the function's own init error is thrown.
-   */
   private stemCellCanServe(fn: PoolFunction): boolean {
     // A cell is started with no network and no secrets mount; a function that needs either gets its own container.
     if (!this.stems || fn.config.memoryMb > (this.opts.stemCellMemoryMb ?? 512) || fn.config.network !== 'none') return false;
     return (fn.config.secrets?.length ?? 0) === 0;
   }
 
+  /**
+   * Takes a stem cell and makes it `fn`'s container. undefined when none is ready or it failed for
+   * reasons of its own (the caller starts cold); the function's own init error is thrown.
+   */
   private async specializeStemCell(fn: PoolFunction, pooled: PooledContainer): Promise<Container | undefined> {
     const stems = this.stems;
     if (!stems || !this.stemCellCanServe(fn)) return undefined;
