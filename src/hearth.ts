@@ -96,6 +96,8 @@ export class Hearth {
       memoryBudgetMb: settings.poolMemoryMb,
       stemCells: settings.stemCells,
       baseLayerDir: () => images.baseLayerDir(),
+      // A spare rootfs is mounted ahead of a function's first cold start, only from images already here (never a pull at start).
+      localLayerDirs: async (digest) => ((await images.has(digest)) ? images.layerDirs(digest) : undefined),
     });
     pool.start();
     this.pool = pool;

@@ -406,7 +406,7 @@ describe('attacks from a function are contained', () => {
     expect(bystander.failures).toEqual([]);
     expect(bystander.ok).toBeGreaterThan(20);
     await expectHealthy(h);
-    for (const fn of ['read-host', 'write-rootfs', 'fork-bomb', 'memory-hog', 'cpu-spin', 'native-syscalls', 'connect-host', 'proc-attack', 'env-thief', 'flood-stdout', 'victim']) {
+    for (const fn of ['read-host', 'write-rootfs', 'fork-bomb', 'memory-hog', 'cpu-spin', 'native-syscalls', 'connect-host', 'proc-attack', 'env-thief', 'flood-stdout', 'victim', 'secret-owner', 'secret-thief']) {
       await h.api('DELETE', `/v1/functions/${fn}`);
     }
     await waitFor(async () => {
