@@ -129,32 +129,31 @@ export class Pool {
   }
 
   /** Runs one invocation in a warm container, starting one if needed. Never throws for function failures. */
-  async run(fn: PoolFunction, req: InvokeRequest): Promise<RunResult> {
-    let lease: Lease;
-    try {
-      lease = await this.acquire(fn, req.deadline);
-    } catch (err) {
-      return this.notAcquired(err);
-    }
-    const { pooled, coldStart } = lease;
-    try {
-      const outcome = await pooled.container!.invoke(req);
-      return { outcome, coldStart, stemCell: coldStart && pooled.fromStemCell, containerId: pooled.id };
-    } finally {
-      pooled.served++;
-      this.release(pooled);
-    }
+  run(fn: PoolFunction, req: InvokeRequest): Promise<RunResult> {
+    return this.withLease(fn, req, (container) => container.invoke(req));
   }
 
   /**
    * Runs an HTTP-trigger invocation the same way: `onLease` hears whether it is a cold start
    * before the response begins; the lease is held until the response body has ended.
    */
-  async runHttp(
+  runHttp(
     fn: PoolFunction,
     req: InvokeRequest,
     http: { request: HttpRequestHead; body?: Uint8Array; env: Record<string, string> },
     sink: HttpSink & { onLease?: (coldStart: boolean) => void },
+  ): Promise<RunResult> {
+    return this.withLease(fn, req, (container, coldStart) => {
+      sink.onLease?.(coldStart);
+      return container.invokeHttp(req, http, sink);
+    });
+  }
+
+  /** Acquires a container within the invocation's deadline, runs `use` on it, and releases it. */
+  private async withLease(
+    fn: PoolFunction,
+    req: InvokeRequest,
+    use: (container: Container, coldStart: boolean) => Promise<InvokeOutcome>,
   ): Promise<RunResult> {
     let lease: Lease;
     try {
@@ -163,9 +162,8 @@ export class Pool {
       return this.notAcquired(err);
     }
     const { pooled, coldStart } = lease;
-    sink.onLease?.(coldStart);
     try {
-      const outcome = await pooled.container!.invokeHttp(req, http, sink);
+      const outcome = await use(pooled.container!, coldStart);
       return { outcome, coldStart, stemCell: coldStart && pooled.fromStemCell, containerId: pooled.id };
     } finally {
       pooled.served++;
