@@ -63,3 +63,24 @@ describe('without a key', () => {
     await expect(startHearth({ env: { HEARTH_HOST: '0.0.0.0' } })).rejects.toThrow(/HEARTH_API_KEY/);
   });
 });
+
+describe('HTTP trigger (/fn/) with HEARTH_API_KEY set', () => {
+  it('serves public functions without a key and "auth": "key" functions only with it', async () => {
+    const source = 'export default { fetch: (req) => new Response("hi " + new URL(req.url).pathname) }';
+    for (const [name, config] of [['open-fn', {}], ['locked-fn', { auth: 'key' }]] as const) {
+      const r = await h.api('POST', '/v1/functions', { name, source, config }, auth());
+      expect(r.status, r.text).toBe(201);
+    }
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(h.url + path, { headers });
+    const open = await get('/fn/open-fn/a');
+    expect(open.status).toBe(200);
+    expect(await open.text()).toBe('hi /a');
+    for (const path of ['/fn/locked-fn', '/fn/locked-fn/', '/fn/locked-fn/a']) {
+      expect((await get(path)).status, path).toBe(401);
+      expect((await get(path, auth('wrong'))).status, path).toBe(401);
+    }
+    const locked = await get('/fn/locked-fn/a', auth());
+    expect(locked.status).toBe(200);
+    expect(await locked.text()).toBe('hi /a');
+  });
+});
