@@ -5,7 +5,7 @@ import type { GatewayServices } from '../services.ts';
 import { limitBody } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
-import { rollbackBodySchema } from './schemas.ts';
+import { rollbackBodySchema } from '../../api/index.ts';
 
 /** `GET /v1/functions/:name/versions` and `POST /v1/functions/:name/rollback {"version": n}`. */
 export function versionRoutes(services: GatewayServices): Hono {
