@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 import { containerLeftovers, waitFor } from '../helpers/host.ts';
 import {
@@ -19,6 +20,7 @@ import {
   probeFunctionSource,
   startHostRedis,
 } from './helpers.ts';
+import { hostOnlyAddress } from './stand-ins.ts';
 import { ERRNO, forkBombElf, syscallProbeElf, SYS } from './syscall-probe.ts';
 
 let h: TestHearth;
@@ -226,21 +228,30 @@ describe('attacks from a function are contained', () => {
 
   it('cannot connect to the host Redis or the Hearth API (network none: only its own loopback)', async () => {
     const apiPort = Number(new URL(h.url).port);
-    const hostAddresses = Object.values(os.networkInterfaces())
-      .flat()
-      .filter((a) => a && !a.internal && a.family === 'IPv4')
-      .map((a) => a!.address);
+    // A host address other than loopback is a veth of the test's own, never the
+    // machine's real ones; a service bound to 0.0.0.0 answers on it (the control below).
+    const hostAddress = hostOnlyAddress();
+    const wildcard = net.createServer((s) => {
+      s.on('error', () => {}); // the control hangs up at once
+      s.end('host service');
+    });
+    await new Promise<void>((resolve) => wildcard.listen(0, '0.0.0.0', resolve));
+    const wildcardPort = (wildcard.address() as net.AddressInfo).port;
+    onTestFinished(() => {
+      wildcard.close();
+      hostAddress.remove();
+    });
     const targets = [
       { host: '127.0.0.1', port: redis.port },
       { host: '127.0.0.1', port: apiPort },
-      ...hostAddresses.flatMap((host) => [
-        { host, port: redis.port },
-        { host, port: apiPort },
-      ]),
+      { host: hostAddress.addr, port: redis.port },
+      { host: hostAddress.addr, port: apiPort },
+      { host: hostAddress.addr, port: wildcardPort },
     ];
-    // Control: from the host, the loopback ones are open.
+    // Control: from the host, the loopback ones and the wildcard service are open.
     expect(await canConnect('127.0.0.1', redis.port)).toBe(true);
     expect(await canConnect('127.0.0.1', apiPort)).toBe(true);
+    expect(await canConnect(hostAddress.addr, wildcardPort)).toBe(true);
     await deploy(
       'connect-host',
       `import net from 'node:net';

@@ -2,35 +2,25 @@
  * `network: "bridge"`: out to "the internet" (a listener in another network namespace on this
  * machine), but not to any host address, not to the host's Redis or API, not to another
  * container, not to link-local metadata; `none` reaches nothing. Everything the bridge set up is
- * gone after close.
+ * gone after close. Every target is a stand-in this file creates (stand-ins.ts): the suite never
+ * sends a packet to the machine's real interfaces or to a real metadata service.
  */
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeNetwork } from '../../src/runtime/network/index.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
 import { Bystander, canConnect, expectHealthy, startHostRedis } from './helpers.ts';
+import { hostOnlyAddress, internetStandIn, metadataStandIn, type StandIn } from './stand-ins.ts';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-const tag = randomBytes(3).toString('hex');
-/** The stand-in for the internet: its own namespace, a veth to the host, a /30 from 198.18.0.0/15. */
-const inet = {
-  ns: `hinet-${tag}`,
-  hostIf: `hinet${tag}`,
-  peerIf: `hinetp${tag}`,
-  hostAddr: `198.18.${parseInt(tag.slice(0, 2), 16)}.${(parseInt(tag.slice(2, 4), 16) & 0xfc) + 1}`,
-  addr: '',
-  port: 0,
-};
-inet.addr = inet.hostAddr.replace(/\.(\d+)$/, (_, d) => `.${Number(d) + 1}`);
-
 let h: TestHearth;
 let redis: Awaited<ReturnType<typeof startHostRedis>>;
 let bystander: Bystander;
-let internetServer: ChildProcess | undefined;
+let inet: Awaited<ReturnType<typeof internetStandIn>>;
+let metadata: StandIn;
+let hostOnly: ReturnType<typeof hostOnlyAddress>;
 const hostServers: net.Server[] = [];
 
 async function hostListener(host: string): Promise<number> {
@@ -68,23 +58,9 @@ export default async (e) => {
 };`;
 
 beforeAll(async () => {
-  ip('netns', 'add', inet.ns);
-  ip('link', 'add', inet.hostIf, 'type', 'veth', 'peer', 'name', inet.peerIf);
-  ip('link', 'set', inet.peerIf, 'netns', inet.ns);
-  ip('addr', 'add', `${inet.hostAddr}/30`, 'dev', inet.hostIf);
-  ip('link', 'set', inet.hostIf, 'up');
-  ip('-n', inet.ns, 'addr', 'add', `${inet.addr}/30`, 'dev', inet.peerIf);
-  ip('-n', inet.ns, 'link', 'set', inet.peerIf, 'up');
-  ip('-n', inet.ns, 'link', 'set', 'lo', 'up');
-  ip('-n', inet.ns, 'route', 'add', 'default', 'via', inet.hostAddr);
-  inet.port = 8443;
-  internetServer = spawn('ip', ['netns', 'exec', inet.ns, process.execPath, '-e',
-    `require('net').createServer((s) => s.end('hello from the internet')).listen(${inet.port}, '${inet.addr}', () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    internetServer!.stdout!.once('data', () => resolve());
-    internetServer!.once('exit', (c) => reject(new Error(`internet listener exited (${c})`)));
-  });
-
+  inet = await internetStandIn();
+  metadata = await metadataStandIn();
+  hostOnly = hostOnlyAddress();
   redis = await startHostRedis();
   h = await startHearth({ env: { REDIS_URL: redis.url } });
   for (const [name, network] of [['probe', 'bridge'], ['server', 'bridge'], ['probe-none', 'none']] as const) {
@@ -101,17 +77,9 @@ afterAll(async () => {
   await h?.close();
   await redis?.close();
   for (const s of hostServers) await new Promise((r) => s.close(r));
-  internetServer?.kill();
-  try {
-    ip('link', 'delete', inet.hostIf);
-  } catch {
-    // Already gone.
-  }
-  try {
-    ip('netns', 'delete', inet.ns);
-  } catch {
-    // Already gone.
-  }
+  inet?.remove();
+  metadata?.remove();
+  hostOnly?.remove();
 });
 
 describe('network isolation', () => {
@@ -127,7 +95,7 @@ describe('network isolation', () => {
 
     const r = await h.invoke('probe', { targets: { internet: { host: inet.addr, port: inet.port } } });
     expect(r.status, r.text).toBe(200);
-    expect(r.body.results.internet).toBe('DATA:hello from the internet');
+    expect(r.body.results.internet).toBe(`DATA:${inet.reply}`);
     expect(r.body.address).not.toBe(serverAddress);
     await expectHealthy(h);
   });
@@ -136,10 +104,14 @@ describe('network isolation', () => {
     const apiPort = Number(new URL(h.url).port);
     const onGateway = await hostListener(gateway);
     const onHostVeth = await hostListener(inet.hostAddr);
-    const eth0 = Object.values(os.networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    const onHostOnly = await hostListener(hostOnly.addr);
+    const onAnyAddress = await hostListener('0.0.0.0');
     // Controls: each of these is really listening, as seen from the host.
     expect(await canConnect(gateway, onGateway)).toBe(true);
     expect(await canConnect(inet.hostAddr, onHostVeth)).toBe(true);
+    expect(await canConnect(hostOnly.addr, onHostOnly)).toBe(true);
+    expect(await canConnect(hostOnly.addr, onAnyAddress)).toBe(true);
+    expect(await canConnect(metadata.addr, metadata.port)).toBe(true);
     expect(await canConnect(serverAddress, 8080)).toBe(true);
     expect(await canConnect('127.0.0.1', redis.port)).toBe(true);
     expect(await canConnect('127.0.0.1', apiPort)).toBe(true);
@@ -152,8 +124,12 @@ describe('network isolation', () => {
       apiLoopback: { host: '127.0.0.1', port: apiPort },
       redisViaGateway: { host: gateway, port: redis.port },
       apiViaGateway: { host: gateway, port: apiPort },
-      metadata: { host: '169.254.169.254', port: 80 },
-      ...(eth0 ? { apiViaEth0: { host: eth0, port: apiPort }, redisViaEth0: { host: eth0, port: redis.port } } : {}),
+      hostServiceOnHostOnlyAddress: { host: hostOnly.addr, port: onHostOnly },
+      wildcardServiceViaHostOnlyAddress: { host: hostOnly.addr, port: onAnyAddress },
+      wildcardServiceViaGateway: { host: gateway, port: onAnyAddress },
+      apiViaHostOnlyAddress: { host: hostOnly.addr, port: apiPort },
+      redisViaHostOnlyAddress: { host: hostOnly.addr, port: redis.port },
+      metadata: { host: metadata.addr, port: metadata.port },
     };
     const r = await h.invoke('probe', { targets });
     expect(r.status, r.text).toBe(200);
@@ -164,7 +140,7 @@ describe('network isolation', () => {
     }
     // And the internet still works from the same container.
     const again = await h.invoke('probe', { targets: { internet: { host: inet.addr, port: inet.port } } });
-    expect(again.body.results.internet).toBe('DATA:hello from the internet');
+    expect(again.body.results.internet).toBe(`DATA:${inet.reply}`);
   });
 
   it('a `none` function has only loopback: no internet, no host, no containers', async () => {
