@@ -31,7 +31,7 @@ export const invokeQuerySchema = z
   .object({ version: z.coerce.number().int().min(1).optional() })
   .strict();
 
-/** `POST /v1/functions/:name/rollback` (issue 3). */
+/** `POST /v1/functions/:name/rollback`: make an earlier deployed version the current one. */
 export const rollbackBodySchema = z.object({ version: z.number().int().min(1) }).strict();
 
 /** `POST /v1/functions/:name/invocations` query; the body is the event. */
@@ -47,7 +47,7 @@ export const scheduleBodySchema = z
   .object({ cron: z.string().min(1), tz: z.string().min(1).optional(), event: z.unknown().optional() })
   .strict();
 
-/** `PUT /v1/secrets/:name` (issue 5): the value is write-only. */
+/** `PUT /v1/secrets/:name`: the value is write-only; no response ever carries it back. */
 export const secretBodySchema = z.object({ value: z.string() }).strict();
 
 /** `GET /v1/functions/:name/logs`: `since` is epoch ms or an ISO date. */
@@ -110,7 +110,7 @@ export type DeployResponse = z.infer<typeof deployResponseSchema>;
 
 export const functionListSchema = z.object({ functions: z.array(functionRecordSchema) });
 
-/** `GET /v1/functions/:name/versions` (issue 3): open, so fields issue 3 adds pass through. */
+/** `GET /v1/functions/:name/versions`: loose, so fields a newer server adds reach an older client instead of failing it. */
 export const versionListSchema = z.object({ versions: z.array(functionVersionSchema.loose()) }).loose();
 
 export const poolEntrySchema = z.object({
@@ -153,7 +153,7 @@ export const poolResponseSchema = z.object({
 
 export const asyncAcceptedSchema = z.object({ id: z.string() }).loose();
 
-/** `GET /v1/invocations/:id` (issue 5's record). */
+/** `GET /v1/invocations/:id`: the stored record of one invocation (status, result or error, timings). */
 export const invocationRecordSchema = z
   .object({
     id: z.string(),
@@ -193,8 +193,8 @@ export const scheduleListSchema = z.object({ schedules: z.array(scheduleSchema) 
 export const secretInfoSchema = z.object({ name: z.string() }).loose();
 export const secretListSchema = z.object({ secrets: z.array(secretInfoSchema) }).loose();
 
-/** `GET /v1/functions/:name/dead-letters` (issue 5): invocations that failed their last attempt. */
+/** `GET /v1/functions/:name/dead-letters`: invocations that failed their last attempt. */
 export const deadLetterListSchema = z.object({ deadLetters: z.array(invocationRecordSchema) }).loose();
 
-/** `POST /v1/gc` (issue 3): what garbage collection removed. Open: issue 3 decides the fields. */
+/** `POST /v1/gc`: what garbage collection removed and kept. Loose: the image store's report is passed through as it is. */
 export const gcResponseSchema = z.object({}).loose();

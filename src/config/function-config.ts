@@ -5,9 +5,15 @@ export const functionName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 chars of a-z, 0-9 and "-", starting with a letter');
 
+/**
+ * A schedule id becomes part of BullMQ job scheduler ids and of every tick's job id, and comes
+ * from the config and from the schedules API path alike: one rule for both.
+ */
+export const SCHEDULE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+
 const schedule = z
   .object({
-    id: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+    id: z.string().regex(SCHEDULE_ID),
     cron: z.string().min(1),
     tz: z.string().optional(),
     event: z.unknown().optional(),

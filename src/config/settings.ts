@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** Server settings, read once from the environment (names and defaults per DESIGN.md). */
+/** Server settings, read once from the environment; the variable names and defaults are a public contract (README). */
 export interface Settings {
   host: string;
   port: number;

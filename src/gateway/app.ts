@@ -19,7 +19,7 @@ import { scheduleRoutes } from './routes/schedules.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { triggerRoutes } from './routes/trigger.ts';
 
-/** The HTTP API of DESIGN.md, as a hono app (served by @hono/node-server in `Hearth`). */
+/** Hearth's HTTP API (the contract the README documents and src/api describes), as a hono app served by @hono/node-server in `Hearth`. */
 export function createApp(services: GatewayServices): Hono {
   const app = new Hono();
   app.onError(handleError);

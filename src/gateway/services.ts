@@ -9,7 +9,7 @@ export interface GatewayServices {
   functions: FunctionService;
   invoker: SyncInvoker;
   pool: { snapshot(): PoolEntry[]; describe(): Promise<PoolDescription> };
-  /** Set: the dashboard (/ui) asks for it (issue 6 guards /v1). */
+  /** HEARTH_API_KEY. Set: /v1 calls and the dashboard (/ui) need it; unset: both are open (loopback only). */
   apiKey?: string;
   /** Request logs; default the process's pino logger (HEARTH_LOG_LEVEL). */
   logger?: Logger;

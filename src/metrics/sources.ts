@@ -7,7 +7,7 @@ import { registry } from './registry.ts';
 export interface MetricSources {
   /** Pool.snapshot(): containers and their states. */
   pool?: () => { function: string; state: string }[];
-  /** Stem cells ready to become any function's container (issue 4's pool). */
+  /** Stem cells: started containers not yet bound to a function, ready to become any function's container. */
   stemCells?: () => number;
   /** Queue counts per function (waiting / active / delayed). */
   queues?: () => Promise<{ function: string; counts: Record<string, number> }[]>;

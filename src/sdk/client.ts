@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { FunctionConfigInput } from '../config/index.ts';
-import type * as s from '../api/schemas.ts';
+import type * as s from '../api/index.ts';
 import { HearthApiError } from './errors.ts';
 
 type Out<T extends z.ZodType> = z.output<T>;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from './host.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
 
 describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   const instance = testInstance();

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { PROBE } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from './host.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
 
 /** Pids whose command line contains every one of the given words. */
 function pidsWith(...words: string[]): number[] {

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
-import { SCHEDULE_ID } from '../../scheduler/schedules.ts';
+import { SCHEDULE_ID } from '../../config/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
 import { scheduleBodySchema } from '../../api/index.ts';
-
 
 function scheduleParam(raw: string): string {
   if (!SCHEDULE_ID.test(raw)) throw new HearthError('invalid_request', `schedule id ${JSON.stringify(raw)} must be 1-64 chars of a-z, A-Z, 0-9, "_" and "-"`);

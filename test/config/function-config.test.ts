@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFunctionConfig, functionName } from '../../src/config/index.ts';
+import { parseFunctionConfig, functionName, SCHEDULE_ID } from '../../src/config/index.ts';
 
 describe('function config', () => {
   it('applies the documented defaults', () => {
@@ -27,6 +27,17 @@ describe('function config', () => {
     expect(() => parseFunctionConfig({ timeoutMs: -5 })).toThrow();
     expect(() => parseFunctionConfig({ env: { 'BAD-NAME': 'x' } })).toThrow();
     expect(() => parseFunctionConfig({ network: 'host' })).toThrow();
+  });
+
+  it('takes schedule ids that are safe inside job ids only, the same rule the schedules API applies', () => {
+    for (const ok of ['a', 'b_2', 'Nightly-Run', 'x'.repeat(64)]) {
+      expect(SCHEDULE_ID.test(ok), ok).toBe(true);
+      expect(() => parseFunctionConfig({ schedules: [{ id: ok, cron: '* * * * *' }] }), ok).not.toThrow();
+    }
+    for (const bad of ['', 'a b', 'a:b', 'a.b', 'x'.repeat(65)]) {
+      expect(SCHEDULE_ID.test(bad), bad).toBe(false);
+      expect(() => parseFunctionConfig({ schedules: [{ id: bad, cron: '* * * * *' }] }), bad).toThrow();
+    }
   });
 
   it('accepts names that are safe as paths, queue names and Redis keys only', () => {
