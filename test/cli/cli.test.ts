@@ -136,7 +136,7 @@ describe('against a real server', () => {
     expect((await hearthCli(['rm', 'cli-doomed'], { env })).code).toBe(1);
   });
 
-  it('lists versions and rolls back (issue 3 routes), or reports the missing route cleanly', async () => {
+  it('lists versions and rolls back, or reports the missing route cleanly', async () => {
     if (!(await hasRoute('GET', '/v1/functions/cli-greeter/versions'))) {
       const res = await hearthCli(['versions', 'cli-greeter'], { env });
       expect(res.code).toBe(1);
@@ -152,7 +152,7 @@ describe('against a real server', () => {
     expect((await hearthCli(['rollback', 'cli-greeter', '99'], { env })).code).toBe(1);
   });
 
-  it("prints an invocation's logs (issue 5 route), or reports the missing route cleanly", async () => {
+  it("prints an invocation's logs, or reports the missing route cleanly", async () => {
     const inv = JSON.parse((await hearthCli(['invoke', 'cli-greeter', '--json', '--data', '{"who":"logs"}'], { env })).stdout);
     const res = await hearthCli(['logs', inv.invocationId], { env });
     if (!(await hasRoute('GET', `/v1/invocations/${inv.invocationId}/logs`))) {
