@@ -1,4 +1,4 @@
-/** Error codes and their HTTP statuses, as DESIGN.md fixes them. */
+/** Error codes and the HTTP statuses the API answers them with. */
 export const errorStatus = {
   invalid_request: 400,
   unauthorized: 401,
@@ -13,16 +13,34 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
-/** An error meant for the API caller: its code and message are shown as they are. */
+export interface HearthErrorOptions {
+  /** The invocation the error ended: the caller can still look up its record and logs. */
+  invocationId?: string;
+  /** Whether that invocation had to start a container first. */
+  coldStart?: boolean;
+  /** When a refused caller may try again (sent as Retry-After). */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * An error meant for the API caller: its code and message are shown as they are.
+ *
+ * @example
+ * throw new HearthError('timeout', `no answer from function ${name}`, { invocationId });
+ */
 export class HearthError extends Error {
   readonly code: ErrorCode;
-  readonly details: unknown;
+  readonly invocationId: string | undefined;
+  readonly coldStart: boolean | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
     super(message);
     this.name = 'HearthError';
     this.code = code;
-    this.details = details;
+    this.invocationId = options.invocationId;
+    this.coldStart = options.coldStart;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): (typeof errorStatus)[ErrorCode] {

@@ -1,2 +1,2 @@
 export { HearthError, errorStatus, isErrorCode } from './hearth-error.ts';
-export type { ErrorCode } from './hearth-error.ts';
+export type { ErrorCode, HearthErrorOptions } from './hearth-error.ts';

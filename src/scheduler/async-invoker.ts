@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { HearthError } from '../errors/index.ts';
 import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
-import type { InvocationRecord, InvocationStore } from './invocation-store.ts';
+import type { InvocationStore } from './invocation-store.ts';
+import { deadLetterRetried, queuedRecord } from './invocation-record.ts';
 import { Backpressure } from './backpressure.ts';
 import { resolveFunction } from './resolve-function.ts';
 
@@ -44,18 +45,16 @@ export class AsyncInvoker {
       if (existing !== undefined) return { id: existing, existing: true };
     }
     const enqueuedAt = Date.now();
-    const record: InvocationRecord = {
+    const record = queuedRecord({
       id,
       function: name,
       version: opts.version ?? null,
-      status: 'queued',
       trigger: 'async',
-      attempts: 0,
       maxAttempts: fn.config.retries.attempts + 1,
-      queuedAt: new Date(enqueuedAt).toISOString(),
+      queuedAt: enqueuedAt,
       ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
       ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
-    };
+    });
     try {
       await this.deps.store.create(record, event);
       await this.deps.producer.enqueue(
@@ -81,7 +80,7 @@ export class AsyncInvoker {
       ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
       retryOf: id,
     });
-    await this.deps.store.put({ ...record, deadLetter: false, retriedAs: accepted.id });
+    await this.deps.store.put(deadLetterRetried(record, accepted.id));
     return accepted;
   }
 }

@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { InvocationRecord } from './invocation-store.ts';
+import type { InvocationRecord } from './invocation-record.ts';
 
 interface CallbackJob {
   url: string;

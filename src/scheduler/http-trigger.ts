@@ -3,6 +3,8 @@ import { HearthError } from '../errors/index.ts';
 import type { FunctionCatalog } from '../catalog/index.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationStore } from './invocation-store.ts';
+import { attemptEnded, attemptStarted, queuedRecord, type AttemptOutcome, type InvocationRecord } from './invocation-record.ts';
+import type { InvocationError } from './invocation.ts';
 
 /** Hop-by-hop headers (and a length that no longer holds once the body is re-streamed). */
 const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer']);
@@ -94,34 +96,32 @@ export class HttpTrigger {
       }
       resolveHead(undefined);
       const finishedAt = Date.now();
-      await this.deps.store
-        ?.put(
-          {
-            id: invocationId,
-            function: fn.name,
-            version: fn.version,
-            status: outcome.ok ? 'succeeded' : 'failed',
-            trigger: 'http',
-            ...(outcome.ok ? {} : { error: outcome.error }),
-            attempts: 1,
-            maxAttempts: 1,
-            queuedAt: new Date(queuedAt).toISOString(),
-            startedAt: new Date(finishedAt - outcome.durationMs).toISOString(),
-            finishedAt: new Date(finishedAt).toISOString(),
-            durationMs: Math.round(outcome.durationMs),
-            coldStart: result.coldStart,
-          },
-          outcome.logs,
-        )
-        .catch(() => undefined);
+      const record = httpRecord({ id: invocationId, fn, queuedAt, finishedAt, coldStart: result.coldStart, outcome });
+      await this.deps.store?.put(record, outcome.logs).catch(() => undefined);
     });
 
     const started = await head;
     if (!started) {
       const { outcome } = await run;
-      const error = outcome.ok ? { code: 'internal' as const, message: 'the function sent no response' } : outcome.error;
-      throw Object.assign(new HearthError(error.code, error.message), { invocationId, coldStart });
+      const error: InvocationError = outcome.ok ? { code: 'internal', message: 'the function sent no response' } : outcome.error;
+      throw new HearthError(error.code, error.message, { invocationId, coldStart });
     }
     return { invocationId, coldStart, status: started.status, headers: started.headers, body };
   }
+}
+
+/** An HTTP-triggered invocation runs once, straight from the request: its record is written when it ends. */
+function httpRecord(run: {
+  id: string;
+  fn: { name: string; version: number };
+  queuedAt: number;
+  finishedAt: number;
+  coldStart: boolean;
+  outcome: Pick<AttemptOutcome, 'ok' | 'error' | 'durationMs'>;
+}): InvocationRecord {
+  const { fn, outcome } = run;
+  const queued = queuedRecord({ id: run.id, function: fn.name, version: fn.version, trigger: 'http', maxAttempts: 1, queuedAt: run.queuedAt });
+  const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt: run.finishedAt - outcome.durationMs });
+  // The response body went to the client as a stream; the record keeps only the logs.
+  return attemptEnded(running, { ...outcome, version: fn.version, coldStart: run.coldStart }, { final: true, keepResult: false, finishedAt: run.finishedAt });
 }

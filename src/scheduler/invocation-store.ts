@@ -1,40 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { ErrorCode } from '../errors/index.ts';
 import type { LogEntry } from './invocation.ts';
-
-export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-export type InvocationTrigger = 'sync' | 'async' | 'schedule' | 'http';
-
-/** What `GET /v1/invocations/:id` shows. Times are ISO strings; absent until they happen. */
-export interface InvocationRecord {
-  id: string;
-  function: string;
-  version: number | null;
-  status: InvocationStatus;
-  trigger: InvocationTrigger;
-  result?: unknown;
-  error?: { code: ErrorCode; message: string; stack?: string };
-  /** Attempts started so far (a retry or a re-run after a lost worker counts). */
-  attempts: number;
-  maxAttempts: number;
-  queuedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  coldStart?: boolean;
-  scheduleId?: string;
-  callbackUrl?: string;
-  /** Failed after its last attempt: listed under the function's dead letters until retried. */
-  deadLetter?: boolean;
-  /** The dead letter this invocation re-runs. */
-  retryOf?: string;
-  /** The invocation that re-ran this dead letter. */
-  retriedAs?: string;
-}
-
-export function isFinished(record: InvocationRecord): boolean {
-  return record.status === 'succeeded' || record.status === 'failed';
-}
+import { isFinished, type InvocationRecord } from './invocation-record.ts';
 
 /** Function-wide log queries look at this many recent invocations at most. */
 const RECENT_PER_FUNCTION = 2000;

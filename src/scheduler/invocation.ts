@@ -1,5 +1,14 @@
 import type { ErrorCode } from '../errors/index.ts';
-import type { InvocationTrigger } from './invocation-store.ts';
+
+/** How an invocation was started. */
+export type InvocationTrigger = 'sync' | 'async' | 'schedule' | 'http';
+
+/** Why an invocation failed, as the caller and the record show it. */
+export interface InvocationError {
+  code: ErrorCode;
+  message: string;
+  stack?: string;
+}
 
 /** What a queued invocation carries through Redis (BullMQ job data). */
 export interface InvocationJob {
@@ -37,7 +46,7 @@ export interface InvocationResult {
   version: number | null;
   ok: boolean;
   result?: unknown;
-  error?: { code: ErrorCode; message: string; stack?: string };
+  error?: InvocationError;
   coldStart: boolean;
   containerId: string | null;
   queuedMs: number;

@@ -4,7 +4,8 @@ import type { FunctionCatalog } from '../catalog/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { ReplyChannel } from './reply-channel.ts';
 import type { InvocationResult } from './invocation.ts';
-import { isFinished, type InvocationRecord, type InvocationStore } from './invocation-store.ts';
+import type { InvocationStore } from './invocation-store.ts';
+import { isFinished, recordToResult } from './invocation-record.ts';
 import { Backpressure } from './backpressure.ts';
 import { resolveFunction } from './resolve-function.ts';
 
@@ -71,7 +72,7 @@ export class SyncInvoker {
     const result = await reply;
     if (result) return result;
     await this.deps.producer.withdraw(name, invocationId).catch(() => undefined);
-    throw Object.assign(new HearthError('timeout', `no answer from function ${name} within ${waitMs} ms`), { invocationId });
+    throw noAnswer(name, waitMs, invocationId);
   }
 
   /** The answer of an earlier invocation with the same Idempotency-Key, once it has one (bounded wait). */
@@ -80,26 +81,13 @@ export class SyncInvoker {
     for (;;) {
       const record = await store.get(id);
       if (record && isFinished(record)) return recordToResult(record);
-      if (Date.now() >= deadline) {
-        throw Object.assign(new HearthError('timeout', `no answer from function ${name} within ${waitMs} ms`), { invocationId: id });
-      }
+      if (Date.now() >= deadline) throw noAnswer(name, waitMs, id);
       await new Promise((r) => setTimeout(r, IDEMPOTENT_POLL_MS));
     }
   }
 }
 
-export function recordToResult(record: InvocationRecord): InvocationResult {
-  return {
-    invocationId: record.id,
-    function: record.function,
-    version: record.version,
-    ok: record.status === 'succeeded',
-    ...(record.status === 'succeeded' ? { result: record.result ?? null } : {}),
-    ...(record.error ? { error: record.error } : {}),
-    coldStart: record.coldStart ?? false,
-    containerId: null,
-    queuedMs: 0,
-    durationMs: record.durationMs ?? 0,
-    logs: [],
-  };
+/** 504 `timeout` for a caller that waited its full time; the invocation may still finish and be looked up. */
+function noAnswer(name: string, waitMs: number, invocationId: string): HearthError {
+  return new HearthError('timeout', `no answer from function ${name} within ${waitMs} ms`, { invocationId });
 }

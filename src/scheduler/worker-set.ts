@@ -3,7 +3,18 @@ import type { Redis } from 'ioredis';
 import { observeInvocation } from '../metrics/index.ts';
 import { publishReply } from './reply-channel.ts';
 import { queueNameFor, type InvocationExecutor, type InvocationJob, type InvocationResult } from './invocation.ts';
-import { isFinished, type InvocationRecord, type InvocationStore, type InvocationTrigger } from './invocation-store.ts';
+import type { InvocationStore } from './invocation-store.ts';
+import {
+  attemptEnded,
+  attemptStarted,
+  isFinished,
+  queuedRecord,
+  recordToResult,
+  workerLost,
+  type InvocationRecord,
+} from './invocation-record.ts';
+import { deliveryOf, invocationIdOf, keepsResult, type Delivery } from './job-delivery.ts';
+import { isLastAttempt } from './retry-decision.ts';
 import type { CallbackDelivery } from './callbacks.ts';
 
 export interface WorkerSetOptions {
@@ -15,18 +26,20 @@ export interface WorkerSetOptions {
   prefix?: string;
 }
 
-/** Errors that a retry cannot fix. */
-const FINAL_CODES = new Set(['not_found', 'invalid_request']);
+/** How recording an attempt's start went: a finished record means this delivery is a duplicate. */
+type RecordedStart = { duplicateOf: InvocationRecord } | { running: InvocationRecord | undefined };
 
-/** The invocation id of a job: given by the producer, or derived per tick for a schedule's jobs. */
-export function invocationIdOf(job: Pick<Job<InvocationJob>, 'data' | 'id' | 'opts' | 'timestamp'>): string {
-  if (job.data.invocationId) return job.data.invocationId;
-  const tick = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
-  // '.' appears in neither function names nor schedule ids, so this is unambiguous.
-  return `sched.${job.data.function}.${job.data.scheduleId ?? 'unknown'}.${tick}`;
+/** The job keeps a copy of the result without the (possibly large) payload: the caller and the record have it. */
+function jobReturnValue(result: InvocationResult): InvocationResult {
+  return { ...result, result: undefined, logs: [] };
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** A sync run's record begins only once it ended: its queue and start times come from the result. */
+function syncRunStarted(delivery: Delivery, result: InvocationResult): InvocationRecord {
+  const { job, trigger, attempt, maxAttempts } = delivery;
+  const queued = queuedRecord({ id: job.invocationId, function: job.function, version: result.version, trigger, maxAttempts, queuedAt: job.enqueuedAt });
+  return attemptStarted(queued, { attempt, maxAttempts, startedAt: job.enqueuedAt + result.queuedMs });
+}
 
 /**
  * One BullMQ Worker per deployed function, with concurrency equal to what the function can run at
@@ -72,99 +85,68 @@ export class InvocationWorkers {
     this.workers.set(functionName, worker);
   }
 
+  /** One delivery of a job: record the start, run, reply, record the end, then finish or ask for a retry. */
   private async process(job: Job<InvocationJob, InvocationResult>): Promise<InvocationResult> {
-    const store = this.opts.store;
-    const trigger: InvocationTrigger = job.data.trigger ?? (job.data.replyTo ? 'sync' : 'async');
-    const data: InvocationJob = {
-      ...job.data,
-      invocationId: invocationIdOf(job),
-      enqueuedAt: job.data.enqueuedAt ?? (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp,
-    };
-    const attempt = Math.max(1, job.attemptsStarted || job.attemptsMade + 1);
-    const maxAttempts = Math.max(1, job.opts.attempts ?? 1);
-    const startedAt = Date.now();
-
-    let record: InvocationRecord | undefined;
-    if (store && trigger !== 'sync') {
-      const existing = await store.get(data.invocationId);
-      record = existing ?? {
-        id: data.invocationId,
-        function: data.function,
-        version: data.version ?? null,
-        status: 'queued',
-        trigger,
-        attempts: 0,
-        maxAttempts,
-        queuedAt: iso(data.enqueuedAt),
-        ...(data.scheduleId ? { scheduleId: data.scheduleId } : {}),
-      };
-      // A record already finished (a duplicate delivery after a crash): do not run it twice.
-      if (isFinished(record)) return this.stripped(record);
-      record = { ...record, status: 'running', attempts: attempt, maxAttempts, startedAt: iso(startedAt) };
-      delete record.error;
-      // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
-      if (existing) await store.put(record);
-      else await store.create(record, data.event);
-    }
-
-    const result = await this.execute(data);
+    const delivery = deliveryOf(job);
+    const start = await this.recordStart(delivery);
+    // Delivered again after it finished (a crash between the end and the acknowledgement): do not run it twice.
+    if ('duplicateOf' in start) return jobReturnValue(recordToResult(start.duplicateOf));
+    const result = await this.execute(delivery.job);
     observeInvocation(result);
-    if (data.replyTo) await publishReply(this.connection, data.replyTo, result);
-
-    const final = result.ok || trigger === 'sync' || attempt >= maxAttempts || FINAL_CODES.has(result.error?.code ?? '');
-    if (store) {
-      const finishedAt = Date.now();
-      const base: InvocationRecord = record ?? {
-        id: data.invocationId,
-        function: data.function,
-        version: result.version,
-        status: 'running',
-        trigger,
-        attempts: attempt,
-        maxAttempts,
-        queuedAt: iso(data.enqueuedAt),
-        startedAt: iso(data.enqueuedAt + result.queuedMs),
-      };
-      const keepResult = trigger !== 'sync' || data.keepResult === true;
-      const next: InvocationRecord = {
-        ...base,
-        version: result.version,
-        status: result.ok ? 'succeeded' : final ? 'failed' : 'queued',
-        coldStart: result.coldStart,
-        durationMs: Math.round(result.durationMs),
-        ...(result.ok && keepResult ? { result: result.result ?? null } : {}),
-        ...(result.ok ? {} : { error: result.error ?? { code: 'internal', message: 'invocation failed' } }),
-        ...(final ? { finishedAt: iso(finishedAt) } : {}),
-        ...(final && !result.ok && trigger !== 'sync' ? { deadLetter: true } : {}),
-      };
-      if (trigger === 'sync') {
-        // The caller has its answer already: keep the record write off the job slot (throughput).
-        void store.put(next, result.logs).catch(() => undefined);
-      } else {
-        await store.put(next, result.logs);
-        if (final && next.callbackUrl) await this.opts.callbacks?.enqueue(next.callbackUrl, next);
-      }
-    }
-    if (!final) {
-      // BullMQ schedules the retry (exponential backoff from the job's options).
-      throw new Error(`attempt ${attempt} of ${maxAttempts} failed: ${result.error?.message ?? 'unknown error'}`);
-    }
-    // The sync caller has its answer; the job keeps a copy without the (possibly large) payload.
-    return { ...result, result: undefined, logs: [] };
+    await this.replyToCaller(delivery, result);
+    const last = isLastAttempt(result, delivery);
+    await this.recordEnd(delivery, start.running, result, last);
+    // BullMQ schedules the retry (exponential backoff from the job's options).
+    if (!last) throw new Error(`attempt ${delivery.attempt} of ${delivery.maxAttempts} failed: ${result.error?.message ?? 'unknown error'}`);
+    return jobReturnValue(result);
   }
 
-  private stripped(record: InvocationRecord): InvocationResult {
-    return {
-      invocationId: record.id,
-      function: record.function,
-      version: record.version,
-      ok: record.status === 'succeeded',
-      coldStart: record.coldStart ?? false,
-      containerId: null,
-      queuedMs: 0,
-      durationMs: record.durationMs ?? 0,
-      logs: [],
-    };
+  /**
+   * Marks the record running before the function runs, so its status is right while it does. A
+   * sync invocation gets its record only at the end (its caller waits on the reply, not on it).
+   */
+  private async recordStart(delivery: Delivery): Promise<RecordedStart> {
+    const store = this.opts.store;
+    if (!store || delivery.trigger === 'sync') return { running: undefined };
+    const { job, trigger, attempt, maxAttempts } = delivery;
+    const existing = await store.get(job.invocationId);
+    if (existing && isFinished(existing)) return { duplicateOf: existing };
+    const queued = existing ?? queuedRecord({
+      id: job.invocationId,
+      function: job.function,
+      version: job.version ?? null,
+      trigger,
+      maxAttempts,
+      queuedAt: job.enqueuedAt,
+      ...(job.scheduleId ? { scheduleId: job.scheduleId } : {}),
+    });
+    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now() });
+    // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
+    if (existing) await store.put(running);
+    else await store.create(running, job.event);
+    return { running };
+  }
+
+  private async replyToCaller(delivery: Delivery, result: InvocationResult): Promise<void> {
+    if (delivery.job.replyTo) await publishReply(this.connection, delivery.job.replyTo, result);
+  }
+
+  private async recordEnd(delivery: Delivery, running: InvocationRecord | undefined, result: InvocationResult, last: boolean): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return;
+    const started = running ?? syncRunStarted(delivery, result);
+    const record = attemptEnded(started, result, { final: last, keepResult: keepsResult(delivery), finishedAt: Date.now() });
+    if (delivery.trigger === 'sync') {
+      // The caller has its answer already: keep the record write off the job slot (throughput).
+      void store.put(record, result.logs).catch(() => undefined);
+      return;
+    }
+    await store.put(record, result.logs);
+    if (last) await this.notifyCallback(record);
+  }
+
+  private async notifyCallback(record: InvocationRecord): Promise<void> {
+    if (record.callbackUrl) await this.opts.callbacks?.enqueue(record.callbackUrl, record);
   }
 
   /**
@@ -176,18 +158,8 @@ export class InvocationWorkers {
     const store = this.opts.store;
     if (!store || (await job.getState()) !== 'failed') return;
     const reason = job.failedReason || 'the job failed';
-    const record = await store.update(invocationIdOf(job), (r) =>
-      isFinished(r)
-        ? undefined
-        : {
-            ...r,
-            status: 'failed',
-            error: { code: 'internal', message: `the worker running this invocation was lost (${reason})` },
-            finishedAt: iso(Date.now()),
-            deadLetter: r.trigger !== 'sync',
-          },
-    );
-    if (record?.callbackUrl) await this.opts.callbacks?.enqueue(record.callbackUrl, record);
+    const record = await store.update(invocationIdOf(job), (r) => workerLost(r, reason, Date.now()));
+    if (record) await this.notifyCallback(record);
   }
 
   async remove(functionName: string): Promise<void> {

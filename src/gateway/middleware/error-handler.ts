@@ -8,14 +8,16 @@ export function errorBody(code: ErrorCode, message: string) {
 }
 
 /**
- * Maps every error to DESIGN.md's JSON shape. Unknown errors become `internal` with a generic
- * message: internals (paths, stack traces) stay in the server log.
+ * Maps every error to the API's JSON shape `{"error": {"code", "message"}}`. Unknown errors become
+ * `internal` with a generic message: internals (paths, stack traces) stay in the server log.
  */
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof HearthError) {
     // Backpressure (429) says when to come back.
-    const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
+    if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
+    // An invocation that ended in an error still has a record and logs to look up.
+    if (err.invocationId !== undefined) c.header('x-hearth-invocation-id', err.invocationId);
+    if (err.coldStart !== undefined) c.header('x-hearth-cold-start', String(err.coldStart));
     return c.json(errorBody(err.code, err.message), err.status);
   }
   if (err instanceof HTTPException && err.status === 413) {

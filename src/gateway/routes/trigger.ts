@@ -1,8 +1,6 @@
 import { Hono, type Context } from 'hono';
-import { HearthError } from '../../errors/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
-import { errorBody } from '../middleware/error-handler.ts';
 import { nameParam } from './functions.ts';
 
 /** Statuses whose responses must not carry a body. */
@@ -23,22 +21,15 @@ export function triggerRoutes(services: GatewayServices): Hono {
     const headers: [string, string][] = [];
     c.req.raw.headers.forEach((value, key) => headers.push([key, value]));
     const raw = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : new Uint8Array(await c.req.arrayBuffer());
-    try {
-      const res = await services.trigger.handle(name, { method: c.req.method, path, search: url.search, headers, body: raw });
-      const out = new Headers();
-      for (const [k, v] of res.headers) out.append(k, v);
-      out.set('x-hearth-invocation-id', res.invocationId);
-      out.set('x-hearth-cold-start', String(res.coldStart));
-      const noBody = NO_BODY.has(res.status) || c.req.method === 'HEAD';
-      if (noBody) void res.body.cancel().catch(() => undefined);
-      return new Response(noBody ? null : res.body, { status: res.status, headers: out });
-    } catch (err) {
-      if (!(err instanceof HearthError)) throw err;
-      const meta = err as HearthError & { invocationId?: string; coldStart?: boolean };
-      if (meta.invocationId) c.header('x-hearth-invocation-id', meta.invocationId);
-      if (meta.coldStart !== undefined) c.header('x-hearth-cold-start', String(meta.coldStart));
-      return c.json(errorBody(err.code, err.message), err.status);
-    }
+    // A failed invocation throws a HearthError carrying its id; the error handler answers it.
+    const res = await services.trigger.handle(name, { method: c.req.method, path, search: url.search, headers, body: raw });
+    const out = new Headers();
+    for (const [k, v] of res.headers) out.append(k, v);
+    out.set('x-hearth-invocation-id', res.invocationId);
+    out.set('x-hearth-cold-start', String(res.coldStart));
+    const noBody = NO_BODY.has(res.status) || c.req.method === 'HEAD';
+    if (noBody) void res.body.cancel().catch(() => undefined);
+    return new Response(noBody ? null : res.body, { status: res.status, headers: out });
   };
 
   app.all('/:name', limitBody(6 * MB), handle);

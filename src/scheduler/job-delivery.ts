@@ -1,0 +1,41 @@
+import type { Job } from 'bullmq';
+import type { InvocationJob, InvocationTrigger } from './invocation.ts';
+
+/** The parts of a BullMQ job a worker reads to know what it runs. */
+export type DeliveredJob = Pick<Job<InvocationJob>, 'data' | 'id' | 'opts' | 'timestamp' | 'attemptsStarted' | 'attemptsMade'>;
+
+/** One delivery of a job to a worker: the invocation it runs, how it was started, which attempt this is. */
+export interface Delivery {
+  /** The job's data with its invocation id and enqueue time filled in (a schedule's tick has neither). */
+  job: InvocationJob;
+  trigger: InvocationTrigger;
+  /** 1-based; a redelivery after a lost worker counts as a new attempt. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** When a schedule's tick was due; BullMQ keeps it on the job it produced. */
+function tickOf(job: Pick<DeliveredJob, 'opts' | 'timestamp'>): number {
+  return (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
+}
+
+/** The invocation id of a job: given by the producer, or derived per tick for a schedule's jobs. */
+export function invocationIdOf(job: Pick<DeliveredJob, 'data' | 'id' | 'opts' | 'timestamp'>): string {
+  if (job.data.invocationId) return job.data.invocationId;
+  // '.' appears in neither function names nor schedule ids, so this is unambiguous.
+  return `sched.${job.data.function}.${job.data.scheduleId ?? 'unknown'}.${tickOf(job)}`;
+}
+
+export function deliveryOf(job: DeliveredJob): Delivery {
+  return {
+    job: { ...job.data, invocationId: invocationIdOf(job), enqueuedAt: job.data.enqueuedAt ?? tickOf(job) },
+    trigger: job.data.trigger ?? (job.data.replyTo ? 'sync' : 'async'),
+    attempt: Math.max(1, job.attemptsStarted || job.attemptsMade + 1),
+    maxAttempts: Math.max(1, job.opts.attempts ?? 1),
+  };
+}
+
+/** Sync results travel in the reply; their record keeps one only for a resubmission with the same Idempotency-Key. */
+export function keepsResult(delivery: Delivery): boolean {
+  return delivery.trigger !== 'sync' || delivery.job.keepResult === true;
+}
