@@ -10,7 +10,7 @@ import { writeLayer } from './build/layer.ts';
 import { digestHex, isDigest, sha256Digest } from './digest.ts';
 import { sweep, treeBytes } from './gc.ts';
 import type { CollectionReport, Reachable } from './gc.ts';
-import { BuildError } from './errors.ts';
+import { BuildError, CorruptContentError } from './errors.ts';
 import { canonicalJson } from './json.ts';
 import { MEDIA_TYPE, functionImageConfig, functionManifest, parseImageConfig, parseManifest } from './oci.ts';
 import type { Descriptor, ImageManifest } from './oci.ts';
@@ -225,7 +225,7 @@ export class ImageStore {
   ): Promise<{ digest: string; fetchedBytes: number; unpin?: () => void }> {
     digestHex(manifestDigest);
     if (sha256Digest(manifestBytes) !== manifestDigest) {
-      throw new Error(`manifest ${manifestDigest} is corrupt (its bytes hash to ${sha256Digest(manifestBytes)})`);
+      throw new CorruptContentError(manifestDigest, `manifest ${manifestDigest} is corrupt (its bytes hash to ${sha256Digest(manifestBytes)})`);
     }
     const manifest = parseManifest(JSON.parse(Buffer.from(manifestBytes).toString('utf8')));
     await this.init();
@@ -248,7 +248,7 @@ export class ImageStore {
   /** Throws unless the stored blob's bytes hash to its digest. */
   async verifyBlob(digest: string): Promise<void> {
     const actual = await hashFile(this.#blobs.path(digest));
-    if (actual !== digest) throw new Error(`blob ${digest} is corrupt (its bytes hash to ${actual})`);
+    if (actual !== digest) throw new CorruptContentError(digest, `blob ${digest} is corrupt (its bytes hash to ${actual})`);
   }
 
   /**

@@ -1,4 +1,4 @@
-export { BuildError } from './errors.ts';
+export { BuildError, CorruptContentError } from './errors.ts';
 export { ImageStore } from './image-store.ts';
 export type { FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo } from './types.ts';
 export type { DiskUsage, StoredImage } from './types.ts';

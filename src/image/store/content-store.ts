@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, sha256Digest } from '../digest.ts';
+import { CorruptContentError } from '../errors.ts';
 import { fsyncDir, fsyncPath, tempName } from './atomic.ts';
 
 export interface BlobRef {
@@ -52,7 +53,7 @@ export class ContentStore {
   /** Reads a blob and checks it still matches its digest (blobs are small JSON here). */
   async read(digest: string): Promise<Buffer> {
     const data = await readFile(this.path(digest));
-    if (sha256Digest(data) !== digest) throw new Error(`blob ${digest} is corrupt`);
+    if (sha256Digest(data) !== digest) throw new CorruptContentError(digest, `blob ${digest} is corrupt`);
     return data;
   }
 
@@ -60,7 +61,7 @@ export class ContentStore {
   async put(data: Uint8Array, expected?: string): Promise<BlobRef> {
     const digest = sha256Digest(data);
     if (expected !== undefined && expected !== digest) {
-      throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+      throw new CorruptContentError(expected, `digest mismatch: expected ${expected}, got ${digest}`);
     }
     if (await this.has(digest)) return { digest, size: data.byteLength };
     const tmp = path.join(this.#tmpDir, tempName('blob'));
@@ -96,7 +97,7 @@ export class ContentStore {
       else await pipeline(source, tap, sink);
       const digest = `sha256:${hash.digest('hex')}`;
       if (expected !== undefined && expected !== digest) {
-        throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+        throw new CorruptContentError(expected, `digest mismatch: expected ${expected}, got ${digest}`);
       }
       if (!(await this.has(digest))) await this.#commit(tmp, digest);
       return { digest, size };
