@@ -3,4 +3,5 @@ export { ImageStore } from './image-store.ts';
 export type { FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo } from './types.ts';
 export type { DiskUsage, StoredImage } from './types.ts';
 export type { CollectionReport } from './gc.ts';
+export * from './build/index.ts';
 export * from './registry/index.ts';

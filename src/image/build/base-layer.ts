@@ -6,7 +6,7 @@ import { isDigest } from '../digest.ts';
 import { canonicalJson } from '../json.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import type { LayerInfo } from '../types.ts';
-import { formatMessages, nodeBundleOptions } from './bundle.ts';
+import { formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
 import { GZIP_LEVEL } from './layer.ts';
 import { sharedLibraries } from './ldd.ts';
 import type { TarEntry } from './tar.ts';
@@ -85,8 +85,7 @@ async function bundleAgent(agentEntry: string): Promise<Uint8Array> {
     if (!out) throw new Error('esbuild produced no output');
     return out.contents;
   } catch (err) {
-    const errors = (err as Partial<esbuild.BuildFailure>).errors;
-    if (Array.isArray(errors)) throw new Error(`cannot bundle the agent ${agentEntry}:\n${formatMessages(errors)}`);
+    if (isBuildFailure(err)) throw new Error(`cannot bundle the agent ${agentEntry}:\n${formatMessages(err.errors)}`);
     throw err;
   }
 }
