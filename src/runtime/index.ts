@@ -18,9 +18,11 @@ export const AGENT_BUILD_OPTIONS = {
 
 export { Runtime } from './runtime.ts';
 export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';
-export { Container, ContainerStartError } from './container.ts';
+export { Container } from './container.ts';
+export { ContainerStartError } from './start-error.ts';
 export type { HttpRequestHead } from './protocol.ts';
-export type { SpecializeOptions, StartFailure } from './container.ts';
+export type { SpecializeOptions } from './container.ts';
+export type { StartFailure } from './start-error.ts';
 export type {
   ContainerExit,
   ContainerOptions,
