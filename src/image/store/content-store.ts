@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,6 +48,19 @@ export class ContentStore {
 
   async has(digest: string): Promise<boolean> {
     return (await this.size(digest)) !== undefined;
+  }
+
+  /** Every stored blob and their total bytes. */
+  async usage(): Promise<{ blobs: number; bytes: number }> {
+    let bytes = 0;
+    let blobs = 0;
+    for (const hex of await readdir(this.#dir)) {
+      const st = await stat(path.join(this.#dir, hex)).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      bytes += st.size;
+      blobs++;
+    }
+    return { blobs, bytes };
   }
 
   /** Reads a blob and checks it still matches its digest (blobs are small JSON here). */
