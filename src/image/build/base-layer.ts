@@ -75,12 +75,19 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
   return { entries, key };
 }
 
+/**
+ * How the agent is bundled into /hearth/agent.mjs: like a function, except that the function
+ * itself is loaded at run time from its own layer, never bundled into the agent.
+ */
+export function agentBundleOptions(agentEntry: string): esbuild.BuildOptions & { write: false } {
+  const entry = path.resolve(agentEntry);
+  return { ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] };
+}
+
 /** The agent is our code, not the user's: a failure here is an internal error, not a BuildError. */
 async function bundleAgent(agentEntry: string): Promise<Uint8Array> {
-  const entry = path.resolve(agentEntry);
   try {
-    // The function is loaded at run time from its own layer, never bundled into the agent.
-    const result = await esbuild.build({ ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] });
+    const result = await esbuild.build(agentBundleOptions(agentEntry));
     const [out] = result.outputFiles;
     if (!out) throw new Error('esbuild produced no output');
     return out.contents;
