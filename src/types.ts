@@ -1,4 +1,7 @@
-/** Types for function code (DESIGN.md "Function code"); `import type { Handler } from 'hearth'`. */
+/**
+ * Types for function code: what a handler receives and may return. They describe what the
+ * in-container agent actually hands over, so a function can rely on every member.
+ */
 
 /** What every invocation gets besides its event. */
 export interface Context {
@@ -7,6 +10,8 @@ export interface Context {
   version: number;
   /** Epoch ms after which the invocation is cut off with a timeout. */
   deadline: number;
+  /** Milliseconds left until `deadline` (never negative): how much work is still worth starting. */
+  getRemainingTimeMs(): number;
 }
 
 /** A plain handler: event in, JSON-able value out (default export or named `handler`). */

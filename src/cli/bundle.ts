@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { DEFAULT_ENTRIES, formatMessages, isBuildFailure, nodeBundleOptions } from '../image/index.ts';
 import { UsageError } from './output.ts';
-
-const DEFAULT_ENTRIES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'];
 
 export interface LocalBundle {
   name: string;
@@ -18,8 +17,9 @@ export interface LocalBundle {
 
 /**
  * Bundles a function folder (or one file) on this machine with esbuild, so the folder's own
- * node_modules are used, then the server only re-bundles one self-contained file. The output
- * keeps `require` free: the server's bundle adds the createRequire banner CommonJS deps need.
+ * node_modules are used, then the server only re-bundles one self-contained file. Same options
+ * and default entries as the server, except that the output keeps `require` free: the server's
+ * bundle adds the createRequire banner CommonJS deps need, and it must appear only once.
  */
 export async function bundleLocal(target: string, nameOverride?: string): Promise<LocalBundle> {
   const started = performance.now();
@@ -49,21 +49,10 @@ export async function bundleLocal(target: string, nameOverride?: string): Promis
 
   let result;
   try {
-    result = await esbuild.build({
-      absWorkingDir: dir,
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      write: false,
-      logLevel: 'silent',
-    });
+    result = await esbuild.build(nodeBundleOptions(dir, entry, { requireShim: false }));
   } catch (err) {
-    const errors = (err as { errors?: esbuild.Message[] }).errors;
-    if (!errors) throw err;
-    const lines = errors.slice(0, 10).map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text));
-    throw new Error(`bundling failed:\n${lines.join('\n')}`);
+    if (!isBuildFailure(err)) throw err;
+    throw new Error(`bundling failed:\n${formatMessages(err.errors)}`);
   }
   const code = result.outputFiles[0]!.text;
   // The bundle replaces `entry`; an overriding --name replaces `name` (the server checks they agree).

@@ -1,5 +1,5 @@
 import type { FunctionCatalog } from '../catalog/index.ts';
-import type { ImageStore } from '../image/index.ts';
+import { CorruptContentError, type ImageStore } from '../image/index.ts';
 import type { ImageRegistry } from './image-registry.ts';
 
 /**
@@ -25,7 +25,7 @@ export function imageResolver(deps: {
       return await deps.images.layerDirs(digest);
     } catch (err) {
       // A layer blob that fails its digest while unpacking: never run it; fetch it again if we can.
-      if (!deps.registry || !/corrupt|diffId/.test((err as Error).message)) throw err;
+      if (!deps.registry || !(err instanceof CorruptContentError)) throw err;
       const version = await deps.catalog.findByDigest(digest);
       if (!version) throw err;
       await deps.registry.pull(version.name, digest, version.image);

@@ -1,6 +1,9 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isDigest } from './digest.ts';
+import type { ContentStore } from './store/content-store.ts';
+import { readImageConfig, readManifest } from './store/manifests.ts';
+import type { LayerInfo } from './types.ts';
 
 /** What one collection did; `freedBytes` counts blob bytes and unpacked-layer bytes removed. */
 export interface CollectionReport {
@@ -19,6 +22,33 @@ export interface Reachable {
   /** diffIds of unpacked layers. */
   layers: Set<string>;
   images: Set<string>;
+}
+
+/**
+ * Marks everything reachable from `roots` (manifest digests) and the runtime base layer: the
+ * manifests present in the store, their configs, layer blobs and unpacked layers.
+ */
+export async function mark(blobs: ContentStore, roots: Iterable<string>, base: LayerInfo | undefined): Promise<Reachable> {
+  const reach: Reachable = { blobs: new Set(), layers: new Set(), images: new Set() };
+  if (base) {
+    reach.blobs.add(base.digest);
+    reach.layers.add(base.diffId);
+  }
+  for (const digest of roots) {
+    if (!isDigest(digest) || !(await blobs.has(digest))) continue;
+    reach.images.add(digest);
+    reach.blobs.add(digest);
+    try {
+      const manifest = await readManifest(blobs, digest);
+      reach.blobs.add(manifest.config.digest);
+      for (const l of manifest.layers) reach.blobs.add(l.digest);
+      const config = await readImageConfig(blobs, manifest.config.digest);
+      for (const diffId of config.rootfs.diff_ids) reach.layers.add(diffId);
+    } catch {
+      // A corrupt manifest or config: keep what is named, the rest is fetched again on pull.
+    }
+  }
+  return reach;
 }
 
 export interface SweepTarget {

@@ -1,24 +1,24 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { FunctionConfig } from '../config/index.ts';
 import { functionName } from '../config/index.ts';
 import { BaseLayerCache, planBaseLayer } from './build/base-layer.ts';
 import { bundleFunction } from './build/bundle.ts';
-import { functionLayerEntries } from './build/function-layer.ts';
+import { writeFunctionImage } from './build/function-image.ts';
 import { writeLayer } from './build/layer.ts';
 import { digestHex, isDigest, sha256Digest } from './digest.ts';
-import { sweep, treeBytes } from './gc.ts';
-import type { CollectionReport, Reachable } from './gc.ts';
-import { BuildError } from './errors.ts';
-import { canonicalJson } from './json.ts';
-import { MEDIA_TYPE, functionImageConfig, functionManifest, parseImageConfig, parseManifest } from './oci.ts';
-import type { Descriptor, ImageManifest } from './oci.ts';
+import { BuildError, CorruptContentError } from './errors.ts';
+import { mark, sweep } from './gc.ts';
+import type { CollectionReport } from './gc.ts';
+import { MEDIA_TYPE, parseManifest } from './oci.ts';
+import { removeStaleTemp } from './store/atomic.ts';
 import { ContentStore, hashFile } from './store/content-store.ts';
 import { Pins, StoreGate } from './store/gate.ts';
+import { importBlobs, type BlobSource } from './store/import-blobs.ts';
 import { OciLayout } from './store/layout.ts';
+import { imageLayers, readManifest } from './store/manifests.ts';
+import { UnpackedLayers } from './store/unpacked-layers.ts';
 import type { DiskUsage, FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo, StoredImage } from './types.ts';
-import { unpackLayer } from './unpack/unpack-layer.ts';
 
 /** Temp files older than this are leftovers of a crash (a base layer build takes seconds). */
 const STALE_TMP_MS = 60 * 60_000;
@@ -39,18 +39,15 @@ export class ImageStore {
   readonly #agentEntry: string;
   readonly #layout: OciLayout;
   readonly #blobs: ContentStore;
-  readonly #layersDir: string;
+  readonly #layers: UnpackedLayers;
   readonly #tmpDir: string;
   readonly #baseCache: BaseLayerCache;
   #ready: Promise<void> | undefined;
   #base: Promise<LayerInfo> | undefined;
-  readonly #unpacking = new Map<string, Promise<string>>();
   /** manifest digest → layer dirs, top-most first: the pool asks on every cold start. */
   readonly #resolved = new Map<string, string[]>();
   readonly #gate = new StoreGate();
   readonly #pins = new Pins();
-  /** diffId → bytes of its unpacked dir (immutable once renamed into place). */
-  readonly #layerBytes = new Map<string, number>();
 
   constructor(opts: ImageStoreOptions) {
     const root = path.resolve(opts.root);
@@ -58,7 +55,7 @@ export class ImageStore {
     this.#layout = new OciLayout(path.join(root, 'oci'));
     this.#tmpDir = path.join(root, 'tmp');
     this.#blobs = new ContentStore(this.#layout.blobsDir, this.#tmpDir);
-    this.#layersDir = path.join(root, 'layers', 'sha256');
+    this.#layers = new UnpackedLayers(path.join(root, 'layers', 'sha256'), this.#blobs, this.#tmpDir);
     this.#baseCache = new BaseLayerCache(path.join(root, 'base-layer.json'));
   }
 
@@ -73,9 +70,9 @@ export class ImageStore {
 
   async #init(): Promise<void> {
     await mkdir(this.#tmpDir, { recursive: true });
-    await mkdir(this.#layersDir, { recursive: true });
+    await mkdir(this.#layers.dir, { recursive: true });
     await this.#layout.init();
-    await this.#removeStaleTemp();
+    await removeStaleTemp(this.#tmpDir, STALE_TMP_MS);
   }
 
   /**
@@ -98,14 +95,14 @@ export class ImageStore {
       layer = await writeLayer(this.#blobs, plan.entries);
       await this.#baseCache.set(plan.key, layer);
     }
-    await this.#unpack(layer);
+    await this.#layers.unpack(layer);
     return layer;
   }
 
   /** The unpacked base layer's dir: a stem cell's whole rootfs (node, tini, agent; no /function). */
   async baseLayerDir(): Promise<string> {
     const base = await this.ensureBaseLayer();
-    return path.join(this.#layersDir, digestHex(base.diffId));
+    return this.#layers.dirOf(base.diffId);
   }
 
   /**
@@ -132,24 +129,16 @@ export class ImageStore {
   async #build(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
     const started = performance.now();
     const [base, bundle] = await Promise.all([this.ensureBaseLayer(), bundleFunction(source, config.entry)]);
-    const fn = await writeLayer(this.#blobs, functionLayerEntries(name, bundle.code, config));
-    const layers = [base, fn];
-
-    const imageConfig = await this.#blobs.put(Buffer.from(canonicalJson(functionImageConfig(name, layers.map((l) => l.diffId)))));
-    const manifest = functionManifest(
-      name,
-      { mediaType: MEDIA_TYPE.config, digest: imageConfig.digest, size: imageConfig.size },
-      layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    );
-    const manifestBlob = await this.#blobs.put(Buffer.from(canonicalJson(manifest)));
-    await this.#unpack(fn);
+    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config);
+    const [, fnLayer] = image.layers;
+    await this.#layers.unpack(fnLayer);
     // Last: once named in the index, the image is complete on disk.
-    await this.#layout.addManifest(name, { mediaType: MEDIA_TYPE.manifest, digest: manifestBlob.digest, size: manifestBlob.size });
+    await this.#layout.addManifest(name, image.manifest);
     return {
       name,
-      digest: manifestBlob.digest,
-      configDigest: imageConfig.digest,
-      layers,
+      digest: image.manifest.digest,
+      configDigest: image.configDigest,
+      layers: image.layers,
       bundleBytes: bundle.code.byteLength,
       buildMs: Math.round(performance.now() - started),
     };
@@ -157,7 +146,8 @@ export class ImageStore {
 
   /**
    * Unpacked layer dirs of an image, top-most first (overlayfs lowerdir order), unpacking any
-   * that are missing. Throws if the manifest is not in the store.
+   * that are missing. Throws if the manifest is not in the store, CorruptContentError if a blob
+   * does not match its digest.
    */
   async layerDirs(manifestDigest: string): Promise<string[]> {
     digestHex(manifestDigest);
@@ -166,16 +156,8 @@ export class ImageStore {
 
     await this.init();
     if (!(await this.#blobs.has(manifestDigest))) throw new Error(`image ${manifestDigest} is not in the store`);
-    const manifest = await this.#readManifest(manifestDigest);
-    const config = parseImageConfig(JSON.parse((await this.#blobs.read(manifest.config.digest)).toString('utf8')));
-    const diffIds = config.rootfs.diff_ids;
-    if (diffIds.length !== manifest.layers.length) {
-      throw new Error(`image ${manifestDigest}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
-    }
-    const dirs = await Promise.all(
-      manifest.layers.map((l, i) => this.#unpack({ digest: l.digest, diffId: diffIds[i], size: l.size, mediaType: l.mediaType })),
-    );
-    const topFirst = dirs.reverse();
+    const layers = await imageLayers(this.#blobs, manifestDigest);
+    const topFirst = (await Promise.all(layers.map((l) => this.#layers.unpack(l)))).reverse();
     this.#resolved.set(manifestDigest, topFirst);
     return [...topFirst];
   }
@@ -186,7 +168,7 @@ export class ImageStore {
     await this.init();
     if (!(await this.#blobs.has(manifestDigest))) return false;
     try {
-      const manifest = await this.#readManifest(manifestDigest);
+      const manifest = await readManifest(this.#blobs, manifestDigest);
       const refs = [manifest.config, ...manifest.layers];
       return (await Promise.all(refs.map((d) => this.#blobs.has(d.digest)))).every(Boolean);
     } catch {
@@ -220,24 +202,17 @@ export class ImageStore {
     name: string,
     manifestDigest: string,
     manifestBytes: Uint8Array,
-    fetchBlob: (d: Descriptor) => Promise<Readable | AsyncIterable<Uint8Array>>,
+    fetchBlob: BlobSource,
     opts: { pin?: boolean } = {},
   ): Promise<{ digest: string; fetchedBytes: number; unpin?: () => void }> {
     digestHex(manifestDigest);
     if (sha256Digest(manifestBytes) !== manifestDigest) {
-      throw new Error(`manifest ${manifestDigest} is corrupt (its bytes hash to ${sha256Digest(manifestBytes)})`);
+      throw new CorruptContentError(manifestDigest, `manifest ${manifestDigest} is corrupt (its bytes hash to ${sha256Digest(manifestBytes)})`);
     }
     const manifest = parseManifest(JSON.parse(Buffer.from(manifestBytes).toString('utf8')));
     await this.init();
     return this.#gate.shared(async () => {
-      let fetchedBytes = 0;
-      for (const d of [manifest.config, ...manifest.layers]) {
-        if ((await this.#blobs.size(d.digest)) === d.size && (await hashFile(this.#blobs.path(d.digest))) === d.digest) continue;
-        await rm(this.#blobs.path(d.digest), { force: true }); // absent, or corrupt on disk: fetch again
-        const blob = await this.#blobs.ingest(await fetchBlob(d), undefined, d.digest);
-        if (blob.size !== d.size) throw new Error(`blob ${d.digest}: ${blob.size} bytes, the manifest says ${d.size}`);
-        fetchedBytes += blob.size;
-      }
+      const fetchedBytes = await importBlobs(this.#blobs, [manifest.config, ...manifest.layers], fetchBlob);
       await this.#blobs.put(manifestBytes, manifestDigest);
       this.#resolved.delete(manifestDigest);
       await this.#layout.addManifest(name, { mediaType: manifest.mediaType ?? MEDIA_TYPE.manifest, digest: manifestDigest, size: manifestBytes.byteLength });
@@ -245,10 +220,10 @@ export class ImageStore {
     });
   }
 
-  /** Throws unless the stored blob's bytes hash to its digest. */
+  /** Throws CorruptContentError unless the stored blob's bytes hash to its digest. */
   async verifyBlob(digest: string): Promise<void> {
     const actual = await hashFile(this.#blobs.path(digest));
-    if (actual !== digest) throw new Error(`blob ${digest} is corrupt (its bytes hash to ${actual})`);
+    if (actual !== digest) throw new CorruptContentError(digest, `blob ${digest} is corrupt (its bytes hash to ${actual})`);
   }
 
   /**
@@ -264,33 +239,15 @@ export class ImageStore {
       // caller's records, so an image is always in one of the two reads.
       const pinned = this.#pins.digests();
       const roots = new Set([...pinned, ...(await keep())]);
-      const reach: Reachable = { blobs: new Set(), layers: new Set(), images: new Set() };
       const base = await this.#base?.catch(() => undefined);
-      if (base) {
-        reach.blobs.add(base.digest);
-        reach.layers.add(base.diffId);
-      }
-      for (const digest of roots) {
-        if (!isDigest(digest) || !(await this.#blobs.has(digest))) continue;
-        reach.images.add(digest);
-        reach.blobs.add(digest);
-        try {
-          const manifest = await this.#readManifest(digest);
-          reach.blobs.add(manifest.config.digest);
-          for (const l of manifest.layers) reach.blobs.add(l.digest);
-          const config = parseImageConfig(JSON.parse((await this.#blobs.read(manifest.config.digest)).toString('utf8')));
-          for (const diffId of config.rootfs.diff_ids) reach.layers.add(diffId);
-        } catch {
-          // A corrupt manifest or config: keep what is named, the rest is fetched again on pull.
-        }
-      }
+      const reach = await mark(this.#blobs, roots, base);
       const removedImages = await this.#layout.retain(reach.images);
       const swept = await sweep(
-        { blobsDir: this.#blobs.dir, layersDir: this.#layersDir, tmpDir: this.#tmpDir, layerBytes: (d) => this.#layerSize(d) },
+        { blobsDir: this.#blobs.dir, layersDir: this.#layers.dir, tmpDir: this.#tmpDir, layerBytes: (d) => this.#layers.bytes(d) },
         reach,
       );
       for (const digest of [...this.#resolved.keys()]) if (!reach.images.has(digest)) this.#resolved.delete(digest);
-      for (const diffId of [...this.#layerBytes.keys()]) if (!reach.layers.has(diffId)) this.#layerBytes.delete(diffId);
+      this.#layers.forgetAllBut(reach.layers);
       return { keptImages: reach.images.size, removedImages, ...swept, durationMs: Math.round(performance.now() - started) };
     });
   }
@@ -301,23 +258,9 @@ export class ImageStore {
    */
   async diskUsage(): Promise<DiskUsage> {
     await this.init();
-    let blobBytes = 0;
-    let blobs = 0;
-    for (const hex of await readdir(this.#blobs.dir)) {
-      const st = await stat(path.join(this.#blobs.dir, hex)).catch(() => undefined);
-      if (!st?.isFile()) continue;
-      blobBytes += st.size;
-      blobs++;
-    }
-    let layerBytes = 0;
-    let layers = 0;
-    for (const hex of await readdir(this.#layersDir)) {
-      const diffId = `sha256:${hex}`;
-      if (!isDigest(diffId)) continue;
-      layerBytes += await this.#layerSize(diffId).catch(() => 0);
-      layers++;
-    }
-    return { totalBytes: blobBytes + layerBytes, blobBytes, layerBytes, blobs, layers };
+    const blobs = await this.#blobs.usage();
+    const layers = await this.#layers.usage();
+    return { totalBytes: blobs.bytes + layers.bytes, blobBytes: blobs.bytes, layerBytes: layers.bytes, blobs: blobs.blobs, layers: layers.layers };
   }
 
   /** Compressed bytes of an image: manifest + config + layers (what a pull of it would move). */
@@ -328,48 +271,6 @@ export class ImageStore {
       return manifestBytes.byteLength + [manifest.config, ...manifest.layers].reduce((sum, d) => sum + d.size, 0);
     } catch {
       return undefined;
-    }
-  }
-
-  async #layerSize(diffId: string): Promise<number> {
-    let bytes = this.#layerBytes.get(diffId);
-    if (bytes === undefined) {
-      bytes = await treeBytes(path.join(this.#layersDir, digestHex(diffId)));
-      this.#layerBytes.set(diffId, bytes);
-    }
-    return bytes;
-  }
-
-  async #readManifest(digest: string): Promise<ImageManifest> {
-    return parseManifest(JSON.parse((await this.#blobs.read(digest)).toString('utf8')));
-  }
-
-  /** The layer's unpacked dir; concurrent requests for one layer share one extraction. */
-  #unpack(layer: LayerInfo): Promise<string> {
-    const target = path.join(this.#layersDir, digestHex(layer.diffId));
-    let pending = this.#unpacking.get(layer.diffId);
-    if (!pending) {
-      pending = unpackLayer({
-        blobPath: this.#blobs.path(layer.digest),
-        mediaType: layer.mediaType,
-        digest: layer.digest,
-        diffId: layer.diffId,
-        target,
-        tmpDir: this.#tmpDir,
-      })
-        .then(() => target)
-        .finally(() => this.#unpacking.delete(layer.diffId));
-      this.#unpacking.set(layer.diffId, pending);
-    }
-    return pending;
-  }
-
-  async #removeStaleTemp(): Promise<void> {
-    const now = Date.now();
-    for (const name of await readdir(this.#tmpDir)) {
-      const p = path.join(this.#tmpDir, name);
-      const st = await stat(p).catch(() => undefined);
-      if (st && now - st.mtimeMs > STALE_TMP_MS) await rm(p, { recursive: true, force: true });
     }
   }
 }

@@ -1,6 +1,7 @@
-export { BuildError } from './errors.ts';
+export { BuildError, CorruptContentError } from './errors.ts';
 export { ImageStore } from './image-store.ts';
 export type { FunctionImage, FunctionSource, ImageStoreOptions, LayerInfo } from './types.ts';
 export type { DiskUsage, StoredImage } from './types.ts';
 export type { CollectionReport } from './gc.ts';
+export * from './build/index.ts';
 export * from './registry/index.ts';

@@ -3,22 +3,17 @@
  * the invocations in flight. It owns its runc process and all its residue: destroy() (or the
  * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
  */
-import { readFile } from 'node:fs/promises';
 import { readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
-import { LineSplitter, NdjsonChannel } from './channel.ts';
+import { NdjsonChannel } from './channel.ts';
 import { removeResidue } from './cleanup.ts';
-import { LogBuffer, RecentLines } from './logs.ts';
-import {
-  MAX_LOG_LINE_BYTES,
-  MAX_MESSAGE_BYTES,
-  type AgentMessage,
-  type HostMessage,
-  type HttpRequestHead,
-} from './protocol.ts';
+import { outputEnded, readOutputLines } from './container-output.ts';
+import { DeadlineWait, settlesWithin } from './deadline.ts';
+import { InvocationTable, failure } from './invocations.ts';
+import { RecentLines } from './logs.ts';
+import { MAX_MESSAGE_BYTES, type AgentMessage, type HostMessage, type HttpRequestHead, type InvokeContext } from './protocol.ts';
 import type { Runc, RuncProcess } from './runc.ts';
-import type { ContainerExit, HttpSink, InvokeErrorCode, InvokeOutcome, InvokeRequest } from './types.ts';
-
-export type StartFailure = 'init_error' | 'exited' | 'timeout';
+import { ContainerStartError, exitedBeforeReady, initFailure, type InitError } from './start-error.ts';
+import type { ContainerExit, HttpSink, InvokeOutcome, InvokeRequest } from './types.ts';
 
 export interface SpecializeOptions {
   functionName: string;
@@ -29,18 +24,6 @@ export interface SpecializeOptions {
   memoryMb: number;
   /** Default 10000. */
   timeoutMs?: number;
-}
-
-/** Why createContainer failed; `message` carries the agent's init error or the container's last output. */
-export class ContainerStartError extends Error {
-  constructor(
-    readonly reason: StartFailure,
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = 'ContainerStartError';
-  }
 }
 
 export interface ContainerDeps {
@@ -59,25 +42,15 @@ export interface ContainerDeps {
   warn: (message: string) => void;
 }
 
-interface Pending {
-  id: string;
-  invocationId: string;
-  started: number;
-  logs: LogBuffer;
-  timer: NodeJS.Timeout;
-  resolve: (o: InvokeOutcome) => void;
-  /** Set for `http` invocations: where the streamed response goes. */
-  http?: HttpSink;
-}
-
 type State = 'starting' | 'ready' | 'stopping' | 'gone';
 
 /** How long to wait for runc to exit after `runc kill` before killing runc itself. */
 const KILL_GRACE_MS = 3000;
 /** After the agent closes fd 3, the container should exit on its own; if not, it is destroyed. */
 const CHANNEL_CLOSED_GRACE_MS = 2000;
+/** 'exit' can beat the last stderr bytes (node's "heap out of memory" banner): this long to drain them. */
+const OUTPUT_DRAIN_MS = 200;
 const HEAP_OOM = /heap out of memory/i;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Container {
   readonly id: string;
@@ -85,19 +58,18 @@ export class Container {
   readonly exited: Promise<ContainerExit>;
 
   private state: State = 'starting';
-  private readonly pending = new Map<string, Pending>();
-  private seq = 0;
+  private readonly invocations: InvocationTable;
   private readonly channel: NdjsonChannel<HostMessage, AgentMessage>;
   private readonly recent = new RecentLines();
   private heapOom = false;
-  private initError: { message: string; stack?: string } | undefined;
+  private initError: InitError | undefined;
   private destroyReason: string | undefined;
   private runcExit: { code: number | null; signal: string | null } | undefined;
   private readonly runcExited: Promise<void>;
   private finalizing: Promise<ContainerExit> | undefined;
   private destroying: Promise<void> | undefined;
-  private ready: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private specializing: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private ready: DeadlineWait | undefined;
+  private specializing: DeadlineWait | undefined;
   /** Which function this container serves: fixed at start, or set once by specialize(). */
   private functionName: string;
   private version: number;
@@ -121,9 +93,14 @@ export class Container {
         }, CHANNEL_CLOSED_GRACE_MS).unref();
       },
     });
+    this.invocations = new InvocationTable({
+      containerId: this.id,
+      send: (m) => this.channel.send(m),
+      onDeadline: (invocationId) => this.destroy(`another invocation (${invocationId}) timed out`),
+    });
 
-    this.pipeStdio(proc.stdout, 'stdout');
-    this.pipeStdio(proc.stderr, 'stderr');
+    readOutputLines(proc.stdout, (line) => this.onOutput('stdout', line));
+    readOutputLines(proc.stderr, (line) => this.onOutput('stderr', line));
 
     this.runcExited = new Promise((resolve) => {
       const onExit = (code: number | null, signal: string | null): void => {
@@ -146,39 +123,21 @@ export class Container {
   }
 
   get inFlight(): number {
-    return this.pending.size;
+    return this.invocations.size;
   }
 
   /** Resolves when the agent reported ready; rejects (without cleaning up) on init error, exit or timeout. */
   waitReady(timeoutMs: number): Promise<void> {
     if (this.state === 'ready') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.ready = undefined;
-        reject(new ContainerStartError('timeout', `container ${this.id} did not report ready within ${timeoutMs} ms`, this.recent.text()));
-      }, timeoutMs);
-      this.ready = {
-        resolve: () => {
-          clearTimeout(timer);
-          this.ready = undefined;
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.ready = undefined;
-          reject(e);
-        },
-      };
-    });
+    this.ready = new DeadlineWait(
+      timeoutMs,
+      () => new ContainerStartError('timeout', `container ${this.id} did not report ready within ${timeoutMs} ms`, this.recent.text()),
+    );
+    return this.ready.promise;
   }
 
   invoke(req: InvokeRequest): Promise<InvokeOutcome> {
-    return this.dispatch(req, (id) => ({
-      type: 'invoke',
-      id,
-      event: req.event,
-      ctx: this.contextFor(req),
-    }));
+    return this.dispatch(req, (id) => ({ type: 'invoke', id, event: req.event, ctx: this.contextFor(req) }));
   }
 
   /**
@@ -204,45 +163,13 @@ export class Container {
     );
   }
 
-  private contextFor(req: InvokeRequest) {
-    return {
-      invocationId: req.invocationId,
-      functionName: this.functionName,
-      version: this.version,
-      deadline: req.deadline,
-    };
+  private contextFor(req: InvokeRequest): InvokeContext {
+    return { invocationId: req.invocationId, functionName: this.functionName, version: this.version, deadline: req.deadline };
   }
 
   private dispatch(req: InvokeRequest, build: (id: string) => HostMessage, sink?: HttpSink): Promise<InvokeOutcome> {
-    const started = performance.now();
-    if (this.state !== 'ready') return Promise.resolve(failure('internal', `container ${this.id} is not running`, started));
-    if (!Number.isFinite(req.deadline)) return Promise.resolve(failure('internal', `invalid deadline ${req.deadline}`, started));
-    // setTimeout fires at once for delays past 2^31-1 ms; no invocation runs 24 days anyway.
-    const remaining = Math.min(req.deadline - Date.now(), MAX_TIMER_MS);
-    // Nothing ran, so the container is fine: no need to destroy it.
-    if (remaining <= 0) return Promise.resolve(failure('timeout', 'deadline passed before the invocation started', started));
-
-    const id = String(++this.seq);
-    return new Promise<InvokeOutcome>((resolve) => {
-      const p: Pending = {
-        id,
-        invocationId: req.invocationId,
-        started,
-        logs: new LogBuffer(),
-        resolve,
-        timer: setTimeout(() => void this.onTimeout(p, remaining), remaining),
-        ...(sink ? { http: sink } : {}),
-      };
-      this.pending.set(id, p);
-      let sent: boolean;
-      try {
-        sent = this.channel.send(build(id));
-      } catch (e) {
-        this.settle(p, failure('internal', `event is not JSON-serializable: ${(e as Error).message}`, started));
-        return;
-      }
-      if (!sent) this.settle(p, failure('internal', `container ${this.id} is not running`, started));
-    });
+    if (this.state !== 'ready') return Promise.resolve(failure('internal', `container ${this.id} is not running`, performance.now()));
+    return this.invocations.dispatch(req, build, sink);
   }
 
   /**
@@ -253,8 +180,8 @@ export class Container {
    * the container (a half-specialized stem cell is never reused).
    */
   async specialize(s: SpecializeOptions): Promise<void> {
-    if (this.state !== 'ready') return Promise.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
-    if (this.specialized || this.pending.size > 0) return Promise.reject(new Error(`container ${this.id} is not a fresh stem cell`));
+    if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} is not running`);
+    if (this.specialized || this.invocations.size > 0) throw new Error(`container ${this.id} is not a fresh stem cell`);
     this.specialized = true;
     const bytes = s.memoryMb * 1024 * 1024;
     if (!(await setMemoryLimit(this.deps.cgroupPath, bytes))) await this.deps.runc.updateMemory(this.id, bytes);
@@ -262,27 +189,14 @@ export class Container {
     this.functionName = s.functionName;
     this.version = s.version;
     const timeoutMs = s.timeoutMs ?? 10_000;
-    const loaded = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.specializing = undefined;
-        reject(new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()));
-      }, timeoutMs);
-      this.specializing = {
-        resolve: () => {
-          clearTimeout(timer);
-          this.specializing = undefined;
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.specializing = undefined;
-          reject(e);
-        },
-      };
-    });
+    const loaded = new DeadlineWait(
+      timeoutMs,
+      () => new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()),
+    );
+    this.specializing = loaded;
     const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env });
-    if (!sent) this.specializing?.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
-    return loaded;
+    if (!sent) loaded.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
+    return loaded.promise;
   }
 
   memoryBytes(): Promise<number> {
@@ -306,10 +220,10 @@ export class Container {
           // Not known to runc yet (still starting) or already stopped: killing runc is all we can do.
           killed = false;
         }
-        if (!killed || !(await this.waitRuncExit(KILL_GRACE_MS))) {
+        if (!killed || !(await settlesWithin(this.runcExited, KILL_GRACE_MS))) {
           // Killing runc can leave `runc init` frozen; finalize's residue removal deals with that.
           this.deps.process.kill('SIGKILL');
-          if (!(await this.waitRuncExit(KILL_GRACE_MS))) {
+          if (!(await settlesWithin(this.runcExited, KILL_GRACE_MS))) {
             this.runcExit = { code: null, signal: 'SIGKILL' };
             void this.finalize();
           }
@@ -318,10 +232,6 @@ export class Container {
       await this.exited;
     })();
     return this.destroying;
-  }
-
-  private waitRuncExit(ms: number): Promise<boolean> {
-    return Promise.race([this.runcExited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
   }
 
   private onMessage(m: AgentMessage): void {
@@ -334,99 +244,42 @@ export class Container {
         return;
       case 'init_error':
         this.initError = { message: m.message, stack: m.stack };
-        this.ready?.reject(this.initErrorFor(this.initError));
-        this.specializing?.reject(this.initErrorFor(this.initError));
+        this.ready?.reject(initFailure(this.initError, this.recent.text()));
+        this.specializing?.reject(initFailure(this.initError, this.recent.text()));
         return;
       case 'specialized':
         this.specializing?.resolve();
         return;
       case 'log': {
-        const p = m.id === null ? this.soleInFlight() : this.pending.get(m.id);
-        if (p) p.logs.add(m.stream, m.line, m.time);
+        const logs = this.invocations.logsFor(m.id);
+        if (logs) logs.add(m.stream, m.line, m.time);
         else this.recent.add(m.line);
         return;
       }
-      case 'result': {
-        const p = this.pending.get(m.id);
-        if (!p) return; // Timed out already.
-        if (m.ok) {
-          this.settle(p, { ok: true, result: m.value, logs: p.logs.finish(), durationMs: performance.now() - p.started });
-        } else {
-          this.settle(p, {
-            ok: false,
-            error: { code: 'function_error', message: m.error.message, ...(m.error.stack ? { stack: m.error.stack } : {}) },
-            logs: p.logs.finish(),
-            durationMs: performance.now() - p.started,
-          });
-        }
+      case 'result':
+        this.invocations.onResult(m);
         return;
-      }
-      case 'http_head': {
-        this.pending.get(m.id)?.http?.head(m.status, m.headers);
+      case 'http_head':
+        this.invocations.onHttpHead(m.id, m.status, m.headers);
         return;
-      }
-      case 'http_chunk': {
-        this.pending.get(m.id)?.http?.chunk(Buffer.from(m.data, 'base64'));
+      case 'http_chunk':
+        this.invocations.onHttpChunk(m.id, m.data);
         return;
-      }
-      case 'http_end': {
-        const p = this.pending.get(m.id);
-        if (p) this.settle(p, { ok: true, result: null, logs: p.logs.finish(), durationMs: performance.now() - p.started });
+      case 'http_end':
+        this.invocations.onHttpEnd(m.id);
         return;
-      }
       default:
         // A newer agent's message type: ignore rather than break.
         return;
     }
   }
 
-  /** The detail keeps the stack and whatever the module printed while loading. */
-  private initErrorFor(e: { message: string; stack?: string }): ContainerStartError {
-    const output = this.recent.text();
-    const detail = [e.stack ?? e.message, output && `output while loading:\n${output}`].filter(Boolean).join('\n');
-    return new ContainerStartError('init_error', `function failed to initialize: ${e.message}`, detail);
-  }
-
-  /** Raw container stdio: child processes of the function, node's fatal errors, tini, runc. */
-  private pipeStdio(stream: RuncProcess['stdout'], name: 'stdout' | 'stderr'): void {
-    const splitter = new LineSplitter({
-      maxLineBytes: MAX_LOG_LINE_BYTES,
-      onLine: (buf, truncated) => {
-        const line = buf.toString('utf8') + (truncated ? ' [truncated]' : '');
-        if (name === 'stderr' && HEAP_OOM.test(line)) this.heapOom = true;
-        const p = this.soleInFlight();
-        if (p) p.logs.add(name, line);
-        if (!p || name === 'stderr') this.recent.add(line);
-      },
-    });
-    stream.on('data', (c: Buffer) => splitter.push(c));
-    stream.on('end', () => splitter.flush());
-    stream.on('error', () => {});
-  }
-
-  private soleInFlight(): Pending | undefined {
-    if (this.pending.size !== 1) return undefined;
-    return this.pending.values().next().value;
-  }
-
-  private settle(p: Pending, outcome: InvokeOutcome): void {
-    if (this.pending.get(p.id) !== p) return;
-    clearTimeout(p.timer);
-    this.pending.delete(p.id);
-    p.resolve(outcome);
-  }
-
-  /** Past the deadline the function may be stuck in a busy loop: the only cure is a new container. */
-  private async onTimeout(p: Pending, budgetMs: number): Promise<void> {
-    if (this.pending.get(p.id) !== p) return;
-    this.pending.delete(p.id);
-    await this.destroy(`another invocation (${p.invocationId}) timed out`);
-    p.resolve({
-      ok: false,
-      error: { code: 'timeout', message: `invocation timed out after ${budgetMs} ms` },
-      logs: p.logs.finish(),
-      durationMs: performance.now() - p.started,
-    });
+  /** Raw output goes to the one invocation in flight if any; stderr is also kept to explain a failed start. */
+  private onOutput(stream: 'stdout' | 'stderr', line: string): void {
+    if (stream === 'stderr' && HEAP_OOM.test(line)) this.heapOom = true;
+    const logs = this.invocations.logsFor(null);
+    if (logs) logs.add(stream, line);
+    if (!logs || stream === 'stderr') this.recent.add(line);
   }
 
   /** Runs once, when runc has exited: explain the exit, fail what was in flight, clean up. */
@@ -434,35 +287,23 @@ export class Container {
     this.finalizing ??= (async () => {
       const { code, signal } = this.runcExit ?? { code: null, signal: null };
       this.state = 'gone';
-      // 'exit' can beat the last stderr bytes (node's "heap out of memory" banner): let them drain.
-      await Promise.race([streamsEnded(this.deps.process), new Promise((r) => setTimeout(r, 200))]);
+      await settlesWithin(outputEnded(this.deps.process), OUTPUT_DRAIN_MS);
       // --keep left the cgroup in place so its OOM counter is still readable here.
       const oomKills = await readOomKills(this.deps.cgroupPath).catch(() => null);
       const oomKilled = (oomKills ?? 0) > 0 || this.heapOom;
       const how = signal ? `signal ${signal}` : `code ${code}`;
 
-      for (const p of [...this.pending.values()]) {
-        const outcome = oomKilled
-          ? failure('out_of_memory', 'the function ran out of memory', p.started, p.logs)
-          : failure('internal', this.destroyReason ?? `container exited (${how})`, p.started, p.logs);
-        this.settle(p, outcome);
-      }
+      if (oomKilled) this.invocations.failAll('out_of_memory', 'the function ran out of memory');
+      else this.invocations.failAll('internal', this.destroyReason ?? `container exited (${how})`);
+      const cause = oomKilled ? 'out of memory' : how;
       this.specializing?.reject(
-        this.initError ? this.initErrorFor(this.initError) : new ContainerStartError('exited', `stem cell ${this.id} exited while specializing (${oomKilled ? 'out of memory' : how})`, this.recent.text()),
+        this.initError
+          ? initFailure(this.initError, this.recent.text())
+          : new ContainerStartError('exited', `stem cell ${this.id} exited while specializing (${cause})`, this.recent.text()),
       );
-      if (this.ready) {
-        // runc prints its error to stderr and to its log; keep the log's lines only if new.
-        const output = this.recent.text();
-        const fromLog = (await runcErrors(this.deps.runcLogFile)).filter((l) => !output.includes(l.replace(/^runc: /, '').trim()));
-        const detail = [output, ...fromLog].filter(Boolean).join('\n');
+      if (this.ready?.pending) {
         this.ready.reject(
-          this.initError
-            ? this.initErrorFor(this.initError)
-            : new ContainerStartError(
-                'exited',
-                `container ${this.id} exited before it was ready (${oomKilled ? 'out of memory' : how})${detail ? `: ${lastLines(detail, 8)}` : ''}`,
-                detail,
-              ),
+          this.initError ? initFailure(this.initError, this.recent.text()) : await exitedBeforeReady(this.id, cause, this.recent.text(), this.deps.runcLogFile),
         );
       }
 
@@ -482,38 +323,4 @@ export class Container {
     })();
     return this.finalizing;
   }
-}
-
-function failure(code: InvokeErrorCode, message: string, started: number, logs?: LogBuffer): InvokeOutcome {
-  return { ok: false, error: { code, message }, logs: logs ? logs.finish() : [], durationMs: performance.now() - started };
-}
-
-function streamsEnded(proc: RuncProcess): Promise<void> {
-  const ended = (s: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }) =>
-    s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', r).once('end', r));
-  return Promise.all([ended(proc.stdout), ended(proc.stderr)]).then(() => undefined);
-}
-
-/** runc's own error lines from its --log file (why it could not start the container). */
-async function runcErrors(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: string; msg?: string };
-      if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) out.push(`runc: ${entry.msg}`);
-    } catch {
-      // Not JSON: skip.
-    }
-  }
-  return out;
-}
-
-function lastLines(text: string, n: number): string {
-  return text.split('\n').slice(-n).join('\n');
 }

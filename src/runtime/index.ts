@@ -7,20 +7,13 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the agent source; the image module bundles it (esbuild, ESM, platform node) to /hearth/agent.mjs. */
 export const AGENT_ENTRY: string = fileURLToPath(new URL('./agent/agent.ts', import.meta.url));
 
-/** esbuild options the agent must be bundled with: one self-contained ESM file, node builtins external. */
-export const AGENT_BUILD_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  legalComments: 'none',
-} as const;
-
 export { Runtime } from './runtime.ts';
 export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';
-export { Container, ContainerStartError } from './container.ts';
+export { Container } from './container.ts';
+export { ContainerStartError } from './start-error.ts';
 export type { HttpRequestHead } from './protocol.ts';
-export type { SpecializeOptions, StartFailure } from './container.ts';
+export type { SpecializeOptions } from './container.ts';
+export type { StartFailure } from './start-error.ts';
 export type {
   ContainerExit,
   ContainerOptions,

@@ -6,6 +6,8 @@ import { readData } from '../../src/cli/args.ts';
 import { bytes, table, UsageError } from '../../src/cli/output.ts';
 import { bundleLocal } from '../../src/cli/bundle.ts';
 import { Progress } from '../../src/cli/progress.ts';
+import { bundleFunction } from '../../src/image/build/bundle.ts';
+import { DEFAULT_ENTRIES, REQUIRE_BANNER } from '../../src/image/index.ts';
 
 describe('CLI helpers', () => {
   it('reads --data as JSON text or @file, and calls bad JSON a usage error', async () => {
@@ -42,6 +44,22 @@ describe('CLI helpers', () => {
       await expect(bundleLocal(path.join(dir, 'nope'))).rejects.toThrow(UsageError);
       await writeFile(path.join(dir, 'main.ts'), 'import x from "not-installed";\nexport default x;');
       await expect(bundleLocal(dir)).rejects.toThrow(/Could not resolve "not-installed"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('finds the default entries the server finds, and leaves the require shim to the server bundle', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-cli-unit-'));
+    try {
+      expect(DEFAULT_ENTRIES).toContain('handler.ts');
+      await writeFile(path.join(dir, 'handler.ts'), 'export const handler = (e: unknown): unknown => e;');
+      const local = await bundleLocal(dir);
+      expect(local.entry).toBe('handler.ts');
+      expect(local.code).not.toContain(REQUIRE_BANNER);
+      // The server re-bundles the upload: exactly one shim in what runs.
+      const served = Buffer.from((await bundleFunction({ kind: 'files', files: { 'index.mjs': local.code } }, undefined)).code).toString();
+      expect(served.split(REQUIRE_BANNER).length - 1).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMessages } from '../../src/image/build/bundle.ts';
+import { formatMessages } from '../../src/image/build/index.ts';
 import { parseLdd } from '../../src/image/build/ldd.ts';
 import { MAX_FILES, userPath, validateFiles } from '../../src/image/build/source-files.ts';
 import { digestHex, isDigest, sha256Digest } from '../../src/image/digest.ts';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptContentError } from '../../src/image/errors.ts';
 import { ContentStore } from '../../src/image/store/content-store.ts';
 import { OciLayout } from '../../src/image/store/layout.ts';
 import { sha256, tempDir } from './helpers.ts';
@@ -37,14 +38,18 @@ describe('content store', () => {
   });
 
   it('refuses bytes that do not match the expected digest', async () => {
-    await expect(store.put(Buffer.from('a'), sha256(Buffer.from('b')))).rejects.toThrow(/digest mismatch/);
+    const refused = store.put(Buffer.from('a'), sha256(Buffer.from('b')));
+    await expect(refused).rejects.toThrow(/digest mismatch/);
+    await expect(refused).rejects.toBeInstanceOf(CorruptContentError);
     expect(await store.has(sha256(Buffer.from('a')))).toBe(false);
   });
 
   it('notices a blob corrupted on disk', async () => {
     const ref = await store.put(Buffer.from('original'));
     await writeFile(store.path(ref.digest), 'tampered');
-    await expect(store.read(ref.digest)).rejects.toThrow(/corrupt/);
+    const refused = store.read(ref.digest);
+    await expect(refused).rejects.toThrow(/corrupt/);
+    await expect(refused).rejects.toMatchObject({ name: 'CorruptContentError', digest: ref.digest });
   });
 
   it('streams a blob through a transform, hashing what is stored', async () => {

@@ -4,6 +4,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptContentError } from '../../src/image/errors.ts';
 import { MEDIA_TYPE } from '../../src/image/oci.ts';
 import { unpackLayer } from '../../src/image/unpack/unpack-layer.ts';
 import { rawTar, sha256, tempDir } from './helpers.ts';
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 /** Writes a hand-made layer blob and unpacks it; returns the layer dir. */
-async function unpack(entries: readonly RawEntry[], opts: { gzip?: boolean; diffId?: string } = {}): Promise<string> {
+async function unpack(entries: readonly RawEntry[], opts: { gzip?: boolean; diffId?: string; digest?: string } = {}): Promise<string> {
   const tar = await rawTar(entries);
   const gzip = opts.gzip ?? true;
   const blob = gzip ? gzipSync(tar) : tar;
@@ -36,7 +37,7 @@ async function unpack(entries: readonly RawEntry[], opts: { gzip?: boolean; diff
   await unpackLayer({
     blobPath,
     mediaType: gzip ? MEDIA_TYPE.layerGzip : MEDIA_TYPE.layerTar,
-    digest: sha256(blob),
+    digest: opts.digest ?? sha256(blob),
     diffId: opts.diffId ?? sha256(tar),
     target,
     tmpDir: scratch,
@@ -181,7 +182,23 @@ describe('hostile layers', () => {
   });
 
   it('refuses a blob whose diffId does not match, leaving nothing behind', async () => {
-    await expect(unpack([{ name: 'a', content: 'x' }], { diffId: `sha256:${'0'.repeat(64)}` })).rejects.toThrow(/diffId/);
+    const refused = unpack([{ name: 'a', content: 'x' }], { diffId: `sha256:${'0'.repeat(64)}` });
+    await expect(refused).rejects.toThrow(/diffId/);
+    await expect(refused).rejects.toBeInstanceOf(CorruptContentError);
     expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('reports a blob that does not hash to its digest as corrupt content', async () => {
+    const claimed = `sha256:${'1'.repeat(64)}`;
+    const refused = unpack([{ name: 'a', content: 'x' }], { digest: claimed });
+    await expect(refused).rejects.toBeInstanceOf(CorruptContentError);
+    await expect(refused).rejects.toMatchObject({ digest: claimed });
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('does not call a well-hashed but unsafe layer corrupt: fetching it again would not help', async () => {
+    const refused = unpack([{ name: '/etc/passwd', content: 'x' }]);
+    await expect(refused).rejects.toThrow(/absolute/);
+    await expect(refused).rejects.not.toBeInstanceOf(CorruptContentError);
   });
 });

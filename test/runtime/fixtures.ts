@@ -12,7 +12,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { AGENT_BUILD_OPTIONS, AGENT_ENTRY } from '../../src/runtime/index.ts';
+import { agentBundleOptions } from '../../src/image/index.ts';
+import { AGENT_ENTRY } from '../../src/runtime/index.ts';
 
 const CACHE = join(tmpdir(), 'hearth-runtime-fixtures');
 const NODE = realpathSync(process.execPath);
@@ -22,7 +23,7 @@ let basePromise: Promise<string> | undefined;
 
 /** The agent bundled exactly as the image module does it. */
 export async function bundleAgent(): Promise<string> {
-  const out = await build({ entryPoints: [AGENT_ENTRY], ...AGENT_BUILD_OPTIONS, write: false });
+  const out = await build(agentBundleOptions(AGENT_ENTRY));
   return out.outputFiles[0].text;
 }
 

@@ -6,7 +6,7 @@ import { isDigest } from '../digest.ts';
 import { canonicalJson } from '../json.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import type { LayerInfo } from '../types.ts';
-import { formatMessages, nodeBundleOptions } from './bundle.ts';
+import { formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
 import { GZIP_LEVEL } from './layer.ts';
 import { sharedLibraries } from './ldd.ts';
 import type { TarEntry } from './tar.ts';
@@ -75,18 +75,24 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
   return { entries, key };
 }
 
+/**
+ * How the agent is bundled into /hearth/agent.mjs: like a function, except that the function
+ * itself is loaded at run time from its own layer, never bundled into the agent.
+ */
+export function agentBundleOptions(agentEntry: string): esbuild.BuildOptions & { write: false } {
+  const entry = path.resolve(agentEntry);
+  return { ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] };
+}
+
 /** The agent is our code, not the user's: a failure here is an internal error, not a BuildError. */
 async function bundleAgent(agentEntry: string): Promise<Uint8Array> {
-  const entry = path.resolve(agentEntry);
   try {
-    // The function is loaded at run time from its own layer, never bundled into the agent.
-    const result = await esbuild.build({ ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] });
+    const result = await esbuild.build(agentBundleOptions(agentEntry));
     const [out] = result.outputFiles;
     if (!out) throw new Error('esbuild produced no output');
     return out.contents;
   } catch (err) {
-    const errors = (err as Partial<esbuild.BuildFailure>).errors;
-    if (Array.isArray(errors)) throw new Error(`cannot bundle the agent ${agentEntry}:\n${formatMessages(errors)}`);
+    if (isBuildFailure(err)) throw new Error(`cannot bundle the agent ${agentEntry}:\n${formatMessages(err.errors)}`);
     throw err;
   }
 }

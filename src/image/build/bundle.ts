@@ -2,39 +2,16 @@ import { mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import type { Message, Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { BuildError } from '../errors.ts';
 import type { FunctionSource } from '../types.ts';
+import { formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
 import { DEFAULT_ENTRIES, userPath, validateFiles } from './source-files.ts';
-
-/**
- * ESM output may contain CommonJS dependencies that call require(); give them one. Exported for
- * the agent bundle, which is built the same way.
- */
-export const REQUIRE_BANNER =
-  "import { createRequire as __hearthCreateRequire } from 'module'; const require = __hearthCreateRequire(import.meta.url);";
 
 export interface Bundle {
   code: Uint8Array;
   /** The entry used, relative to the source root. */
   entry: string;
-}
-
-/** Options shared by function and agent bundles: one ESM file for node 20, readable, deterministic. */
-export function nodeBundleOptions(absWorkingDir: string, entry: string): esbuild.BuildOptions & { write: false } {
-  return {
-    absWorkingDir,
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-    minify: false,
-    sourcemap: false,
-    banner: { js: REQUIRE_BANNER },
-  };
 }
 
 /**
@@ -122,21 +99,6 @@ function confineTo(root: string): Plugin {
 function isInside(root: string, p: string): boolean {
   const rel = path.relative(root, p);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-/** "index.ts:2:12: Unexpected \";\"" plus the offending line: enough to fix it from an HTTP reply. */
-export function formatMessages(messages: readonly Message[]): string {
-  const shown = messages.slice(0, 10).map((m) => {
-    const loc = m.location;
-    if (!loc) return m.text;
-    return `${loc.file}:${loc.line}:${loc.column}: ${m.text}\n    ${loc.lineText}`;
-  });
-  if (messages.length > shown.length) shown.push(`… and ${messages.length - shown.length} more errors`);
-  return shown.join('\n');
-}
-
-function isBuildFailure(err: unknown): err is esbuild.BuildFailure {
-  return err instanceof Error && Array.isArray((err as Partial<esbuild.BuildFailure>).errors);
 }
 
 async function isFile(p: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { ImageStore } from '../image-store.ts';
 import { sha256Digest } from '../digest.ts';
+import { CorruptContentError } from '../errors.ts';
 import type { RegistryClient } from './client.ts';
 
 export interface PullReport {
@@ -26,7 +27,7 @@ export async function pullImage(
   const manifest = await client.getManifest(repository, digest);
   const actual = sha256Digest(manifest.bytes);
   if (actual !== digest) {
-    throw new Error(`registry ${client.location.host} sent a manifest for ${repository}@${digest} that hashes to ${actual}: refused`);
+    throw new CorruptContentError(digest, `registry ${client.location.host} sent a manifest for ${repository}@${digest} that hashes to ${actual}: refused`);
   }
   const imported = await store.importImage(name, digest, manifest.bytes, (d) => client.getBlob(repository, d.digest), opts);
   return {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A unique name for a temp file or dir; the pid helps when reading leftovers after a crash. */
@@ -43,4 +43,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/** Removes entries of a temp dir older than `maxAgeMs`: leftovers of writers that crashed. */
+export async function removeStaleTemp(tmpDir: string, maxAgeMs: number): Promise<void> {
+  const now = Date.now();
+  for (const name of await readdir(tmpDir)) {
+    const p = path.join(tmpDir, name);
+    const st = await stat(p).catch(() => undefined);
+    if (st && now - st.mtimeMs > maxAgeMs) await rm(p, { recursive: true, force: true });
+  }
 }

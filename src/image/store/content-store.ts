@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, sha256Digest } from '../digest.ts';
+import { CorruptContentError } from '../errors.ts';
 import { fsyncDir, fsyncPath, tempName } from './atomic.ts';
 
 export interface BlobRef {
@@ -49,10 +50,23 @@ export class ContentStore {
     return (await this.size(digest)) !== undefined;
   }
 
+  /** Every stored blob and their total bytes. */
+  async usage(): Promise<{ blobs: number; bytes: number }> {
+    let bytes = 0;
+    let blobs = 0;
+    for (const hex of await readdir(this.#dir)) {
+      const st = await stat(path.join(this.#dir, hex)).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      bytes += st.size;
+      blobs++;
+    }
+    return { blobs, bytes };
+  }
+
   /** Reads a blob and checks it still matches its digest (blobs are small JSON here). */
   async read(digest: string): Promise<Buffer> {
     const data = await readFile(this.path(digest));
-    if (sha256Digest(data) !== digest) throw new Error(`blob ${digest} is corrupt`);
+    if (sha256Digest(data) !== digest) throw new CorruptContentError(digest, `blob ${digest} is corrupt`);
     return data;
   }
 
@@ -60,7 +74,7 @@ export class ContentStore {
   async put(data: Uint8Array, expected?: string): Promise<BlobRef> {
     const digest = sha256Digest(data);
     if (expected !== undefined && expected !== digest) {
-      throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+      throw new CorruptContentError(expected, `digest mismatch: expected ${expected}, got ${digest}`);
     }
     if (await this.has(digest)) return { digest, size: data.byteLength };
     const tmp = path.join(this.#tmpDir, tempName('blob'));
@@ -96,7 +110,7 @@ export class ContentStore {
       else await pipeline(source, tap, sink);
       const digest = `sha256:${hash.digest('hex')}`;
       if (expected !== undefined && expected !== digest) {
-        throw new Error(`digest mismatch: expected ${expected}, got ${digest}`);
+        throw new CorruptContentError(expected, `digest mismatch: expected ${expected}, got ${digest}`);
       }
       if (!(await this.has(digest))) await this.#commit(tmp, digest);
       return { digest, size };

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { CorruptContentError } from '../errors.ts';
 import { MEDIA_TYPE } from '../oci.ts';
 import { fsyncDir, tempName } from '../store/atomic.ts';
 import { hashFile } from '../store/content-store.ts';
@@ -43,7 +44,7 @@ export async function unpackLayer(req: UnpackRequest): Promise<void> {
     // A damaged blob usually fails in gunzip or tar first ("incorrect data check"): say what it is.
     const actual = await hashFile(req.blobPath).catch(() => undefined);
     if (actual !== undefined && actual !== req.digest) {
-      throw new Error(`layer blob ${req.digest} is corrupt (its bytes hash to ${actual}): refused (${(err as Error).message})`);
+      throw new CorruptContentError(req.digest, `layer blob ${req.digest} is corrupt (its bytes hash to ${actual}): refused (${(err as Error).message})`);
     }
     throw err;
   }
@@ -78,8 +79,8 @@ async function unpackOnce(req: UnpackRequest): Promise<void> {
 
     const digest = `sha256:${blobHash.digest('hex')}`;
     const diffId = `sha256:${tarHash.digest('hex')}`;
-    if (digest !== req.digest) throw new Error(`layer blob ${req.digest} is corrupt (read ${digest})`);
-    if (diffId !== req.diffId) throw new Error(`layer ${req.digest}: diffId is ${diffId}, the image says ${req.diffId}`);
+    if (digest !== req.digest) throw new CorruptContentError(req.digest, `layer blob ${req.digest} is corrupt (read ${digest})`);
+    if (diffId !== req.diffId) throw new CorruptContentError(req.digest, `layer ${req.digest}: diffId is ${diffId}, the image says ${req.diffId}`);
 
     // One syncfs for the whole tree (coreutils `sync -f`) instead of an fsync per file.
     await run('sync', ['-f', tmp]);

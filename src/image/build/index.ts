@@ -1,0 +1,8 @@
+/**
+ * Building function images: esbuild bundle → OCI layers. Exported here: how Hearth bundles for
+ * node and which entry files it looks for, so the CLI's local pre-bundle matches the server's.
+ */
+export { DEFAULT_ENTRIES } from './source-files.ts';
+export { agentBundleOptions } from './base-layer.ts';
+export { REQUIRE_BANNER, formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
+export type { NodeBundleOptions } from './esbuild-options.ts';
