@@ -1,5 +1,5 @@
-import type { Container } from '../runtime/index.ts';
 import type { FunctionConfig } from '../config/index.ts';
+import type { PoolContainer } from './pool-runtime.ts';
 
 export type ContainerState = 'starting' | 'idle' | 'busy';
 
@@ -22,7 +22,7 @@ export class PooledContainer {
   fromStemCell = false;
   /** Its stem cell's replacement waits until this container's first invocation is done. */
   replenishStemCells = false;
-  container: Container | undefined;
+  container: PoolContainer | undefined;
 
   constructor(public id: string, readonly fn: PoolFunction, readonly createdAt: number) {
     this.idleSince = createdAt;
@@ -45,4 +45,10 @@ export class PooledContainer {
   isIdle(): boolean {
     return this.container !== undefined && this.inFlight === 0;
   }
+}
+
+/** A container handed to one invocation: it holds one of the container's slots until released. */
+export interface Lease {
+  pooled: PooledContainer;
+  coldStart: boolean;
 }

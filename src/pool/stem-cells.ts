@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import type { Container, Runtime } from '../runtime/index.ts';
+import { ContainerStartError } from '../runtime/index.ts';
+import { FunctionFilesCache } from './function-files.ts';
+import type { PoolContainer, PoolRuntime } from './pool-runtime.ts';
+import type { PoolFunction } from './pooled-container.ts';
 
 export interface StemCellOptions {
-  runtime: Runtime;
+  runtime: Pick<PoolRuntime, 'createContainer'>;
   /** How many generic containers to keep started. */
   count: number;
   /** The base layer's dir: a stem cell's rootfs has node, tini and the agent, and no /function. */
   baseLayerDir: () => Promise<string>;
   /** cgroup limit while generic; specialization lowers it to the function's memoryMb. */
   memoryMb: number;
+  /** An image's unpacked layer dirs, top-most first: a function's files are read from its top layer. */
+  layerDirs: (digest: string) => Promise<string[]>;
   warn: (message: string) => void;
 }
 
@@ -29,18 +34,22 @@ const RETRY_MS = 1000;
 const REPLENISH_AT_LATEST_MS = 1000;
 
 /**
- * Generic containers started ahead of need (OpenWhisk's "stem cells", Fission's pool): `take()`
- * hands one out, which then belongs to one function for life, and a replacement starts in the
- * background. A stem cell is never handed out twice and never returns here.
+ * Generic containers started ahead of need (OpenWhisk's "stem cells", Fission's pool):
+ * `specialize()` makes one a function's container, which then belongs to that function for life,
+ * and a replacement starts in the background. A stem cell is never handed out twice and never
+ * returns here.
  */
 export class StemCells {
-  private readonly ready: Container[] = [];
+  private readonly ready: PoolContainer[] = [];
+  private readonly files: FunctionFilesCache;
   private starting = 0;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly inProgress = new Set<Promise<void>>();
 
-  constructor(private readonly opts: StemCellOptions) {}
+  constructor(private readonly opts: StemCellOptions) {
+    this.files = new FunctionFilesCache(opts.layerDirs);
+  }
 
   start(): void {
     this.fill();
@@ -50,9 +59,44 @@ export class StemCells {
     return this.ready.length;
   }
 
-  /** A started, never-used stem cell, or undefined if none is ready now. Call replenish() after use. */
-  take(): Container | undefined {
-    let cell: Container | undefined;
+  /** Whether a cell can become `fn`'s container at all. */
+  canServe(fn: PoolFunction): boolean {
+    // A cell is started with no network and no secrets mount; a function that needs either gets its own container.
+    if (fn.config.memoryMb > this.opts.memoryMb || fn.config.network !== 'none') return false;
+    return (fn.config.secrets?.length ?? 0) === 0;
+  }
+
+  /** Reads the function's files now, so its first invoke does not wait for that. */
+  prefetch(fn: PoolFunction): void {
+    this.files.get(fn.digest).catch(() => undefined);
+  }
+
+  /**
+   * Takes a cell and makes it `fn`'s container; call replenish() once its first invocation is
+   * done. undefined when none is ready or it failed for reasons of its own (the caller starts
+   * cold); the function's own init error is thrown.
+   */
+  async specialize(fn: PoolFunction): Promise<PoolContainer | undefined> {
+    if (!this.canServe(fn)) return undefined;
+    const cell = this.take();
+    if (!cell) return undefined;
+    try {
+      const files = await this.files.get(fn.digest);
+      await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb });
+      return cell;
+    } catch (err) {
+      // Whatever happened, this cell saw the function's code: it is never used again.
+      this.replenish();
+      await cell.destroy('specialization failed');
+      if (err instanceof ContainerStartError && err.reason === 'init_error') throw err;
+      this.opts.warn(`stem cell ${cell.id} could not be specialized for ${fn.name}, starting cold: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A started, never-used stem cell, or undefined if none is ready now. */
+  private take(): PoolContainer | undefined {
+    let cell: PoolContainer | undefined;
     while ((cell = this.ready.shift()) && !cell.alive) {
       // Died while waiting (exited handler not run yet): skip it.
     }
@@ -76,7 +120,7 @@ export class StemCells {
 
   private async startOne(): Promise<void> {
     this.starting++;
-    let cell: Container;
+    let cell: PoolContainer;
     try {
       cell = await this.opts.runtime.createContainer({
         id: `stem-${randomBytes(5).toString('hex')}`,

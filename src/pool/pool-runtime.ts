@@ -1,0 +1,18 @@
+import type { Container, ContainerOptions } from '../runtime/index.ts';
+
+/**
+ * The container as the pool uses it: the real `Container` satisfies it, and so does an in-memory
+ * fake, so the pool's rules can be tested without runc.
+ */
+export type PoolContainer = Pick<
+  Container,
+  'id' | 'createdAt' | 'exited' | 'alive' | 'invoke' | 'invokeHttp' | 'specialize' | 'memoryBytes' | 'destroy'
+>;
+
+/** The container engine as the pool uses it (the real `Runtime` satisfies it). */
+export interface PoolRuntime {
+  createContainer(opts: ContainerOptions): Promise<PoolContainer>;
+  /** Mounts one spare rootfs of these layers ahead of need (fire and forget). */
+  prepareRootfs(layerDirs: string[]): void;
+  discardRootfs(layerDirs: string[]): Promise<void>;
+}

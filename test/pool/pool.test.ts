@@ -1,0 +1,199 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Pool, type PoolOptions } from '../../src/pool/index.ts';
+import { FakeRuntime, Gate, fakeFunction, fakeLayerDirs, request } from './fake-runtime.ts';
+
+let runtime: FakeRuntime;
+let pool: Pool;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  runtime = new FakeRuntime();
+});
+afterEach(async () => {
+  await pool.close();
+  vi.useRealTimers();
+});
+
+function startPool(o: Partial<PoolOptions> = {}): Pool {
+  pool = new Pool({ runtime, layerDirs: fakeLayerDirs, ...o });
+  pool.start();
+  return pool;
+}
+
+describe('leases', () => {
+  it('a second invoke reuses the warm container; concurrency lets one container take several at once', async () => {
+    startPool();
+    const fn = fakeFunction('a');
+    const first = await pool.run(fn, request());
+    const second = await pool.run(fn, request());
+    expect(first).toMatchObject({ coldStart: true, stemCell: false, outcome: { ok: true } });
+    expect(second).toMatchObject({ coldStart: false, containerId: first.containerId });
+
+    // A starting container is reserved for the caller that started it: a second caller meanwhile starts another.
+    const shared = fakeFunction('shared', { concurrency: 2 });
+    const hold = new Gate();
+    await Promise.all([pool.run(shared, request(10_000, hold.promise)), pool.run(shared, request(10_000, hold.promise)), hold.open()]);
+    expect(runtime.live('shared')).toHaveLength(2);
+    // Warm callers fill the most recently used container first, so the other stays idle and can be reaped.
+    const again = new Gate();
+    const runs = [pool.run(shared, request(10_000, again.promise)), pool.run(shared, request(10_000, again.promise))];
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runtime.live('shared')).toHaveLength(2);
+    expect(pool.snapshot().map((e) => e.inFlight).sort()).toEqual([0, 0, 2]);
+    again.open();
+    await Promise.all(runs);
+  });
+
+  it('a container that dies is forgotten, and the next invoke starts a new one', async () => {
+    startPool();
+    const fn = fakeFunction('crashy');
+    const first = await pool.run(fn, request());
+    runtime.live('crashy')[0]!.crash();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.snapshot()).toEqual([]);
+    const next = await pool.run(fn, request());
+    expect(next.coldStart).toBe(true);
+    expect(next.containerId).not.toBe(first.containerId);
+  });
+
+  it('a function whose memoryMb exceeds the whole budget fails at once instead of waiting', async () => {
+    startPool({ memoryBudgetMb: 256 });
+    const result = await pool.run(fakeFunction('huge', { memoryMb: 512 }), request());
+    expect(result.outcome).toMatchObject({ ok: false, error: { code: 'function_error' } });
+    expect(runtime.created).toHaveLength(0);
+  });
+
+  it('retiring an old version lets busy containers finish, then destroys them; idle ones go at once', async () => {
+    startPool();
+    const v1 = fakeFunction('r', {}, 1);
+    const hold = new Gate();
+    const busy = pool.run(v1, request(10_000, hold.promise));
+    await pool.run(v1, request());
+    await vi.advanceTimersByTimeAsync(0);
+    const [busyC, idleC] = runtime.live('r');
+    await pool.retire('r', 2);
+    expect(idleC!.destroyReason).toBe('retired');
+    expect(busyC!.alive).toBe(true);
+    hold.open();
+    expect((await busy).outcome.ok).toBe(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(busyC!.destroyReason).toBe('retired');
+    expect(pool.liveDigests().size).toBe(0);
+  });
+});
+
+describe('eviction', () => {
+  it('evicts the least recently used idle container of another function when the budget is full', async () => {
+    startPool({ memoryBudgetMb: 256 });
+    const a = await pool.run(fakeFunction('a', { memoryMb: 128 }), request());
+    await vi.advanceTimersByTimeAsync(5);
+    const b = await pool.run(fakeFunction('b', { memoryMb: 128 }), request());
+    await vi.advanceTimersByTimeAsync(5);
+    const c = await pool.run(fakeFunction('c', { memoryMb: 128 }), request());
+    expect(c.outcome.ok).toBe(true);
+    const byId = new Map(runtime.created.map((x) => [x.id, x]));
+    expect(byId.get(a.containerId!)!.destroyReason).toBe('evicted for c');
+    expect(byId.get(b.containerId!)!.alive).toBe(true);
+  });
+
+  it('the budget is not handed out twice: a destroyed container counts until it is really gone', async () => {
+    startPool({ memoryBudgetMb: 128 });
+    await pool.run(fakeFunction('a', { memoryMb: 128 }), request());
+    runtime.destroyGate = new Gate();
+    const retiring = pool.retire('a');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.snapshot()).toEqual([]);
+
+    const b = pool.run(fakeFunction('b', { memoryMb: 128 }), request());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runtime.created.filter((x) => x.options.functionName === 'b')).toHaveLength(0);
+    expect((await pool.describe()).limits).toMatchObject({ memoryReservedMb: 128, waiting: 1 });
+
+    runtime.destroyGate.open();
+    await retiring;
+    expect((await b).outcome.ok).toBe(true);
+    expect(runtime.live()).toHaveLength(1);
+  });
+
+  it('a caller of a new version at maxContainers makes room by replacing an idle old-version container', async () => {
+    startPool();
+    await pool.run(fakeFunction('v', { maxContainers: 1 }, 1), request());
+    const v2 = await pool.run(fakeFunction('v', { maxContainers: 1 }, 2), request(10_000));
+    expect(v2.outcome.ok).toBe(true);
+    expect(runtime.created[0]!.destroyReason).toBe('replaced by a newer version');
+  });
+});
+
+describe('describe and snapshot', () => {
+  it('reports containers, states, limits and waiting callers', async () => {
+    startPool({ maxContainers: 1, memoryBudgetMb: 512 });
+    const hold = new Gate();
+    const busy = pool.run(fakeFunction('a', { memoryMb: 256 }), request(10_000, hold.promise));
+    const waiting = pool.run(fakeFunction('b'), request(10_000));
+    await vi.advanceTimersByTimeAsync(0);
+    const d = await pool.describe();
+    expect(d.containers).toHaveLength(1);
+    expect(d.containers[0]).toMatchObject({ function: 'a', state: 'busy', inFlight: 1, memoryMb: 256, memoryBytes: 256 * 1024 * 1024, idleSince: null });
+    expect(d.limits).toEqual({ maxContainers: 1, memoryBudgetMb: 512, containers: 1, memoryReservedMb: 256, waiting: 1 });
+    expect(d.stemCells).toEqual([]);
+    hold.open();
+    await Promise.all([busy, waiting]);
+  });
+});
+
+describe('stem cells and spare rootfs', () => {
+  const baseLayerDir = async (): Promise<string> => '/layers/base';
+
+  it("a first invoke specializes a stem cell with the function's files and env; the cell is replaced after", async () => {
+    // The function's files are read from its unpacked top layer: give it a real one.
+    const top = await mkdtemp(path.join(tmpdir(), 'hearth-pool-'));
+    await mkdir(path.join(top, 'function'));
+    await writeFile(path.join(top, 'function', 'index.mjs'), 'export default () => 1');
+    const warnings: string[] = [];
+    startPool({ stemCells: 1, baseLayerDir, layerDirs: async () => [top], warn: (m) => warnings.push(m) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.readyStemCells).toBe(1);
+    const fn = fakeFunction('spec', { env: { GREETING: 'hi' }, memoryMb: 256 });
+    const result = await pool.run(fn, request());
+    expect(result).toMatchObject({ coldStart: true, stemCell: true, outcome: { ok: true } });
+    const cell = runtime.created.find((c) => c.id === result.containerId)!;
+    expect(cell.options.functionName).toBe('stem');
+    expect(warnings).toEqual([]);
+    expect(cell.specializedFor).toMatchObject({ functionName: 'spec', files: { 'index.mjs': 'export default () => 1' }, env: { GREETING: 'hi' }, memoryMb: 256 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.readyStemCells).toBe(1);
+    expect(runtime.live('stem')).toHaveLength(2);
+    await rm(top, { recursive: true });
+  });
+
+  it('functions a cell cannot serve (bridge network, secrets, more memory than a cell) start cold from their own image', async () => {
+    startPool({ stemCells: 1, baseLayerDir });
+    await vi.advanceTimersByTimeAsync(0);
+    for (const fn of [
+      fakeFunction('net', { network: 'bridge' }),
+      fakeFunction('secret', { secrets: ['token'] }),
+      fakeFunction('big', { memoryMb: 1024 }),
+    ]) {
+      expect(await pool.run(fn, request())).toMatchObject({ coldStart: true, stemCell: false });
+    }
+    expect(pool.readyStemCells).toBe(1);
+  });
+
+  it('after a cold start the next spare rootfs is mounted shortly after; removal drops the spare', async () => {
+    const local = async (digest: string): Promise<string[]> => fakeLayerDirs(digest);
+    startPool({ localLayerDirs: local });
+    const fn = fakeFunction('spare');
+    pool.keepWarm(fn);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runtime.prepared).toEqual([await fakeLayerDirs(fn.digest)]);
+    await pool.run(fn, request());
+    expect(runtime.prepared).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(runtime.prepared).toHaveLength(2);
+    await pool.retire('spare');
+    expect(runtime.discarded).toEqual([await fakeLayerDirs(fn.digest)]);
+  });
+});
