@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Redis } from 'ioredis';
 import { HearthError } from '../errors/index.ts';
-import type { FunctionConfig } from '../config/index.ts';
+import { SCHEDULE_ID, type FunctionConfig } from '../config/index.ts';
 import type { InvocationProducer } from './producer.ts';
 import type { ScheduledJobData } from './invocation.ts';
 
@@ -20,8 +20,6 @@ export interface ScheduleInfo extends ScheduleSpec {
 }
 
 type Stored = Omit<ScheduleInfo, 'next'> & { retries: FunctionConfig['retries'] };
-
-export const SCHEDULE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Throws invalid_request for a cron pattern or time zone BullMQ could not run. */
 export function validateSchedule(spec: ScheduleSpec): void {

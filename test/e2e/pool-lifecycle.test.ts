@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagedRedis } from '../../src/redis/index.ts';
 import { startHearth } from '../helpers/hearth.ts';
-import { containerLeftovers, waitFor } from '../helpers/host.ts';
+import { containerLeftovers, runcIds, waitFor } from '../helpers/host.ts';
 import { TEMPLATE_IMAGES_DIR } from '../helpers/template.ts';
 
 /**
@@ -67,13 +67,6 @@ async function api(url: string, method: string, p: string, body?: unknown): Prom
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-function runcIds(): string[] {
-  const root = `/run/hearth/${instance}`;
-  if (!existsSync(root)) return [];
-  const out = execFileSync('runc', ['--root', root, 'list', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return out.split('\n').filter(Boolean);
-}
-
 /** This instance's mounts: container rootfs overlays sit beside the runc root, anything else under the data dir. */
 async function mountsUnderDataDir(): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
@@ -104,17 +97,17 @@ describe('clean-up', () => {
     s.child.kill('SIGKILL');
     await s.exited;
     // Left behind: still running under runc, mounted and in the cgroup tree.
-    expect(runcIds().sort()).toEqual(expect.arrayContaining(ids));
+    expect(runcIds(instance).sort()).toEqual(expect.arrayContaining(ids));
     expect((await mountsUnderDataDir()).length).toBeGreaterThanOrEqual(3);
 
     const h = await startHearth({ dataDir, env: { REDIS_URL: redis.url } });
     try {
       for (const id of ids) expect(await leftovers(id)).toEqual([]);
-      expect(runcIds().filter((id) => ids.includes(id))).toEqual([]);
+      expect(runcIds(instance).filter((id) => ids.includes(id))).toEqual([]);
     } finally {
       await h.hearth.close();
     }
-    expect(runcIds()).toEqual([]);
+    expect(runcIds(instance)).toEqual([]);
     expect(await mountsUnderDataDir()).toEqual([]);
     expect(await cgroupChildren()).toEqual([]);
   });
@@ -129,7 +122,7 @@ describe('clean-up', () => {
     const res = await call;
     expect(res).toEqual({ status: 200, body: 'finished' });
     expect(await s.exited).toBe(0);
-    expect(runcIds()).toEqual([]);
+    expect(runcIds(instance)).toEqual([]);
     expect(await mountsUnderDataDir()).toEqual([]);
     expect(await cgroupChildren()).toEqual([]);
   });
