@@ -33,7 +33,8 @@ export class Bystander {
           if (r.status !== 200 || r.body?.double !== n * 2) this.failures.push(`#${n}: ${r.status} ${r.text.slice(0, 200)}`);
           else this.ok++;
         } catch (e) {
-          this.failures.push(`#${n}: ${(e as Error).message}`);
+          const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+          this.failures.push(`#${n}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
         }
         await sleep(50);
       }
