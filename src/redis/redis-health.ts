@@ -2,15 +2,15 @@ import type { Redis } from 'ioredis';
 import { createRedis } from './connection.ts';
 
 export interface RedisHealthOptions {
-  /** How often the probe PINGs (default 1000 ms). */
+  /** How often the probe PINGs (default 500 ms). */
   intervalMs?: number;
-  /** A PING slower than this counts as down (default 1000 ms). */
+  /** A PING slower than this counts as down (default 500 ms). */
   timeoutMs?: number;
 }
 
 /**
  * Whether Redis answers right now, known without waiting on it: a probe connection of its own
- * PINGs every second (no offline queue, a command timeout), and the connections Hearth works
+ * PINGs twice a second (no offline queue, a command timeout), and the connections Hearth works
  * with count too. Requests that need Redis consult it so they fail fast instead of queueing.
  */
 export class RedisHealth {
@@ -19,13 +19,14 @@ export class RedisHealth {
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private probeOk = false;
+  private probing: Promise<void> | undefined;
   private up = false;
   private downSince: number | undefined = Date.now();
   private readonly listeners = new Set<(up: boolean) => void>();
 
   constructor(url: string, watched: Redis[], opts: RedisHealthOptions = {}) {
-    this.intervalMs = opts.intervalMs ?? 1000;
-    const timeoutMs = opts.timeoutMs ?? 1000;
+    this.intervalMs = opts.intervalMs ?? 500;
+    const timeoutMs = opts.timeoutMs ?? 500;
     this.probe = createRedis(url, { enableOfflineQueue: false, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, connectTimeout: timeoutMs }, 'health-probe');
     this.watched = watched;
     const recheck = () => this.update();
@@ -38,24 +39,29 @@ export class RedisHealth {
   /** Starts probing; resolves after the first probe. */
   async start(): Promise<void> {
     await this.ping();
-    this.timer = setInterval(() => void this.ping(), this.intervalMs);
+    this.timer = setInterval(() => {
+      // One probe at a time: a hung server must not collect a queue of PINGs.
+      if (!this.probing) this.probing = this.ping().finally(() => { this.probing = undefined; });
+    }, this.intervalMs);
     this.timer.unref();
   }
 
   private async ping(): Promise<void> {
+    const sent = Date.now();
     try {
       this.probeOk = (await this.probe.ping()) === 'PONG';
     } catch {
       this.probeOk = false;
     }
-    this.update();
+    // A hung server is noticed only when the PING times out; it was unanswered since it was sent.
+    this.update(this.probeOk ? undefined : sent);
   }
 
-  private update(): void {
+  private update(failedSince?: number): void {
     const up = this.probeOk && this.probe.status === 'ready' && this.watched.every((c) => c.status === 'ready');
     if (up === this.up) return;
     this.up = up;
-    this.downSince = up ? undefined : Date.now();
+    this.downSince = up ? undefined : Math.min(failedSince ?? Date.now(), Date.now());
     for (const l of this.listeners) l(up);
   }
 

@@ -9,7 +9,7 @@ export interface RedisGate {
 
 export interface RedisGuardOptions {
   redis: RedisGate | undefined;
-  /** A request already running when Redis goes away gets this long for Redis to come back (default 1500 ms). */
+  /** A request already running when Redis goes away gets this long for Redis to come back (default 1000 ms). */
   graceMs?: number;
   /** Retry-After, in seconds (default 1). */
   retryAfterSeconds?: number;
@@ -29,7 +29,7 @@ function unavailable(retryAfterSeconds: number, message: string): HearthError {
  * app.use('/v1/*', failFastWithoutRedis({ redis: health }));
  */
 export function failFastWithoutRedis(opts: RedisGuardOptions): MiddlewareHandler {
-  const graceMs = opts.graceMs ?? 1500;
+  const graceMs = opts.graceMs ?? 1000;
   const retryAfter = opts.retryAfterSeconds ?? 1;
   return async function redisGuard(c, next) {
     const redis = opts.redis;
