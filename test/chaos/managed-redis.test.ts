@@ -33,10 +33,25 @@ describe('the managed redis-server has one owner', () => {
     const accepted = await call<{ id: string }>(`${server.url}/v1/functions/echo/invocations`, 'POST', { n: 2 });
     expect(accepted.status).toBe(202);
 
+    // Async load across the crash: 4 callers submitting back to back until 1.5 s after the kill.
+    const acceptedIds: string[] = [];
+    const refused: number[] = [];
+    let loadUntil = Number.POSITIVE_INFINITY;
+    const load = Promise.all([0, 1, 2, 3].map(async (caller) => {
+      for (let n = 0; Date.now() < loadUntil; n++) {
+        const r = await call<{ id: string }>(`${server!.url}/v1/functions/echo/invocations`, 'POST', { caller, n }, 5000);
+        expect(r.ms).toBeLessThan(2000);
+        if (r.status === 202) acceptedIds.push(r.body.id);
+        else refused.push(r.status);
+      }
+    }));
+    await new Promise((r) => setTimeout(r, 300));
+
     const [before] = await redisServersFor(socketPathOf(dataDir));
     expect(before).toBeDefined();
     process.kill(before!, 'SIGKILL');
     const killedAt = Date.now();
+    loadUntil = killedAt + 1500;
     // Whatever arrives while it is gone or coming back: an answer (200 or 503), never a hang.
     const during = await Promise.all([
       call(`${server.url}/v1/functions/echo/invoke`, 'POST', { n: 3 }),
@@ -52,6 +67,8 @@ describe('the managed redis-server has one owner', () => {
       if (r.status === 503) expect(r.headers.get('retry-after')).toBeTruthy();
     }
 
+    await load;
+    expect([...new Set(refused)].filter((st) => st !== 503)).toEqual([]);
     const readyAfterMs = await waitUntil(async () => (await call(`${server!.url}/readyz`, 'GET', undefined, 1000)).status === 200, 15_000);
     const servers = await redisServersFor(socketPathOf(dataDir));
     expect(servers).toHaveLength(1);
@@ -61,8 +78,12 @@ describe('the managed redis-server has one owner', () => {
     const recovered = Date.now() - killedAt;
     // The async invocation accepted before the crash was on disk (appendfsync always): it completes.
     await waitUntil(async () => (await call(`${server!.url}/v1/invocations/${accepted.body.id}`)).body?.status === 'succeeded', 20_000);
+    // Every invocation accepted with a 202, before, during or after the crash, ends succeeded.
+    const final = async () => Promise.all(acceptedIds.map(async (id) => (await call(`${server!.url}/v1/invocations/${id}`)).body?.status));
+    await waitUntil(async () => (await final()).every((st) => st === 'succeeded'), 30_000, 250);
     expect(server.output()).toMatch(/managed redis-server exited; restarting it/);
     expect(nonJsonLines(server.output())).toEqual([]);
+    console.log(`[chaos] managed Redis SIGKILL under async load: ${acceptedIds.length} accepted, all succeeded; ${refused.length} refused with 503`);
     console.log(`[chaos] managed Redis SIGKILL: answers during the outage in ≤ ${Math.round(Math.max(...during.map((r) => r.ms)))} ms (statuses ${during.map((r) => r.status).join(',')}); ready again after ${readyAfterMs} ms; invoking again after ${recovered} ms`);
   });
 
@@ -110,5 +131,18 @@ describe('the managed redis-server has one owner', () => {
     await killServer(server);
     server = undefined;
     await waitUntil(async () => (await hostLeftovers(dataDir!)).length === 0, 5000);
+  });
+
+  it('a second Hearth on a data dir in use is refused, and the first keeps its one redis-server', async () => {
+    dataDir = await prepareDataDir();
+    server = await startServer(dataDir);
+    const before = await redisServersFor(socketPathOf(dataDir));
+    const second = await startServer(dataDir).then(
+      async (s) => { await killServer(s); return 'started'; },
+      (err: Error) => err.message,
+    );
+    expect(second).toMatch(/in use by another Hearth/);
+    expect(await redisServersFor(socketPathOf(dataDir))).toEqual(before);
+    expect((await call(`${server.url}/readyz`)).status).toBe(200);
   });
 });
