@@ -85,7 +85,13 @@ export class ManagedRedis {
       this.log.warn({ pid, socket: this.socketPath }, 'stopping a leftover redis-server on this data dir');
       await stopProcess(pid);
     }
-    await this.launch();
+    try {
+      await this.launch();
+    } catch (err) {
+      await releaseDataDir(this.dir);
+      this.setState('stopped');
+      throw err;
+    }
     this.setState('running');
   }
 
@@ -110,7 +116,14 @@ export class ManagedRedis {
     child.once('exit', (code, signal) => {
       if (ready && this.child === child) this.onUnexpectedExit(code, signal, stderr);
     });
-    await Promise.race([this.waitForPing(), failed]);
+    try {
+      await Promise.race([this.waitForPing(), failed]);
+    } catch (err) {
+      // Never leave a half-started server behind: the next attempt would run beside it.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await this.exited;
+      throw err;
+    }
     ready = true;
     this.startedAt = Date.now();
   }
