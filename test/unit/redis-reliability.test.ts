@@ -8,6 +8,7 @@ import { handleError } from '../../src/gateway/middleware/error-handler.ts';
 import { healthRoutes } from '../../src/gateway/routes/health.ts';
 import { metricsRoutes } from '../../src/gateway/routes/metrics.ts';
 import { loadSettings } from '../../src/config/index.ts';
+import { createApp, type GatewayServices } from '../../src/gateway/index.ts';
 
 describe('persistence warnings for an external Redis', () => {
   it('says nothing for appendonly + fsync always + noeviction', () => {
@@ -148,5 +149,21 @@ describe('/metrics auth', () => {
   it('stays open without any token configured', async () => {
     const a = new Hono().route('/', metricsRoutes({ tokens: [undefined] }));
     expect((await a.request('/metrics')).status).toBe(200);
+  });
+});
+
+describe('what the API key protects, as the gateway wires it', () => {
+  // Only routes that need no services are called, so none are given.
+  const app = createApp({ apiKey: 'api-key', metricsToken: 'scrape-token', logger: undefined } as unknown as GatewayServices);
+  it('/metrics takes the API key or the metrics token, nothing else', async () => {
+    expect((await app.request('/metrics')).status).toBe(401);
+    expect((await app.request('/metrics', { headers: { authorization: 'Bearer scrape-token' } })).status).toBe(200);
+    expect((await app.request('/metrics', { headers: { authorization: 'Bearer api-key' } })).status).toBe(200);
+  });
+  it('the metrics token opens nothing under /v1', async () => {
+    expect((await app.request('/v1/pool', { headers: { authorization: 'Bearer scrape-token' } })).status).toBe(401);
+  });
+  it('/docs, /openapi.json, /healthz and /readyz stay open', async () => {
+    for (const p of ['/docs', '/openapi.json', '/healthz', '/readyz']) expect((await app.request(p)).status, p).toBe(200);
   });
 });
