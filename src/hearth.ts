@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import { assertSafeBind, type Settings } from './config/index.ts';
-import { ManagedRedis, createRedis } from './redis/index.ts';
+import { ManagedRedis, RedisHealth, checkPersistence, closeRedisClient, createRedis } from './redis/index.ts';
+import { Readiness } from './health/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
@@ -34,6 +35,10 @@ export class Hearth {
   url = '';
   functions: FunctionService | undefined;
   pool: Pool | undefined;
+  // --- Redis ownership and readiness (managed server, health probe, /readyz) ---
+  managedRedis: ManagedRedis | undefined;
+  private redisHealth: RedisHealth | undefined;
+  readonly readiness = new Readiness(() => this.redisHealth, () => this.managedRedis);
 
   constructor(readonly settings: Settings, private readonly log: (msg: string) => void = console.log) {}
 
@@ -59,13 +64,24 @@ export class Hearth {
 
     let redisUrl = settings.redisUrl;
     if (!redisUrl) {
-      const managed = new ManagedRedis(settings.dataDir);
+      // Registered first, so closed last: Redis outlives everything that drains into it.
+      const managed = new ManagedRedis(settings.dataDir, { fsync: settings.redisFsync, maxmemory: settings.redisMaxmemory });
+      this.managedRedis = managed;
       await managed.start();
       this.closers.push(() => managed.close());
       redisUrl = managed.url;
     }
-    const redis = this.own(createRedis(redisUrl));
-    const subscriber = createRedis(redisUrl);
+    const redis = this.own(createRedis(redisUrl, {}, 'main'));
+    const subscriber = createRedis(redisUrl, {}, 'subscriber');
+    this.closers.push(() => closeRedisClient(subscriber));
+    if (settings.redisUrl) {
+      for (const warning of await checkPersistence(redis)) rootLogger().warn({ component: 'redis' }, warning);
+    }
+    const health = new RedisHealth(redisUrl, [redis, subscriber]);
+    this.redisHealth = health;
+    this.closers.push(async () => health.close());
+    await health.start();
+    // --- end Redis ownership ---
 
     const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
     await images.init();
@@ -147,12 +163,13 @@ export class Hearth {
     const unbindMetrics = bindMetricSources({
       pool: () => pool.snapshot(),
       stemCells: () => pool.readyStemCells,
-      queues: async () => Promise.all((await catalog.list()).map(async (f) => ({
+      // A scrape while Redis is down must not wait in ioredis' offline queue: skip what needs it.
+      queues: async () => (!health.isUp ? [] : Promise.all((await catalog.list()).map(async (f) => ({
         function: f.name,
         counts: await producer.queue(f.name).getJobCounts('waiting', 'active', 'delayed'),
-      }))),
+      })))),
       imageBlobsDir: path.join(settings.dataDir, 'images', 'oci', 'blobs'),
-      redisPing: () => redis.ping(),
+      redisPing: () => (health.isUp ? redis.ping() : Promise.reject(new Error('Redis is unreachable'))),
       runtimeVersion: runcVersion,
     });
     this.closers.push(async () => unbindMetrics());
@@ -169,6 +186,9 @@ export class Hearth {
       secrets,
       trigger: new HttpTrigger({ catalog, pool, store }),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      readiness: this.readiness,
+      redis: health,
+      ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
@@ -180,10 +200,11 @@ export class Hearth {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}`;
+    this.readiness.phase = 'serving';
   }
 
   private own(redis: Redis): Redis {
-    this.closers.push(() => redis.quit().catch(() => redis.disconnect()));
+    this.closers.push(() => closeRedisClient(redis));
     return redis;
   }
 
@@ -199,6 +220,7 @@ export class Hearth {
 
   /** Stops taking requests, lets in-flight invocations finish, then removes every container. */
   async close(): Promise<void> {
+    this.readiness.phase = 'stopping';
     while (this.closers.length > 0) {
       const closer = this.closers.pop()!;
       try {

@@ -1,10 +1,11 @@
 import { loadSettings } from './config/index.ts';
 import { Hearth } from './hearth.ts';
-import { rootLogger } from './log/index.ts';
+import { rootLogger, routeConsoleToLogger } from './log/index.ts';
 
 /** `npm start` / `hearth up`: Hearth with its embedded defaults until SIGTERM / SIGINT. Logs are JSON lines (pino). */
 async function main(): Promise<void> {
   const log = rootLogger();
+  routeConsoleToLogger(log);
   const hearth = new Hearth(loadSettings(), (msg) => log.info(msg));
   let stopping = false;
   const stop = (signal: string) => {

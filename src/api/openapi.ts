@@ -6,7 +6,7 @@ type JsonObject = Record<string, unknown>;
 
 const statusText: Record<number, string> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 400: 'Invalid request', 401: 'Unauthorized',
-  404: 'Not found', 413: 'Payload too large', 429: 'Overloaded', 500: 'Function error or internal error', 504: 'Timeout',
+  404: 'Not found', 413: 'Payload too large', 429: 'Overloaded', 500: 'Function error or internal error', 503: 'Unavailable: Redis unreachable or full, or the server is starting or stopping (see Retry-After)', 504: 'Timeout',
 };
 
 /**
@@ -38,7 +38,9 @@ function operationObject(op: Operation): JsonObject {
       ? { description: statusText[op.status] ?? 'OK', content: { 'application/json': { schema: jsonSchema(op.response, 'output') } } }
       : { description: statusText[op.status] ?? 'OK' },
   };
-  for (const status of [400, 401, ...(op.errors ?? []), 500]) responses[status] = { description: statusText[status] ?? 'Error', content: errorContent };
+  // Every /v1 call needs Redis, so every one can be told to come back later.
+  const unavailable = op.path.startsWith('/v1/') ? [503] : [];
+  for (const status of [400, 401, ...(op.errors ?? []), 500, ...unavailable]) responses[status] = { description: statusText[status] ?? 'Error', content: errorContent };
   const parameters = [...pathParams(op.path), ...queryParams(op.query)];
   return {
     operationId: op.id,

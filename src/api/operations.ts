@@ -25,6 +25,7 @@ const anyJson = z.unknown().describe("The function's JSON result.");
 /** Every operation the SDK and the OpenAPI document know: the SDK is tested to cover all of them, so neither can drift. */
 export const operations: Operation[] = [
   { id: 'health', method: 'get', path: '/healthz', summary: 'Liveness', tag: 'server', status: 200, response: s.healthResponseSchema },
+  { id: 'ready', method: 'get', path: '/readyz', summary: 'Readiness: 503 unavailable while starting, stopping or Redis is unreachable', tag: 'server', status: 200, response: s.readyResponseSchema, errors: [503] },
   { id: 'deployFunction', method: 'post', path: '/v1/functions', summary: 'Deploy a function (builds an OCI image, records a new version)', tag: 'functions', body: s.deployBodySchema, status: 201, response: s.deployResponseSchema, errors: [413] },
   { id: 'listFunctions', method: 'get', path: '/v1/functions', summary: 'List deployed functions', tag: 'functions', status: 200, response: s.functionListSchema },
   { id: 'getFunction', method: 'get', path: '/v1/functions/{name}', summary: 'Describe a function (current version and storage)', tag: 'functions', status: 200, response: s.functionDescriptionSchema, errors: [404] },

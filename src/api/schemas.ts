@@ -66,6 +66,7 @@ export const errorResponseSchema = z.object({
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 export const healthResponseSchema = z.object({ status: z.literal('ok') });
+export const readyResponseSchema = z.object({ status: z.literal('ready') });
 
 /** One immutable deployed version. */
 export const functionVersionSchema = z.object({

@@ -30,6 +30,12 @@ export interface Settings {
   poolMemoryMb: number | undefined;
   /** HEARTH_STEM_CELLS: generic containers kept started for first invocations (0). */
   stemCells: number;
+  /** HEARTH_REDIS_FSYNC: the managed Redis' appendfsync, `always` (default: a 202 means on disk) or `everysec`. */
+  redisFsync: 'always' | 'everysec';
+  /** HEARTH_REDIS_MAXMEMORY: the managed Redis' maxmemory (default 256mb; 0 = none); beyond it new work gets 503. */
+  redisMaxmemory: string;
+  /** HEARTH_METRICS_TOKEN: a bearer token that opens /metrics only (the API key opens it too). */
+  metricsToken: string | undefined;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -64,6 +70,19 @@ function optionalCount(env: NodeJS.ProcessEnv, name: string, min: number): numbe
   return n;
 }
 
+function redisFsync(raw: string | undefined): Settings['redisFsync'] {
+  if (raw === undefined || raw === '') return 'always';
+  if (raw === 'always' || raw === 'everysec') return raw;
+  throw new Error(`HEARTH_REDIS_FSYNC must be "always" or "everysec", got ${raw}`);
+}
+
+/** A Redis memory size: bytes, or a number with kb/mb/gb (Redis' own syntax, passed through). */
+function redisMaxmemory(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return '256mb';
+  if (!/^\d+(kb|mb|gb)?$/i.test(raw)) throw new Error(`HEARTH_REDIS_MAXMEMORY must be a size like 256mb, 1gb or 0, got ${raw}`);
+  return raw.toLowerCase();
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
   const port = Number(env.HEARTH_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HEARTH_PORT is not a port: ${env.HEARTH_PORT}`);
@@ -86,6 +105,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
     poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64),
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
+    redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
+    redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),
+    metricsToken: env.HEARTH_METRICS_TOKEN || undefined,
   };
   assertSafeBind(settings);
   return settings;

@@ -8,6 +8,8 @@ export const errorStatus = {
   function_error: 500,
   out_of_memory: 500,
   timeout: 504,
+  /** Redis unreachable, full, or the server is starting or stopping: try again (Retry-After says when). */
+  unavailable: 503,
   internal: 500,
 } as const;
 

@@ -13,6 +13,7 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { uiRoutes } from './ui/index.ts';
 import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
+import { failFastWithoutRedis } from './middleware/redis-guard.ts';
 import { functionName } from '../config/index.ts';
 import { invocationRoutes } from './routes/invocations.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -28,6 +29,9 @@ export function createApp(services: GatewayServices): Hono {
   // Before every route: auth runs first, whatever is registered below. With HEARTH_API_KEY set,
   // /v1 needs it, and so do /fn/ routes of functions whose config says "auth": "key".
   app.use('/v1/*', requireApiKey({ apiKey: services.apiKey }));
+  // Before anything that needs Redis (the trigger's per-function auth looks the function up in it).
+  const redisGuard = failFastWithoutRedis({ redis: services.redis });
+  for (const pattern of ['/v1/*', '/fn/*', '/ui/api/*']) app.use(pattern, redisGuard);
   app.use(
     '/fn/:name/*',
     requireFunctionKey({
@@ -35,14 +39,14 @@ export function createApp(services: GatewayServices): Hono {
       lookup: async (name) => (functionName.safeParse(name).success ? (await services.functions.get(name)).config.auth : undefined),
     }),
   );
-  app.route('/', healthRoutes());
+  app.route('/', healthRoutes(services.readiness));
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
   app.route('/v1/functions', versionRoutes(services));
   app.route('/v1/gc', gcRoutes(services));
   app.route('/', openApiRoutes());
-  app.route('/', metricsRoutes());
+  app.route('/', metricsRoutes({ tokens: [services.apiKey, services.metricsToken] }));
   app.route('/', uiRoutes(services));
   app.route('/v1', invocationRoutes(services));
   app.route('/v1/functions', scheduleRoutes(services));

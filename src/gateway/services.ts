@@ -2,6 +2,8 @@ import type { FunctionService } from '../functions/index.ts';
 import type { PoolDescription, PoolEntry } from '../pool/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
+import type { ReadinessReport } from '../health/index.ts';
+import type { RedisGate } from './middleware/redis-guard.ts';
 import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
@@ -18,4 +20,10 @@ export interface GatewayServices {
   schedules: ScheduleService;
   secrets: SecretStore;
   trigger: HttpTrigger;
+  /** `/readyz`: starting, stopping, Redis unreachable. Absent: always ready. */
+  readiness?: { check(): ReadinessReport };
+  /** Absent: requests are never turned away for Redis (unit tests without one). */
+  redis?: RedisGate;
+  /** HEARTH_METRICS_TOKEN: a bearer token for /metrics only (the API key works there too). */
+  metricsToken?: string;
 }

@@ -1,11 +1,18 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { rootLogger } from '../log/index.ts';
+
+/** Reconnect delays: quick at first (a restarted local Redis is back in ~100 ms), then at most every 2 s. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 10), 2000);
+}
 
 /**
  * Parses a Redis URL (redis://, rediss://, or redis+socket:///path for unix sockets)
  * into ioredis options. BullMQ needs `maxRetriesPerRequest: null` on its connections.
  */
 export function redisOptions(url: string): RedisOptions {
-  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
+  // Never give up reconnecting: the managed Redis is restarted, an external one may come back.
+  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: reconnectDelayMs };
   if (url.startsWith('redis+socket://') || url.startsWith('unix://')) {
     const u = new URL(url);
     const db = u.searchParams.get('db');
@@ -23,6 +30,51 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
-export function createRedis(url: string, overrides: RedisOptions = {}): Redis {
-  return new Redis({ ...redisOptions(url), ...overrides });
+/** How often the same client may log the same outage: a dead Redis would otherwise log on every retry. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Gives a client an 'error' listener (without one ioredis prints "[ioredis] Unhandled error event"
+ * with a stack trace in plain text) that logs JSON: the first error of an outage, then at most
+ * every 10 s, and one line when the connection is back.
+ */
+export function logClientErrors(client: Redis, name: string): Redis {
+  const log = rootLogger().child({ component: 'redis', client: name });
+  let lastLogged = 0;
+  let failing = false;
+  client.on('error', (err: Error) => {
+    const now = Date.now();
+    if (!failing || now - lastLogged >= ERROR_LOG_INTERVAL_MS) {
+      log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis connection error');
+      lastLogged = now;
+    }
+    failing = true;
+  });
+  client.on('ready', () => {
+    if (failing) log.info('redis connection restored');
+    failing = false;
+  });
+  return client;
+}
+
+/** An ioredis client for `url` that reconnects with backoff and logs its errors as JSON. */
+export function createRedis(url: string, overrides: RedisOptions = {}, name = 'main'): Redis {
+  return logClientErrors(new Redis({ ...redisOptions(url), ...overrides }), name);
+}
+
+/**
+ * QUIT, bounded: with Redis gone a QUIT would wait in the offline queue forever, so after
+ * `timeoutMs` the socket is simply dropped.
+ */
+export async function closeRedisClient(client: Redis, timeoutMs = 1000): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+  await Promise.race([client.quit().then(() => undefined, () => undefined), timedOut]);
+  clearTimeout(timer);
+  if ((client.status as string) !== 'end') client.disconnect();
 }

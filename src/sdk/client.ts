@@ -91,6 +91,11 @@ export class HearthClient {
     return this.json('GET', '/healthz');
   }
 
+  /** Readiness; a server that is not ready answers 503, thrown as `HearthApiError` with code `unavailable`. */
+  ready(): Promise<Out<typeof s.readyResponseSchema>> {
+    return this.json('GET', '/readyz');
+  }
+
   deploy(input: DeployInput): Promise<Out<typeof s.deployResponseSchema>> {
     return this.json('POST', '/v1/functions', { body: input });
   }

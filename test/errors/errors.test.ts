@@ -21,6 +21,7 @@ describe('error mapping', () => {
     ['function_error', 500],
     ['out_of_memory', 500],
     ['timeout', 504],
+    ['unavailable', 503],
   ] as const)('%s answers %i with the JSON error shape', async (code, status) => {
     const res = await appThrowing(new HearthError(code, 'why')).request('/boom');
     expect(res.status).toBe(status);

@@ -42,6 +42,7 @@ describe('SDK requests', () => {
   it('cover every documented operation, each with its documented method and path', async () => {
     const { client, sent } = capture();
     await client.health();
+    await client.ready();
     await client.deploy({ name: 'f', source: 'export default () => 1', config: { memoryMb: 256 } });
     await client.list();
     await client.get('f');

@@ -50,6 +50,27 @@ export function requireApiKey(opts: { apiKey: string | undefined }): MiddlewareH
   };
 }
 
+/**
+ * Guards one route with any of several bearer tokens (e.g. the API key or a metrics-only token).
+ * No tokens: open.
+ *
+ * @example
+ * app.get('/metrics', requireBearer({ tokens: [apiKey, metricsToken] }), handler);
+ */
+export function requireBearer(opts: { tokens: string[] }): MiddlewareHandler {
+  const { tokens } = opts;
+  return async function bearerAuth(c, next) {
+    if (tokens.length > 0) {
+      const token = bearerToken(c.req.header('authorization'));
+      if (token === undefined) deny(c, 'missing "Authorization: Bearer <token>" header');
+      // Every candidate is compared, so the time taken does not say which one was close.
+      const matches = tokens.map((t) => keyMatches(token, t));
+      if (!matches.includes(true)) deny(c, 'invalid token');
+    }
+    await next();
+  };
+}
+
 export type FunctionAuth = 'none' | 'key';
 
 /**

@@ -1,0 +1,1 @@
+export { Readiness, type LifecyclePhase, type ReadinessReport } from './readiness.ts';

@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { redisServersFor } from '../../src/redis/index.ts';
+import { prepareDataDir } from '../helpers/child-hearth.ts';
+
+export { prepareDataDir };
+
+/** A Hearth server process (`src/main.ts`, as `npm start` runs it) the test can signal and kill. */
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  /** Everything it printed, for the JSON-lines check and for failure messages. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `src/main.ts` on a free port with `dataDir`. `ownGroup`: the server leads a process
+ * group of its own, standing in for the terminal's or a systemd unit's group a stop signal reaches.
+ */
+export async function startServer(dataDir: string, opts: { env?: Record<string, string>; ownGroup?: boolean } = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: {
+      ...process.env,
+      HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', HEARTH_DATA_DIR: dataDir,
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownGroup ?? false,
+  });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Hearth did not start: ${output}`)), 60_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const m = /Hearth listening on (http:\/\/[0-9.:]+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`Hearth exited (${code}): ${output}`));
+    });
+  });
+  return { url, child, dataDir, output: () => output, exited };
+}
+
+/** Kills what a test started, whatever state it is in. */
+export async function killServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  await server.exited;
+}
+
+export function socketPathOf(dataDir: string): string {
+  return path.join(dataDir, 'redis', 'redis.sock');
+}
+
+/** The instance id Hearth derives from its data dir (names its runc root and cgroups). */
+export function instanceOf(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+}
+
+export interface Timed<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  ms: number;
+}
+
+/** One request, timed; aborted after `timeoutMs` (status 0) so a hang is measured, not waited out. */
+export async function call<T = any>(url: string, method = 'GET', body?: unknown, timeoutMs = 10_000): Promise<Timed<T>> {
+  const started = performance.now();
+  try {
+    const res = await fetch(url, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
+    return { status: res.status, body: parsed as T, headers: res.headers, ms: performance.now() - started };
+  } catch {
+    return { status: 0, body: undefined as T, headers: new Headers(), ms: performance.now() - started };
+  }
+}
+
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * What a stopped Hearth left on the host, found as an operator would: redis-servers on its
+ * socket, runc containers and mounts under its runc root or data dir, cgroups of its instance.
+ */
+export async function hostLeftovers(dataDir: string): Promise<string[]> {
+  const instance = instanceOf(dataDir);
+  const left: string[] = [];
+  for (const pid of await redisServersFor(socketPathOf(dataDir))) left.push(`redis-server pid ${pid}`);
+  const runcRoot = path.join('/run/hearth', instance);
+  for (const name of await readdir(runcRoot).catch(() => [] as string[])) {
+    if (existsSync(path.join(runcRoot, name, 'state.json'))) left.push(`runc container ${name}`);
+  }
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const mountPoint = line.split(' ')[4] ?? '';
+    if (mountPoint.startsWith(runcRoot) || mountPoint.startsWith(dataDir)) left.push(`mount ${mountPoint}`);
+  }
+  for (const controller of ['memory', 'pids', 'cpu', 'freezer', 'devices']) {
+    const dir = path.join('/sys/fs/cgroup', controller, 'hearth', instance);
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) left.push(`cgroup ${dir}/${e.name}`);
+  }
+  return left;
+}
+
+/** Lines of output that are not JSON (plain-text stack traces, "[ioredis] Unhandled error event"). */
+export function nonJsonLines(output: string): string[] {
+  return output.split('\n').filter((line) => {
+    if (line.trim() === '') return false;
+    try {
+      JSON.parse(line);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+export async function removeDataDir(dataDir: string): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+export const ECHO = 'export default async (e) => ({ echo: e, pid: process.pid })';
