@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, link, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sequential } from '../load.ts';
@@ -36,6 +36,8 @@ export async function measureRuncFloor(o: { workDir: string; samples: number; ru
     return { p50Ms: median(times) };
   } finally {
     await rm(stateRoot, { recursive: true, force: true });
+    // Shared by concurrent benches: removed only when empty.
+    await rmdir(path.dirname(stateRoot)).catch(() => undefined);
   }
 }
 

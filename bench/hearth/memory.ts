@@ -4,12 +4,23 @@ import type { HearthApi } from './api.ts';
 import { tinySource } from './cold.ts';
 
 export interface MemoryFigures {
-  /** Host memory per idle warm container, p50 MiB. */
+  /** Host memory (PSS) per idle warm container, p50 MiB. */
   p50MiB: number;
+  /** The part no other process shares (USS): what one more container adds, p50 MiB. */
+  privateP50MiB: number;
   samples: number;
 }
 
-/** `n` new one-line functions, each invoked once, then left idle for a second before measuring. */
+export interface ContainerMemory {
+  pssMiB: number;
+  privateMiB: number;
+}
+
+/**
+ * `n` new one-line functions, each invoked once, left idle for a second, measured, then removed.
+ * Run on a Hearth with no other containers: PSS shares the pages common to all containers (node's
+ * code) among them, so the figure is only comparable between runs at the same container count.
+ */
 export async function measureIdleMemory(api: HearthApi, hearthPid: number, n: number): Promise<MemoryFigures> {
   const names = Array.from({ length: n }, (_, i) => `idle-${i}`);
   for (const [i, name] of names.entries()) {
@@ -19,7 +30,8 @@ export async function measureIdleMemory(api: HearthApi, hearthPid: number, n: nu
   await sleep(1000);
   const ids = (await api.pool()).containers.filter((c) => names.includes(c.function) && c.state === 'idle').map((c) => c.id);
   const perContainer = [...(await hostMemoryPerContainer(hearthPid, ids)).values()];
-  return { p50MiB: median(perContainer), samples: perContainer.length };
+  for (const name of names) await api.remove(name);
+  return { p50MiB: median(perContainer.map((m) => m.pssMiB)), privateP50MiB: median(perContainer.map((m) => m.privateMiB)), samples: perContainer.length };
 }
 
 interface Proc {
@@ -35,7 +47,7 @@ interface Proc {
  * stays outside the cgroup for the container's life). A host process on several containers' paths
  * (one supervisor for all) is shared out evenly between them.
  */
-export async function hostMemoryPerContainer(hearthPid: number, containerIds: string[]): Promise<Map<string, number>> {
+export async function hostMemoryPerContainer(hearthPid: number, containerIds: string[]): Promise<Map<string, ContainerMemory>> {
   const procs = await processTable();
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const ancestorsOfHearth = new Set<number>();
@@ -58,14 +70,23 @@ export async function hostMemoryPerContainer(hearthPid: number, containerIds: st
   const sharers = new Map<number, number>();
   for (const hosts of outside.values()) for (const pid of hosts) sharers.set(pid, (sharers.get(pid) ?? 0) + 1);
 
-  const result = new Map<string, number>();
+  const result = new Map<string, ContainerMemory>();
   for (const id of containerIds) {
     const members = inside.get(id)!;
     if (members.length === 0) continue;
-    let bytes = 0;
-    for (const m of members) bytes += await pssBytes(m.pid);
-    for (const pid of outside.get(id)!) bytes += (await pssBytes(pid)) / sharers.get(pid)!;
-    result.set(id, bytes / 2 ** 20);
+    let pss = 0;
+    let own = 0;
+    for (const m of members) {
+      const mem = await memoryOf(m.pid);
+      pss += mem.pss;
+      own += mem.private;
+    }
+    for (const pid of outside.get(id)!) {
+      const mem = await memoryOf(pid);
+      pss += mem.pss / sharers.get(pid)!;
+      own += mem.private / sharers.get(pid)!;
+    }
+    result.set(id, { pssMiB: pss / 2 ** 20, privateMiB: own / 2 ** 20 });
   }
   return result;
 }
@@ -85,7 +106,9 @@ async function processTable(): Promise<Proc[]> {
   return procs;
 }
 
-async function pssBytes(pid: number): Promise<number> {
+/** PSS and private (clean + dirty) bytes of one process. */
+async function memoryOf(pid: number): Promise<{ pss: number; private: number }> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { pss: kb('Pss'), private: kb('Private_Clean') + kb('Private_Dirty') };
 }

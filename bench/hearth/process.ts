@@ -55,11 +55,17 @@ export class HearthProcess {
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`hearth exited (${this.child.exitCode}) while starting; see ${logFile}`);
-      const ok = await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false);
-      if (ok) return;
+      if (await this.ready()) return;
       await sleep(100);
     }
     throw new Error(`hearth not ready after 180 s; see ${logFile}`);
+  }
+
+  /** /readyz says so; a Hearth without /readyz is ready once /healthz answers (it listens only when started). */
+  private async ready(): Promise<boolean> {
+    const status = (p: string) => fetch(`${this.url}${p}`).then((r) => r.status, () => 0);
+    const readyz = await status('/readyz');
+    return readyz === 200 || (readyz === 404 && (await status('/healthz')) === 200);
   }
 
   /** SIGTERM (Hearth finishes in-flight calls and removes its containers), SIGKILL to its group after 45 s. */
