@@ -1,13 +1,29 @@
 /**
  * Load shapes shared by the floors and Hearth, so both are measured by the same code: the callers
- * run in the bench process, the server under test in another.
+ * run in the bench process, the server under test in another. Each loop ends early once `stop`
+ * (the bench's interruption) is set.
  */
+
+let stop: AbortSignal | undefined;
+
+/** The signal every loop checks; set once by the bench. */
+export function stopLoadsOn(signal: AbortSignal): void {
+  stop = signal;
+}
+
+function checkStop(): void {
+  if (stop?.aborted) throw new Error('interrupted');
+}
 
 /** Runs `op` sequentially `n` times after `warmup` untimed runs; returns each duration in ms. */
 export async function sequential(n: number, warmup: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await op(i);
+  for (let i = 0; i < warmup; i++) {
+    checkStop();
+    await op(i);
+  }
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
+    checkStop();
     const t = performance.now();
     await op(i);
     times.push(performance.now() - t);
@@ -33,6 +49,7 @@ export async function callers(count: number, durationMs: number, op: () => Promi
   await Promise.all(
     Array.from({ length: count }, async () => {
       while (performance.now() < end) {
+        checkStop();
         const t = performance.now();
         try {
           await op();
@@ -53,6 +70,7 @@ export async function inParallel(n: number, parallel: number, op: (i: number) =>
   await Promise.all(
     Array.from({ length: Math.min(parallel, n) }, async () => {
       while (next < n) {
+        checkStop();
         const i = next++;
         const t = performance.now();
         await op(i);

@@ -12,6 +12,7 @@ import {
   HearthApi, HearthProcess, NOOP, honoZodSource, measureAsync, measureColdStarts, measureDeploy, measureIdleMemory,
   measureManyCold, measureStemCells, measureWarm, tinySource,
 } from './hearth/index.ts';
+import { stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
 import { formatTable, judge, type Row } from './table.ts';
 
@@ -19,11 +20,15 @@ const STEM_CELLS = 2;
 /** Idle containers measured together (PSS depends on how many share node's pages). */
 const IDLE_CONTAINERS = 10;
 
+const owners = new Owners();
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const owners = new Owners();
   owners.stopOnSignals();
+  stopLoadsOn(owners.interrupted.signal);
   const work = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-'));
+  // Registered first, so removed last: after every process that uses it has stopped.
+  owners.add('work dir', () => rm(work, { recursive: true, force: true }));
   const step = (what: string) => console.log(`bench: ${what} …`);
   try {
     step('floor: proxy (node:http + worker process over a pipe)');
@@ -88,11 +93,11 @@ async function main(): Promise<void> {
     console.log(`bench: wrote ${flags.out}`);
   } finally {
     await owners.stopAll();
-    await rm(work, { recursive: true, force: true });
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  // After Ctrl-C the in-flight step fails against stopped servers: that error says nothing new.
+  if (!owners.interrupted.signal.aborted) console.error(err);
+  process.exit(owners.interrupted.signal.aborted ? 130 : 1);
 });
