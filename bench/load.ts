@@ -1,48 +1,82 @@
 /**
- * The bench's HTTP callers, run in a child process of their own (as real callers are): the
- * server's event loop then does only the server's work. Usage (from run.ts, via runLoad):
- * `node --import tsx bench/load.ts <url> <path> latency <n> <warmup>` or `… throughput <callers> <ms>`.
- * Prints one JSON line: `{"times": [...]}` or `{"perSecond": n}`.
+ * Load shapes shared by the floors and Hearth, so both are measured by the same code: the callers
+ * run in the bench process, the server under test in another. Each loop ends early once `stop`
+ * (the bench's interruption) is set.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { BenchClient } from './client.ts';
-import { throughput, timeEach } from './stats.ts';
 
-export type LoadResult = { times: number[] } | { perSecond: number };
+let stop: AbortSignal | undefined;
 
-/** Runs this file as a child process and returns what it printed. */
-export function runLoad(args: string[]): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadResult);
-    });
-  });
+/** The signal every loop checks; set once by the bench. */
+export function stopLoadsOn(signal: AbortSignal): void {
+  stop = signal;
 }
 
-async function main(): Promise<void> {
-  const [url, path, mode, a, b] = process.argv.slice(2);
-  const client = new BenchClient(url!);
-  const call = async () => {
-    const res = await client.request('POST', path!, '{}');
-    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.text}`);
-  };
-  try {
-    if (mode === 'latency') console.log(JSON.stringify({ times: await timeEach(Number(a), call, Number(b)) }));
-    else console.log(JSON.stringify({ perSecond: await throughput(Number(a), Number(b), call) }));
-  } finally {
-    client.close();
+function checkStop(): void {
+  if (stop?.aborted) throw new Error('interrupted');
+}
+
+/** Runs `op` sequentially `n` times after `warmup` untimed runs; returns each duration in ms. */
+export async function sequential(n: number, warmup: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) {
+    checkStop();
+    await op(i);
   }
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    checkStop();
+    const t = performance.now();
+    await op(i);
+    times.push(performance.now() - t);
+  }
+  return times;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+export interface CallerRun {
+  /** Duration of every completed call, ms. */
+  times: number[];
+  /** Calls that threw (an HTTP error status counts: `op` throws on it). */
+  errors: number;
+  /** Completed calls per second over the whole run. */
+  perSecond: number;
+}
+
+/** `callers` loops, each calling `op` back to back until `durationMs` is over. */
+export async function callers(count: number, durationMs: number, op: () => Promise<unknown>): Promise<CallerRun> {
+  const times: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      while (performance.now() < end) {
+        checkStop();
+        const t = performance.now();
+        try {
+          await op();
+          times.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { times, errors, perSecond: times.length / ((performance.now() - start) / 1000) };
+}
+
+/** Runs `op(i)` for i in [0, n) with at most `parallel` at a time; returns each duration in ms, by i. */
+export async function inParallel(n: number, parallel: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+  const times = new Array<number>(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, n) }, async () => {
+      while (next < n) {
+        checkStop();
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        times[i] = performance.now() - t;
+      }
+    }),
+  );
+  return times;
 }

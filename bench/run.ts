@@ -1,159 +1,103 @@
 /**
- * `npm run bench`: Hearth against baselines taken in the same run on the same machine.
- * Prints a table of figures, baselines and ratios; writes JSON to --out (bench-results.json).
+ * `npm run bench`: Hearth, started as users start it, against floors measured in the same run on the
+ * same machine. Prints the table (figure, hearth, floor, ratio, target, PASS/MISS) and writes every
+ * figure as JSON to --out. Flags shrink each measurement for a quick check (`--help`).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { Hearth } from '../src/hearth.ts';
-import { loadSettings } from '../src/config/index.ts';
-import { ManagedRedis } from '../src/redis/index.ts';
-import { ImageStore } from '../src/image/index.ts';
-import { AGENT_ENTRY } from '../src/runtime/index.ts';
-import { bullmqBaseline, runcBaseline } from './baselines.ts';
-import { BenchClient } from './client.ts';
-import { runLoad } from './load.ts';
-import { percentile } from './stats.ts';
+import { parseFlags } from './flags.ts';
+import { measureBullmqFloor, measureProxyFloor, measureRuncFloor } from './floors/index.ts';
+import {
+  HearthApi, HearthProcess, NOOP, honoZodSource, measureAsync, measureColdStarts, measureDeploy, measureIdleMemory,
+  measureManyCold, measureStemCells, measureWarm, tinySource,
+} from './hearth/index.ts';
+import { stopLoadsOn } from './load.ts';
+import { Owners } from './owners.ts';
+import { formatTable, judge, type Row } from './table.ts';
 
-// A request log line per invoke would bury the table (measured: no effect on the figures either way).
-process.env.HEARTH_LOG_LEVEL ??= 'warn';
+const STEM_CELLS = 2;
+/** Idle containers measured together (PSS depends on how many share node's pages). */
+const IDLE_CONTAINERS = 10;
 
-const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'bench-results.json' } } });
-
-async function pssBytes(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A Hearth on its own port with the bench's data dir and Redis, plus a client for it. */
-async function startHearth(dataDir: string, redisUrl: string, env: Record<string, string> = {}) {
-  const hearth = new Hearth(
-    loadSettings({ HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', REDIS_URL: redisUrl, ...env }),
-    () => undefined,
-  );
-  await hearth.start();
-  const client = new BenchClient(hearth.url);
-  const call = async (name: string, body = '{}') => {
-    const res = await client.request('POST', `/v1/functions/${name}/invoke`, body);
-    if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text}`);
-    return res.headers['x-hearth-cold-start'] === 'true';
-  };
-  const deploy = async (name: string, source: string, config: object) => {
-    const res = await client.request('POST', '/v1/functions', JSON.stringify({ name, source, config }));
-    if (res.status !== 201) throw new Error(`deploy ${name}: ${res.status} ${res.text}`);
-    return JSON.parse(res.text) as { digest: string };
-  };
-  const close = async () => {
-    client.close();
-    await hearth.close();
-  };
-  return { hearth, call, deploy, close };
-}
+const owners = new Owners();
 
 async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  owners.stopOnSignals();
+  stopLoadsOn(owners.interrupted.signal);
   const work = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-'));
-  const dataDir = path.join(work, 'data');
-  const redis = new ManagedRedis(work);
-  await redis.start();
-  let current: Awaited<ReturnType<typeof startHearth>> | undefined;
+  // Registered first, so removed last: after every process that uses it has stopped.
+  owners.add('work dir', () => rm(work, { recursive: true, force: true }));
+  const step = (what: string) => console.log(`bench: ${what} …`);
   try {
-    console.log('baseline: raw BullMQ round trip …');
-    const bull = await bullmqBaseline(redis.url);
+    step('floor: proxy (node:http + worker process over a pipe)');
+    const proxy = await measureProxyFloor(owners, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000 });
+    step(`floor: raw BullMQ, ${flags.asyncInvocations} jobs`);
+    const bullmq = await measureBullmqFloor(owners, { workDir: path.join(work, 'floor'), jobs: flags.asyncInvocations });
+    step('floor: bare runc run of node -e 0');
+    const runc = await measureRuncFloor({ workDir: work, samples: flags.runcSamples });
 
-    // Without stem cells: warm invokes, throughput, cold starts from the function's own image, memory.
-    const h = (current = await startHearth(dataDir, redis.url));
-    const noop = await h.deploy('noop', 'export default async () => null', { concurrency: 16, maxContainers: 4, idleTimeoutMs: 600_000 });
+    // One data dir for both Hearths: the base layer is built once. The stem-cell Hearth goes first
+    // and removes its functions, so the second starts with an empty catalog.
+    const dataDir = path.join(work, 'hearth');
+    // Kept after the run (the work dir is not): it is where a failure is explained.
+    const logFile = path.resolve('bench-hearth.log');
+    await writeFile(logFile, '');
+    console.log(`bench: Hearth output goes to ${logFile}`);
 
-    console.log('baseline: bare runc run of node -e 0 …');
-    const images = new ImageStore({ root: path.join(dataDir, 'images'), agentEntry: AGENT_ENTRY });
-    const runc = await runcBaseline(await images.layerDirs(noop.digest), work);
+    step(`hearth with ${STEM_CELLS} stem cells: first invokes`);
+    let started = await HearthProcess.start(owners, { dataDir, logFile, env: { HEARTH_STEM_CELLS: String(STEM_CELLS) } });
+    let api = new HearthApi(started.hearth.url);
+    const stem = await measureStemCells(api, { samples: flags.stemSamples, stemCells: STEM_CELLS });
+    for (let i = 0; i < flags.stemSamples; i++) await api.remove(`stem-${i}`);
+    api.close();
+    await started.stop();
 
-    // The callers run in a process of their own, like real HTTP clients.
-    console.log('hearth: warm invokes …');
-    const warmRun = await runLoad([h.hearth.url, '/v1/functions/noop/invoke', 'latency', '2000', '300']);
-    const warm = 'times' in warmRun ? warmRun.times : [];
-    console.log('hearth: throughput, 64 callers …');
-    const tputRun = await runLoad([h.hearth.url, '/v1/functions/noop/invoke', 'throughput', '64', '5000']);
-    const perSecond = 'perSecond' in tputRun ? tputRun.perSecond : NaN;
+    started = await HearthProcess.start(owners, { dataDir, logFile });
+    api = new HearthApi(started.hearth.url);
+    step(`hearth: host memory of ${IDLE_CONTAINERS} idle warm containers`);
+    const memory = await measureIdleMemory(api, started.hearth.pid, IDLE_CONTAINERS);
+    await api.deploy(NOOP.name, NOOP.source, NOOP.config);
+    step('hearth: warm sync invokes (sequential, 64 callers, 32 steady callers)');
+    const warm = await measureWarm(api, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000, steadyMs: flags.steadySeconds * 1000 });
+    step(`hearth: ${flags.asyncInvocations} async invocations`);
+    const asyncRun = await measureAsync(api, flags.asyncInvocations);
+    step('hearth: cold starts');
+    const cold = await measureColdStarts(api, 'cold', flags.coldSamples, tinySource);
+    const heavy = await measureColdStarts(api, 'hono-zod', flags.coldSamples, await honoZodSource());
+    step('hearth: deploys');
+    const deploy = await measureDeploy(api, flags.deploySamples);
+    step(`hearth: ${flags.manyFunctions} functions cold-invoked 4 at a time`);
+    const many = await measureManyCold(api, flags.manyFunctions);
+    api.close();
+    await started.stop();
 
-    console.log('hearth: cold starts …');
-    const cold: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      // A redeploy is a new version: its containers retire, so the next invoke starts a new one.
-      await h.deploy('cold', `export default async () => ${i}`, { idleTimeoutMs: 600_000 });
-      const t = performance.now();
-      const wasCold = await h.call('cold');
-      const elapsed = performance.now() - t;
-      if (wasCold) cold.push(elapsed);
-    }
-
-    console.log('hearth: idle container memory …');
-    await sleep(1000);
-    const idle = (h.hearth.pool?.snapshot() ?? []).filter((c) => c.function === 'noop' && c.state === 'idle');
-    const perContainer: number[] = [];
-    for (const entry of idle) {
-      const procs = await readFile(`/sys/fs/cgroup/memory/hearth/${h.hearth.instance}/${entry.id}/cgroup.procs`, 'utf8').catch(() => '');
-      let sum = 0;
-      for (const pid of procs.split('\n').filter(Boolean)) sum += await pssBytes(Number(pid));
-      if (sum > 0) perContainer.push(sum / 2 ** 20);
-    }
-    await h.close();
-    current = undefined;
-
-    // With stem cells: each new function's first invoke specializes a ready stem cell.
-    console.log('hearth: stem-cell first invokes …');
-    const s = (current = await startHearth(dataDir, redis.url, { HEARTH_STEM_CELLS: '2' }));
-    const stem: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const ready = async () => ((await s.hearth.pool?.describe())?.stemCells ?? []).filter((c) => c.state === 'ready').length === 2;
-      for (let t = 0; t < 200 && !(await ready()); t++) await sleep(25);
-      await s.deploy(`stem${i}`, `export default async () => ${i}`, { idleTimeoutMs: 600_000 });
-      const t = performance.now();
-      const wasCold = await s.call(`stem${i}`);
-      const elapsed = performance.now() - t;
-      const served = (s.hearth.pool?.snapshot() ?? []).find((c) => c.function === `stem${i}`);
-      if (wasCold && served?.fromStemCell) stem.push(elapsed);
-    }
-    await s.close();
-    current = undefined;
-
-    const results = {
-      baseline: { bullmqRoundTripP50Ms: bull.p50, bullmqThroughputPerS: bull.perSecond, runcNodeColdP50Ms: runc.p50 },
-      hearth: {
-        warmP50Ms: percentile(warm, 0.5),
-        warmP99Ms: percentile(warm, 0.99),
-        throughputPerS: perSecond,
-        coldStartP50Ms: percentile(cold, 0.5),
-        stemCellP50Ms: stem.length ? percentile(stem, 0.5) : null,
-        idleContainerMemMb: perContainer.length ? percentile(perContainer, 0.5) : null,
-      },
-    };
-    const row = (what: string, value: number | null, unit: string, baseline: number | null, target: string) => {
-      const ratio = value !== null && baseline ? (value / baseline).toFixed(2) : '—';
-      return `${what.padEnd(34)} ${value === null ? '—'.padStart(10) : value.toFixed(1).padStart(10)} ${unit.padEnd(5)} ${baseline === null ? '—'.padStart(10) : baseline.toFixed(1).padStart(10)} ${ratio.padStart(6)}  ${target}`;
-    };
-    const b = results.baseline;
-    const r = results.hearth;
-    console.log(`\n${'figure'.padEnd(34)} ${'hearth'.padStart(10)} ${''.padEnd(5)} ${'baseline'.padStart(10)} ${'ratio'.padStart(6)}  target`);
-    console.log(row('warm invoke p50', r.warmP50Ms, 'ms', b.bullmqRoundTripP50Ms, '≤ 1.25 × BullMQ round trip'));
-    console.log(row('warm invoke p99', r.warmP99Ms, 'ms', null, ''));
-    console.log(row('throughput, 64 callers', r.throughputPerS, '/s', b.bullmqThroughputPerS, '≥ 0.8 × BullMQ round trips/s'));
-    console.log(row('cold start p50', r.coldStartP50Ms, 'ms', b.runcNodeColdP50Ms, '≤ 1.5 × runc run node -e 0'));
-    console.log(row(`stem-cell first invoke p50 (n=${stem.length})`, r.stemCellP50Ms, 'ms', null, '≤ 25 ms'));
-    console.log(row('idle warm container PSS', r.idleContainerMemMb, 'MiB', null, '≤ 35 MB'));
-    await writeFile(args.out!, JSON.stringify(results, null, 2) + '\n');
-    console.log(`\nwrote ${args.out}`);
+    const rows: Row[] = [
+      { figure: 'warm sync invoke p50 (sequential)', unit: 'ms', hearth: warm.p50Ms, floor: proxy.p50Ms, floorName: 'proxy floor', target: { kind: 'ratio ≤', limit: 1.5 } },
+      { figure: 'warm sync throughput, 64 callers', unit: '/s', hearth: warm.perSecond, floor: proxy.perSecond, floorName: 'proxy floor', target: { kind: 'ratio ≥', limit: 0.5 } },
+      { figure: `${warm.steady.callers} steady callers ${warm.steady.seconds} s: p99 vs p50`, unit: 'ms', hearth: warm.steady.p99Ms, floor: warm.steady.p50Ms, floorName: 'own p50', target: { kind: 'ratio ≤', limit: 5 } },
+      { figure: `${warm.steady.callers} steady callers: errors`, unit: 'errors', hearth: warm.steady.errors, floor: null, floorName: '', target: { kind: 'value ≤', limit: 0 } },
+      { figure: `async: ${asyncRun.invocations} until all final`, unit: '/s', hearth: asyncRun.failed > 0 ? null : asyncRun.perSecond, floor: bullmq.perSecond, floorName: 'raw BullMQ', target: { kind: 'ratio ≥', limit: 0.8 } },
+      { figure: `cold start through HTTP (n=${cold.samples})`, unit: 'ms', hearth: cold.p50Ms, floor: runc.p50Ms, floorName: 'bare runc', target: { kind: 'ratio ≤', limit: 1.2 } },
+      { figure: `cold start, hono + zod (n=${heavy.samples})`, unit: 'ms', hearth: heavy.p50Ms, floor: runc.p50Ms, floorName: 'bare runc', target: { kind: 'ratio ≤', limit: 1.3 } },
+      { figure: `stem-cell first invoke p50 (n=${stem.samples})`, unit: 'ms', hearth: stem.p50Ms, floor: null, floorName: '', target: { kind: 'value ≤', limit: 15 } },
+      { figure: `${many.functions} functions cold, 4 at a time, p50`, unit: 'ms', hearth: many.p50Ms, floor: cold.p50Ms, floorName: 'single cold start', target: { kind: 'ratio ≤', limit: 3 } },
+      { figure: `idle warm container, host PSS (${memory.samples} idle)`, unit: 'MiB', hearth: memory.p50MiB, floor: null, floorName: '', target: { kind: 'value ≤', limit: 22 } },
+      { figure: 'deploy of a small function until invocable', unit: 'ms', hearth: deploy.p50Ms, floor: null, floorName: '', target: { kind: 'value ≤', limit: 300 } },
+    ];
+    const judged = rows.map(judge);
+    console.log(`\n${formatTable(judged)}\n`);
+    const results = { date: new Date().toISOString(), flags, floors: { proxy, bullmq, runc }, hearth: { warm, async: asyncRun, cold, heavy, stem, many, memory, deploy }, table: judged };
+    await writeFile(flags.out, JSON.stringify(results, null, 2) + '\n');
+    console.log(`bench: wrote ${flags.out}`);
   } finally {
-    await current?.close();
-    await redis.close();
-    await rm(work, { recursive: true, force: true });
+    await owners.stopAll();
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  // After Ctrl-C the in-flight step fails against stopped servers: that error says nothing new.
+  if (!owners.interrupted.signal.aborted) console.error(err);
+  process.exit(owners.interrupted.signal.aborted ? 130 : 1);
 });

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { BenchClient } from '../client.ts';
+import { callers, sequential } from '../load.ts';
+import type { Owners } from '../owners.ts';
+import { median } from '../stats.ts';
+
+export interface ProxyFloor {
+  /** Sequential keep-alive POST, ms. */
+  p50Ms: number;
+  /** Calls per second with 64 keep-alive connections. */
+  perSecond: number;
+}
+
+const serverFile = fileURLToPath(new URL('./proxy-server.ts', import.meta.url));
+
+/** Starts the proxy server (which starts its worker), measures it like Hearth's warm path, stops it. */
+export async function measureProxyFloor(owners: Owners, o: { calls: number; throughputMs: number }): Promise<ProxyFloor> {
+  // setpriv: the server dies with the bench even if the bench is killed without a chance to stop it.
+  const server = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, '--import', 'tsx', serverFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const stop = owners.add('proxy floor', async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    await exited;
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.once('exit', (code) => reject(new Error(`proxy floor server exited (${code})`)));
+      createInterface({ input: server.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    });
+    const client = new BenchClient(`http://127.0.0.1:${port}`);
+    const call = async () => {
+      const res = await client.request('POST', '/invoke', '{}');
+      if (res.status !== 200) throw new Error(`proxy floor answered ${res.status}`);
+    };
+    try {
+      const times = await sequential(o.calls, Math.min(300, o.calls), call);
+      const run = await callers(64, o.throughputMs, call);
+      if (run.errors > 0) throw new Error(`proxy floor: ${run.errors} failed calls`);
+      return { p50Ms: median(times), perSecond: run.perSecond };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await stop();
+  }
+}

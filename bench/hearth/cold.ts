@@ -1,0 +1,68 @@
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { inParallel } from '../load.ts';
+import { median, sleep } from '../stats.ts';
+import type { HearthApi } from './api.ts';
+
+export interface ColdFigures {
+  p50Ms: number;
+  /** Samples Hearth served from a container it started for the call. */
+  samples: number;
+}
+
+const COLD_CONFIG = { idleTimeoutMs: 600_000 };
+/** After a deploy: the previous version's container retires and a rootfs may be mounted ahead; neither belongs in the figure. */
+const SETTLE_MS = 250;
+
+/**
+ * Cold starts through HTTP: each sample redeploys `name` (a new version, so no warm container and no
+ * stem cell can serve it), waits for the deploy to settle, then times one sync invoke.
+ */
+export async function measureColdStarts(api: HearthApi, name: string, samples: number, sourceOf: (i: number) => string): Promise<ColdFigures> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    await api.deploy(name, sourceOf(i), COLD_CONFIG);
+    await sleep(SETTLE_MS);
+    const t = performance.now();
+    const { coldStart } = await api.invoke(name);
+    const elapsed = performance.now() - t;
+    if (coldStart) times.push(elapsed);
+  }
+  return { p50Ms: median(times), samples: times.length };
+}
+
+export const tinySource = (i: number): string => `export default async () => ${i}`;
+
+/** The hono + zod function, bundled here as the CLI would; each sample gets a distinct version. */
+export async function honoZodSource(): Promise<(i: number) => string> {
+  const result = await esbuild.build({
+    entryPoints: [fileURLToPath(new URL('../functions/hono-zod.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.text;
+  return (i) => `${code}\n// bench version ${i}\n`;
+}
+
+export interface ManyColdFigures {
+  functions: number;
+  p50Ms: number;
+  /** Calls that did not report a cold start (should be none: each function is new). */
+  warm: number;
+}
+
+/** `n` new functions, each invoked once, 4 at a time: every call is a cold start of its own function. */
+export async function measureManyCold(api: HearthApi, n: number): Promise<ManyColdFigures> {
+  const name = (i: number) => `many-${i}`;
+  await inParallel(n, 4, (i) => api.deploy(name(i), tinySource(i), COLD_CONFIG));
+  await sleep(1000);
+  let warm = 0;
+  const times = await inParallel(n, 4, async (i) => {
+    if (!(await api.invoke(name(i))).coldStart) warm++;
+  });
+  return { functions: n, p50Ms: median(times), warm };
+}
