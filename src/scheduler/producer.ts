@@ -23,6 +23,9 @@ export class InvocationProducer {
         // The events stream keeps return values; results travel by reply channel, so keep it short.
         streams: { events: { maxLen: 1000 } },
       });
+      // The shared connection's own handler logs an outage once; a listener here keeps BullMQ from
+      // printing the same error every reconnect for every queue.
+      queue.on('error', () => undefined);
       this.queues.set(functionName, queue);
     }
     return queue;
