@@ -166,10 +166,10 @@ export class Dispatcher {
     await Promise.all([...this.lanes.values()].flatMap((lane) => [...lane.runs]));
     for (const t of this.timers) clearInterval(t);
     await this.stalls.close();
-    const { subscriber, prefix } = this.opts;
+    // The subscriber's owner quits it (unsubscribing from a connection on its way out fails with EPIPE).
+    const { subscriber } = this.opts;
     subscriber.off('message', this.onMessage);
     subscriber.off('ready', this.onReconnect);
-    if (subscriber.status === 'ready') await subscriber.unsubscribe(wakeChannel(prefix), this.directory.channel).catch(() => undefined);
     // Other nodes stop waiting on containers that are about to go.
     if (this.opts.connection.status === 'ready') await this.directory.announce(new Set(), true);
     await Promise.all([...this.lanes.values()].map((lane) => lane.worker.close().catch(() => undefined)));
