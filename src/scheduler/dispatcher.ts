@@ -42,6 +42,11 @@ interface Lane {
   inFlight: number;
   /** The queue may hold waiting jobs: the next pass fetches from it. */
   ready: boolean;
+  /**
+   * Nobody said there is work (start, sweep, reconnect, after an error): the next pass looks
+   * before it takes, so an empty queue costs one command and does not get stalled-checked.
+   */
+  probe: boolean;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
   removed: boolean;
@@ -134,6 +139,7 @@ export class Dispatcher {
       limit,
       inFlight: 0,
       ready: true, // jobs may be waiting from before this node knew the function
+      probe: true,
       timer: undefined,
       timerAt: 0,
       removed: false,
@@ -207,16 +213,23 @@ export class Dispatcher {
   }
 
   private wakeAll(): void {
-    for (const lane of this.lanes.values()) lane.ready = true;
+    for (const lane of this.lanes.values()) this.probeSoon(lane);
     this.pump();
   }
 
   private async sweep(): Promise<void> {
     for (const fn of await this.signal.dueNow()) {
       const lane = this.lanes.get(fn);
-      if (lane) lane.ready = true;
+      if (lane) this.probeSoon(lane);
     }
     this.pump();
+  }
+
+  /** Marks a lane to be looked at (not taken from blindly) in the next pass. */
+  private probeSoon(lane: Lane): void {
+    if (lane.ready) return;
+    lane.ready = true;
+    lane.probe = true;
   }
 
   private currentWarmth(fresh = false): Warmth {
@@ -228,11 +241,15 @@ export class Dispatcher {
     return this.warmth;
   }
 
-  /** The lane is tried at `at` (epoch ms), or now if that has passed. */
-  private readyAt(lane: Lane, at: number): void {
+  /** The lane is tried at `at` (epoch ms), or now if that has passed; `probe`: look before taking. */
+  private readyAt(lane: Lane, at: number, probe = false): void {
     const delay = at - Date.now();
     if (delay <= 0) {
-      lane.ready = true;
+      if (probe) this.probeSoon(lane);
+      else {
+        lane.ready = true;
+        lane.probe = false;
+      }
       this.pump();
       return;
     }
@@ -241,7 +258,11 @@ export class Dispatcher {
     lane.timerAt = at;
     lane.timer = setTimeout(() => {
       lane.timer = undefined;
-      lane.ready = true;
+      if (probe) this.probeSoon(lane);
+      else {
+        lane.ready = true;
+        lane.probe = false;
+      }
       this.pump();
     }, delay);
     lane.timer.unref();
@@ -285,6 +306,15 @@ export class Dispatcher {
   private async fetch(lane: Lane): Promise<void> {
     const token = `${this.instance}:${this.seq++}`;
     try {
+      if (lane.probe) {
+        lane.probe = false;
+        const due = await this.signal.settle(lane.fn);
+        if (due === 0 || due > Date.now()) {
+          lane.ready = false;
+          if (due > 0) this.readyAt(lane, due);
+          return;
+        }
+      }
       await this.stalls.beforeTake(lane.fn);
       const taken = await lane.worker.take(token);
       if (taken.job) {
@@ -295,12 +325,12 @@ export class Dispatcher {
       const due = await this.signal.settle(lane.fn);
       // Jobs arrived between the fetch and the settle (their wake-up is on its way too), or
       // waiting jobs BullMQ would not hand out now: look again shortly rather than spin.
-      if (due === -1) this.readyAt(lane, Date.now() + 100);
+      if (due === -1) this.readyAt(lane, Date.now() + 100, true);
       else if (due > 0) this.readyAt(lane, due);
     } catch (err) {
       lane.ready = false;
       this.opts.onError(`fetching from ${lane.fn} failed`, err as Error);
-      this.readyAt(lane, Date.now() + RETRY_MS);
+      this.readyAt(lane, Date.now() + RETRY_MS, true);
     }
   }
 
