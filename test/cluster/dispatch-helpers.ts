@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createRedis } from '../../src/redis/index.ts';
+import { startRegistry } from '../image/registry-server.ts';
 import { prepareDataDir, startChildHearth, startSharedRedis, type ChildHearth } from '../helpers/child-hearth.ts';
 
 export type Cleanup = () => Promise<unknown>;
@@ -72,4 +73,11 @@ export async function waitForFinal(url: string, ids: string[], timeoutMs: number
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A real registry (Debian's docker-registry) for the cluster: a node pulls the images deployed on another. */
+export async function clusterRegistry(cleanups: Cleanup[]): Promise<string> {
+  const registry = await startRegistry();
+  cleanups.push(() => registry.close());
+  return `${registry.host}/hearth`;
 }
