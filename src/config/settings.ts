@@ -21,7 +21,7 @@ export interface Settings {
   resultTtlS: number;
   /** Key material for secrets at rest (HEARTH_SECRET_KEY); unset: a random key kept in the data dir. */
   secretKey: string | undefined;
-  /** BullMQ lock duration (HEARTH_JOB_LOCK_MS, 10 s; stalled checks every half): a dead node's job runs again within 1.5 × this. */
+  /** BullMQ lock duration (HEARTH_JOB_LOCK_MS, 10 s; stalled checks every quarter): a dead node's job runs again within 1.25 × this. */
   jobLockMs: number;
   /** HEARTH_NODE_NAME: this node's name in a cluster, default `<hostname>:<port>`. */
   nodeName: string;

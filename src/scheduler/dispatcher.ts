@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { passOrder } from './dispatch-order.ts';
 import { takeAt } from './placement.ts';
-import { LaneWorker, type InvocationBullJob } from './lane-worker.ts';
+import { LaneWorker, stalledCheckMs, type InvocationBullJob } from './lane-worker.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WarmDirectory } from './warm-directory.ts';
 import { NO_WARMTH, type Warmth } from './warmth.ts';
@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   prefix: string;
   /** This node's name (shown in records); the dispatcher adds a per-process suffix for its tokens. */
   node: string;
-  /** Lock duration of taken jobs; locks are renewed every third of it, stalled checks run every half. */
+  /** Lock duration of taken jobs; locks are renewed every third of it, stalled checks run every quarter. */
   lockMs: number;
   /** How long a node without a warm container leaves a new job to a node with one. */
   coldStartDelayMs: number;
@@ -104,7 +104,7 @@ export class Dispatcher {
     this.signal = new WorkSignal(opts.connection, opts.prefix);
     this.directory = new WarmDirectory(opts.connection, opts.prefix, this.instance);
     this.stalls = new StallWatch(opts.connection, opts.prefix, {
-      intervalMs: Math.max(1, Math.floor(opts.lockMs / 2)),
+      intervalMs: stalledCheckMs(opts.lockMs),
       lane: (fn) => this.lanes.get(fn)?.worker,
       // Every node hears it: the one with a warm container takes the job back first.
       onReturned: (fn) => void this.signal.workAdded(fn),

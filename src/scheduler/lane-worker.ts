@@ -12,8 +12,17 @@ export interface Taken {
 
 export interface LaneWorkerOptions {
   prefix: string;
-  /** Lock duration of a taken job; the stalled check runs every half of it. */
+  /** Lock duration of a taken job; the stalled check runs every quarter of it (see stalledCheckMs). */
   lockMs: number;
+}
+
+/**
+ * How often the stalled check runs for a lock of `lockMs`: a lost job's lock expires at most
+ * lockMs after the crash, and the next check after that returns it, so it runs again within
+ * 1.25 × lockMs (12.5 s for the default 10 s).
+ */
+export function stalledCheckMs(lockMs: number): number {
+  return Math.max(1, Math.floor(lockMs / 4));
 }
 
 /** [jobData, jobId, rateLimitDelay, delayUntil] as BullMQ's move scripts return them. */
@@ -37,7 +46,9 @@ export class LaneWorker extends Worker<InvocationJob, InvocationResult> {
         prefix: opts.prefix,
         autorun: false,
         lockDuration: opts.lockMs,
-        stalledInterval: Math.max(1, Math.floor(opts.lockMs / 2)),
+        // BullMQ skips a check while the previous one's marker (kept this long) lives: a bit under
+        // the check period, or a timer tick that comes a few ms early skips every other check.
+        stalledInterval: Math.max(1, Math.floor(stalledCheckMs(opts.lockMs) * 0.9)),
         skipVersionCheck: true,
       },
       // Neither `blocking` nor `withBlockingConnection`: the shared connection is used as it is.

@@ -25,7 +25,7 @@ export interface WorkerSetOptions {
   /** Invocation records (status, result, logs); without it only sync replies are produced. */
   store?: InvocationStore;
   callbacks?: CallbackDelivery;
-  /** BullMQ lockDuration (stalled checks every half of it): how soon a job of a dead worker runs again. */
+  /** BullMQ lockDuration (stalled checks every quarter of it): how soon a job of a dead worker runs again. */
   lockMs?: number;
   prefix?: string;
   /** The node's subscriber connection (wake-ups arrive there); without it one is duplicated and owned. */
@@ -65,7 +65,7 @@ function syncRunStarted(delivery: Delivery, result: InvocationResult, node: stri
  * Each job's invocation record follows it: running when a node takes it, succeeded or failed when
  * it ends. A failed attempt with attempts left is thrown back to BullMQ, which retries it with
  * exponential backoff; the last failure makes the record a dead letter. A job whose node died
- * stalls, and BullMQ's stalled check hands it to another node within about 1.5 × `lockMs`; that
+ * stalls, and BullMQ's stalled check hands it to another node within 1.25 × `lockMs`; that
  * redelivery is counted on the record, not as an attempt.
  */
 export class InvocationWorkers {
