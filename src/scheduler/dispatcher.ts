@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { passOrder } from './dispatch-order.ts';
 import { takeAt } from './placement.ts';
+import { HeldJobs } from './held-jobs.ts';
 import { LaneWorker, stalledCheckMs, type InvocationBullJob } from './lane-worker.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WarmDirectory } from './warm-directory.ts';
@@ -53,12 +54,6 @@ interface Lane {
   runs: Set<Promise<void>>;
 }
 
-interface Held {
-  lane: Lane;
-  job: InvocationBullJob;
-  token: string;
-}
-
 const DEFAULT_SWEEP_MS = 2_000;
 /** Wait after a Redis error before a lane is tried again. */
 const RETRY_MS = 1_000;
@@ -82,7 +77,7 @@ const WARM_CHECK_MS = 1_000;
  */
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
-  private readonly held = new Map<string, Held>();
+  private readonly held = new HeldJobs();
   private readonly signal: WorkSignal;
   private readonly directory: WarmDirectory;
   private readonly stalls: StallWatch;
@@ -353,8 +348,7 @@ export class Dispatcher {
   }
 
   private async runOne(lane: Lane, job: InvocationBullJob, token: string): Promise<InvocationBullJob | undefined> {
-    const key = `${lane.fn}/${job.id}`;
-    this.held.set(key, { lane, job, token });
+    const release = this.held.hold(lane.fn, lane.worker, job, token);
     try {
       if (job.deferredFailure) {
         await this.opts.lost(job, job.deferredFailure).catch((err: Error) => this.opts.onError('recording a lost job failed', err));
@@ -378,17 +372,13 @@ export class Dispatcher {
       }
       return await lane.worker.complete(job, value!, token, fetchNext);
     } finally {
-      this.held.delete(key);
+      release();
     }
   }
 
-  /** Extends the locks of every job running here, one command per function. */
   private async renewLocks(): Promise<void> {
-    const byLane = new Map<Lane, Held[]>();
-    for (const h of this.held.values()) byLane.set(h.lane, [...(byLane.get(h.lane) ?? []), h]);
-    for (const [lane, held] of byLane) {
-      const failed = await lane.worker.extendJobLocks(held.map((h) => h.job.id!), held.map((h) => h.token), this.opts.lockMs);
-      if (failed.length > 0) this.opts.onError(`lost the lock of ${failed.length} job(s) of ${lane.fn}`, new Error(failed.join(', ')));
+    for (const { fn, jobIds } of await this.held.renew(this.opts.lockMs)) {
+      this.opts.onError(`lost the lock of ${jobIds.length} job(s) of ${fn}`, new Error(jobIds.join(', ')));
     }
   }
 }
