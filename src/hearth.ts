@@ -11,7 +11,7 @@ import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
 import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
-import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
+import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor, warmthOf } from './scheduler/index.ts';
 import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
 import { FunctionService, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
 import { createApp } from './gateway/index.ts';
@@ -137,7 +137,11 @@ export class Hearth {
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
     this.closers.push(() => callbacks.close());
     const schedules = new ScheduleService(redis, producer);
-    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), { store, callbacks, lockMs: settings.jobLockMs });
+    const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), {
+      store, callbacks, lockMs: settings.jobLockMs, subscriber, node: settings.nodeName,
+      coldStartDelayMs: settings.coldStartDelayMs, warmth: () => warmthOf(pool.snapshot()),
+    });
+    await workers.ready();
     // Closed after the server (registered later, so closed earlier) and before the pool: in-flight
     // work finishes, for at most SHUTDOWN_GRACE_MS; then the pool's containers go, which ends the rest.
     this.closers.push(async () => {

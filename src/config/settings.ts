@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Server settings, read once from the environment; the variable names and defaults are a public contract (README). */
@@ -20,8 +21,12 @@ export interface Settings {
   resultTtlS: number;
   /** Key material for secrets at rest (HEARTH_SECRET_KEY); unset: a random key kept in the data dir. */
   secretKey: string | undefined;
-  /** BullMQ lock / stalled-check interval (HEARTH_JOB_LOCK_MS): how soon a dead worker's job is run again. */
+  /** BullMQ lock duration (HEARTH_JOB_LOCK_MS, 10 s; stalled checks every quarter): a dead node's job runs again within 1.25 × this. */
   jobLockMs: number;
+  /** HEARTH_NODE_NAME: this node's name in a cluster, default `<hostname>:<port>`. */
+  nodeName: string;
+  /** HEARTH_COLD_START_DELAY_MS (25): how long a node without a warm container leaves a new job to a node with one. */
+  coldStartDelayMs: number;
   /** First delay of callback delivery retries (HEARTH_CALLBACK_BACKOFF_MS), doubled per attempt. */
   callbackBackoffMs: number;
   /** HEARTH_MAX_CONTAINERS: function containers across all functions; undefined = no limit. */
@@ -100,7 +105,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     functionsDir: env.HEARTH_FUNCTIONS_DIR === '' ? undefined : path.resolve(cwd, env.HEARTH_FUNCTIONS_DIR ?? 'functions'),
     resultTtlS: Math.round(positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)),
     secretKey: env.HEARTH_SECRET_KEY || undefined,
-    jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 30_000),
+    jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 10_000),
+    nodeName: env.HEARTH_NODE_NAME || `${os.hostname()}:${port}`,
+    coldStartDelayMs: optionalCount(env, 'HEARTH_COLD_START_DELAY_MS', 0) ?? 25,
     callbackBackoffMs: positiveNumber(env, 'HEARTH_CALLBACK_BACKOFF_MS', 1000),
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
     poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64),

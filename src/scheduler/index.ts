@@ -1,5 +1,6 @@
 export { InvocationProducer } from './producer.ts';
 export { InvocationWorkers } from './worker-set.ts';
+export { warmthOf } from './warmth.ts';
 export { ReplyChannel, publishReply } from './reply-channel.ts';
 export { SyncInvoker, START_MARGIN_MS } from './sync-invoker.ts';
 export { createExecutor } from './executor.ts';

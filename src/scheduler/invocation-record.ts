@@ -11,9 +11,13 @@ export interface InvocationRecord {
   trigger: InvocationTrigger;
   result?: unknown;
   error?: InvocationError;
-  /** Attempts started so far (a retry or a re-run after a lost worker counts). */
+  /** Attempts so far: a retry after a failure counts, a redelivery after a lost worker does not. */
   attempts: number;
   maxAttempts: number;
+  /** Times the invocation was run again because the node running it was lost (at least once delivery). */
+  redeliveries?: number;
+  /** The node that runs or ran the current attempt. */
+  node?: string;
   queuedAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -47,6 +51,9 @@ export interface AttemptStart {
   attempt: number;
   maxAttempts: number;
   startedAt: number;
+  /** Redeliveries so far (see InvocationRecord.redeliveries). */
+  redeliveries?: number;
+  node?: string;
 }
 
 /** What one attempt produced, as far as the record keeps it. */
@@ -102,7 +109,15 @@ export function queuedRecord(init: NewInvocation): InvocationRecord {
 export function attemptStarted(record: InvocationRecord, start: AttemptStart): InvocationRecord {
   // The previous attempt's error no longer describes a running invocation.
   const { error: _previous, ...rest } = record;
-  return { ...rest, status: 'running', attempts: start.attempt, maxAttempts: start.maxAttempts, startedAt: iso(start.startedAt) };
+  return {
+    ...rest,
+    status: 'running',
+    attempts: start.attempt,
+    maxAttempts: start.maxAttempts,
+    startedAt: iso(start.startedAt),
+    ...(start.redeliveries ? { redeliveries: start.redeliveries } : {}),
+    ...(start.node ? { node: start.node } : {}),
+  };
 }
 
 function withOutcome(record: InvocationRecord, outcome: AttemptOutcome): InvocationRecord {

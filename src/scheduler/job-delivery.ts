@@ -2,16 +2,18 @@ import type { Job } from 'bullmq';
 import type { InvocationJob, InvocationTrigger } from './invocation.ts';
 
 /** The parts of a BullMQ job a worker reads to know what it runs. */
-export type DeliveredJob = Pick<Job<InvocationJob>, 'data' | 'id' | 'opts' | 'timestamp' | 'attemptsStarted' | 'attemptsMade'>;
+export type DeliveredJob = Pick<Job<InvocationJob>, 'data' | 'id' | 'opts' | 'timestamp' | 'attemptsStarted' | 'attemptsMade'> & Partial<Pick<Job<InvocationJob>, 'stalledCounter'>>;
 
 /** One delivery of a job to a worker: the invocation it runs, how it was started, which attempt this is. */
 export interface Delivery {
   /** The job's data with its invocation id and enqueue time filled in (a schedule's tick has neither). */
   job: InvocationJob;
   trigger: InvocationTrigger;
-  /** 1-based; a redelivery after a lost worker counts as a new attempt. */
+  /** 1-based: retries after a failure count, a redelivery after a lost worker does not (the attempt never ended). */
   attempt: number;
   maxAttempts: number;
+  /** How often the job went back to the queue because the node running it was lost. */
+  redeliveries: number;
 }
 
 /** When a schedule's tick was due; BullMQ keeps it on the job it produced. */
@@ -30,8 +32,10 @@ export function deliveryOf(job: DeliveredJob): Delivery {
   return {
     job: { ...job.data, invocationId: invocationIdOf(job), enqueuedAt: job.data.enqueuedAt ?? tickOf(job) },
     trigger: job.data.trigger ?? (job.data.replyTo ? 'sync' : 'async'),
-    attempt: Math.max(1, job.attemptsStarted || job.attemptsMade + 1),
+    // BullMQ's attemptsStarted counts redeliveries too; attemptsMade counts the attempts that ended.
+    attempt: Math.max(1, job.attemptsMade + 1),
     maxAttempts: Math.max(1, job.opts.attempts ?? 1),
+    redeliveries: job.stalledCounter ?? 0,
   };
 }
 

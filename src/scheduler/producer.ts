@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueNameFor, type InvocationJob } from './invocation.ts';
+import { WorkSignal } from './work-signal.ts';
 
 /** Finished jobs are kept briefly for inspection; results proper are the invocation record's job. */
 const keepJobs = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600, count: 5000 } };
@@ -11,8 +12,11 @@ const keepJobs = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: {
  */
 export class InvocationProducer {
   private readonly queues = new Map<string, Queue<InvocationJob>>();
+  private readonly signal: WorkSignal;
 
-  constructor(private readonly connection: Redis, private readonly prefix = 'hearth') {}
+  constructor(private readonly connection: Redis, private readonly prefix = 'hearth') {
+    this.signal = new WorkSignal(connection, prefix);
+  }
 
   queue(functionName: string): Queue<InvocationJob> {
     let queue = this.queues.get(functionName);
@@ -37,6 +41,12 @@ export class InvocationProducer {
       ? { attempts: retries.attempts + 1, backoff: { type: 'exponential', delay: retries.backoffMs } }
       : {};
     await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keepJobs, ...retry });
+    await this.workAdded(job.function);
+  }
+
+  /** Tells every node's dispatcher that the function's queue has new work (a job, or a schedule's next tick). */
+  workAdded(functionName: string): Promise<void> {
+    return this.signal.workAdded(functionName);
   }
 
   /** Drops a job nobody waits for any more, if no worker has taken it yet. */

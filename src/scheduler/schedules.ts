@@ -71,6 +71,8 @@ export class ScheduleService {
         },
       );
       await this.redis.hset(this.key(fn), spec.id, raw);
+      // The first tick waits in the delayed set: a dispatcher that looks learns when it is due.
+      await this.producer.workAdded(fn);
     }
     return this.describe(fn, stored);
   }

@@ -1,8 +1,12 @@
-import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { observeInvocation } from '../metrics/index.ts';
+import { rootLogger } from '../log/index.ts';
 import { publishReply } from './reply-channel.ts';
-import { queueNameFor, type InvocationExecutor, type InvocationJob, type InvocationResult } from './invocation.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { InvocationBullJob } from './lane-worker.ts';
+import { NO_WARMTH, type Warmth } from './warmth.ts';
+import { WorkSignal } from './work-signal.ts';
+import type { InvocationExecutor, InvocationResult } from './invocation.ts';
 import type { InvocationStore } from './invocation-store.ts';
 import {
   attemptEnded,
@@ -21,10 +25,21 @@ export interface WorkerSetOptions {
   /** Invocation records (status, result, logs); without it only sync replies are produced. */
   store?: InvocationStore;
   callbacks?: CallbackDelivery;
-  /** BullMQ lockDuration and stalledInterval: how soon a job of a dead worker runs again. */
+  /** BullMQ lockDuration (stalled checks every quarter of it): how soon a job of a dead worker runs again. */
   lockMs?: number;
   prefix?: string;
+  /** The node's subscriber connection (wake-ups arrive there); without it one is duplicated and owned. */
+  subscriber?: Redis;
+  /** This node's name, kept on the records of the attempts it runs. */
+  node?: string;
+  /** HEARTH_COLD_START_DELAY_MS: how long a node without a warm container leaves a new job to one with. */
+  coldStartDelayMs?: number;
+  /** The pool's warm containers per function. */
+  warmth?: () => Warmth;
 }
+
+const DEFAULT_LOCK_MS = 10_000;
+const DEFAULT_COLD_START_DELAY_MS = 25;
 
 /** How recording an attempt's start went: a finished record means this delivery is a duplicate. */
 type RecordedStart = { duplicateOf: InvocationRecord } | { running: InvocationRecord | undefined };
@@ -35,58 +50,67 @@ function jobReturnValue(result: InvocationResult): InvocationResult {
 }
 
 /** A sync run's record begins only once it ended: its queue and start times come from the result. */
-function syncRunStarted(delivery: Delivery, result: InvocationResult): InvocationRecord {
-  const { job, trigger, attempt, maxAttempts } = delivery;
+function syncRunStarted(delivery: Delivery, result: InvocationResult, node: string | undefined): InvocationRecord {
+  const { job, trigger, attempt, maxAttempts, redeliveries } = delivery;
   const queued = queuedRecord({ id: job.invocationId, function: job.function, version: result.version, trigger, maxAttempts, queuedAt: job.enqueuedAt });
-  return attemptStarted(queued, { attempt, maxAttempts, startedAt: job.enqueuedAt + result.queuedMs });
+  return attemptStarted(queued, { attempt, maxAttempts, startedAt: job.enqueuedAt + result.queuedMs, redeliveries, ...(node ? { node } : {}) });
 }
 
 /**
- * One BullMQ Worker per deployed function, with concurrency equal to what the function can run at
- * once (maxContainers × concurrency): jobs beyond that stay in Redis, where they are counted and
- * survive a crash, instead of piling up in this process.
+ * Runs the node's share of every function's queued invocations: one dispatcher for the whole node
+ * pulls jobs (see Dispatcher), at most maxContainers × concurrency of a function at once on this
+ * node; jobs beyond that stay in Redis, where they are counted and survive a crash, instead of
+ * piling up in this process.
  *
- * Each job's invocation record follows it: running when a worker takes it, succeeded or failed
- * when it ends. A failed attempt with attempts left is thrown back to BullMQ, which retries it
- * with exponential backoff; the last failure makes the record a dead letter. A job whose worker
- * died stalls, and BullMQ hands it to another worker after `lockMs`.
+ * Each job's invocation record follows it: running when a node takes it, succeeded or failed when
+ * it ends. A failed attempt with attempts left is thrown back to BullMQ, which retries it with
+ * exponential backoff; the last failure makes the record a dead letter. A job whose node died
+ * stalls, and BullMQ's stalled check hands it to another node within 1.25 × `lockMs`; that
+ * redelivery is counted on the record, not as an attempt.
  */
 export class InvocationWorkers {
-  private readonly workers = new Map<string, Worker<InvocationJob, InvocationResult>>();
-  private readonly prefix: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownSubscriber: Redis | undefined;
+  private readonly started: Promise<void>;
 
   constructor(
     private readonly connection: Redis,
     private readonly execute: InvocationExecutor,
     private readonly opts: WorkerSetOptions = {},
   ) {
-    this.prefix = opts.prefix ?? 'hearth';
+    const prefix = opts.prefix ?? 'hearth';
+    this.ownSubscriber = opts.subscriber ? undefined : connection.duplicate();
+    this.ownSubscriber?.on('error', () => undefined);
+    const log = rootLogger();
+    this.dispatcher = new Dispatcher({
+      connection,
+      subscriber: opts.subscriber ?? this.ownSubscriber!,
+      prefix,
+      node: opts.node ?? 'local',
+      lockMs: opts.lockMs ?? DEFAULT_LOCK_MS,
+      coldStartDelayMs: opts.coldStartDelayMs ?? DEFAULT_COLD_START_DELAY_MS,
+      warmth: opts.warmth ?? (() => NO_WARMTH),
+      process: (job) => this.process(job),
+      lost: (job, reason) => this.onLost(job, reason),
+      onError: (message, err) => log.warn({ component: 'dispatch', err: err.message }, message),
+    });
+    this.started = this.dispatcher.start();
+    // A failed subscribe shows in the log; the due-index sweep still finds the work.
+    this.started.catch((err: Error) => log.warn({ component: 'dispatch', err: err.message }, 'subscribing to wake-ups failed'));
   }
 
-  /** Starts the function's worker, or adjusts its concurrency if it runs already. */
+  /** Resolves once wake-ups are heard (work is found by the sweep before that). */
+  async ready(): Promise<void> {
+    await this.started;
+  }
+
+  /** Serves the function's queue here, or adjusts how many of its jobs run at once. */
   ensure(functionName: string, concurrency: number): void {
-    const existing = this.workers.get(functionName);
-    if (existing) {
-      existing.concurrency = concurrency;
-      return;
-    }
-    const lock = this.opts.lockMs ? { lockDuration: this.opts.lockMs, stalledInterval: this.opts.lockMs } : {};
-    const worker = new Worker<InvocationJob, InvocationResult>(
-      queueNameFor(functionName),
-      (job) => this.process(job),
-      { connection: this.connection, prefix: this.prefix, concurrency, autorun: true, ...lock },
-    );
-    // Errors here are Redis hiccups; BullMQ reconnects by itself. Without a listener Node would crash.
-    worker.on('error', () => undefined);
-    // A job that stalled more often than allowed is failed by BullMQ without running our code.
-    worker.on('failed', (job) => {
-      if (job) void this.onFailed(job).catch(() => undefined);
-    });
-    this.workers.set(functionName, worker);
+    this.dispatcher.ensure(functionName, concurrency);
   }
 
   /** One delivery of a job: record the start, run, reply, record the end, then finish or ask for a retry. */
-  private async process(job: Job<InvocationJob, InvocationResult>): Promise<InvocationResult> {
+  private async process(job: InvocationBullJob): Promise<InvocationResult> {
     const delivery = deliveryOf(job);
     const start = await this.recordStart(delivery);
     // Delivered again after it finished (a crash between the end and the acknowledgement): do not run it twice.
@@ -108,7 +132,7 @@ export class InvocationWorkers {
   private async recordStart(delivery: Delivery): Promise<RecordedStart> {
     const store = this.opts.store;
     if (!store || delivery.trigger === 'sync') return { running: undefined };
-    const { job, trigger, attempt, maxAttempts } = delivery;
+    const { job, trigger, attempt, maxAttempts, redeliveries } = delivery;
     const existing = await store.get(job.invocationId);
     if (existing && isFinished(existing)) return { duplicateOf: existing };
     const queued = existing ?? queuedRecord({
@@ -120,7 +144,7 @@ export class InvocationWorkers {
       queuedAt: job.enqueuedAt,
       ...(job.scheduleId ? { scheduleId: job.scheduleId } : {}),
     });
-    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now() });
+    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now(), redeliveries, ...this.nodeField() });
     // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
     if (existing) await store.put(running);
     else await store.create(running, job.event);
@@ -134,7 +158,7 @@ export class InvocationWorkers {
   private async recordEnd(delivery: Delivery, running: InvocationRecord | undefined, result: InvocationResult, last: boolean): Promise<void> {
     const store = this.opts.store;
     if (!store) return;
-    const started = running ?? syncRunStarted(delivery, result);
+    const started = running ?? syncRunStarted(delivery, result, this.opts.node);
     const record = attemptEnded(started, result, { final: last, keepResult: keepsResult(delivery), finishedAt: Date.now() });
     if (delivery.trigger === 'sync') {
       // The caller has its answer already: keep the record write off the job slot (throughput).
@@ -149,28 +173,31 @@ export class InvocationWorkers {
     if (record.callbackUrl) await this.opts.callbacks?.enqueue(record.callbackUrl, record);
   }
 
+  private nodeField(): { node?: string } {
+    return this.opts.node ? { node: this.opts.node } : {};
+  }
+
   /**
-   * Our processor never lets a job fail for good (the last attempt returns), so a job BullMQ failed
-   * anyway was lost with its worker too often ("job stalled more than allowable limit"): its record
-   * would otherwise say running forever.
+   * The job was lost with its node more often than BullMQ allows ("job stalled more than
+   * allowable limit"): it fails without running again, and its record would otherwise say
+   * running forever.
    */
-  private async onFailed(job: Job<InvocationJob, InvocationResult>): Promise<void> {
+  private async onLost(job: InvocationBullJob, reason: string): Promise<void> {
     const store = this.opts.store;
-    if (!store || (await job.getState()) !== 'failed') return;
-    const reason = job.failedReason || 'the job failed';
+    if (!store) return;
     const record = await store.update(invocationIdOf(job), (r) => workerLost(r, reason, Date.now()));
     if (record) await this.notifyCallback(record);
   }
 
+  /** Stops serving the function here; waits for its invocations running here. */
   async remove(functionName: string): Promise<void> {
-    const worker = this.workers.get(functionName);
-    this.workers.delete(functionName);
-    await worker?.close();
+    await this.dispatcher.remove(functionName);
+    await new WorkSignal(this.connection, this.opts.prefix ?? 'hearth').forget(functionName).catch(() => undefined);
   }
 
   /** Stops taking jobs and waits for the ones in flight. */
   async close(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.close()));
-    this.workers.clear();
+    await this.dispatcher.close();
+    if (this.ownSubscriber) await this.ownSubscriber.quit().catch(() => this.ownSubscriber?.disconnect());
   }
 }

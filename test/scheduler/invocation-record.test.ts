@@ -52,6 +52,13 @@ describe('an attempt', () => {
     expect(isFinished(running)).toBe(false);
   });
 
+  it('records a redelivery after a lost node without counting it as an attempt, and the node running it', () => {
+    const first = attemptStarted(queued('async', 1), { attempt: 1, maxAttempts: 1, startedAt: T0, node: 'n1' });
+    expect(first).not.toHaveProperty('redeliveries');
+    const again = attemptStarted(first, { attempt: 1, maxAttempts: 1, startedAt: T0 + 12_000, redeliveries: 1, node: 'n2' });
+    expect(again).toMatchObject({ status: 'running', attempts: 1, maxAttempts: 1, redeliveries: 1, node: 'n2', startedAt: at(12_000) });
+  });
+
   it('drops the previous attempt\'s error when a retry starts', () => {
     const first = attemptStarted(queued(), { attempt: 1, maxAttempts: 3, startedAt: T0 + 1 });
     const pending = attemptFailedWillRetry(first, failure);

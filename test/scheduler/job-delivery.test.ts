@@ -32,6 +32,17 @@ describe('job delivery', () => {
     expect(deliveryOf({ ...sync, attemptsStarted: 0, attemptsMade: 1 }).attempt).toBe(2);
   });
 
+  it('does not count a redelivery after a lost worker as an attempt, and counts it as a redelivery', () => {
+    const data = { invocationId: 'i', function: 'f', event: null, enqueuedAt: 1 };
+    // Taken twice (the first node died), never ended: still the first of one attempt.
+    const redelivered = job({ data, opts: { attempts: 1 }, attemptsStarted: 2, attemptsMade: 0, stalledCounter: 1 });
+    expect(deliveryOf(redelivered)).toMatchObject({ attempt: 1, maxAttempts: 1, redeliveries: 1 });
+    // A retry after a failure is the next attempt; earlier redeliveries stay counted.
+    const retried = job({ data, opts: { attempts: 3 }, attemptsStarted: 3, attemptsMade: 1, stalledCounter: 1 });
+    expect(deliveryOf(retried)).toMatchObject({ attempt: 2, maxAttempts: 3, redeliveries: 1 });
+    expect(deliveryOf(job({ data })).redeliveries).toBe(0);
+  });
+
   it('keeps the result in the record for async runs, and for sync runs only with an Idempotency-Key', () => {
     const data = { invocationId: 'i', function: 'f', event: null, enqueuedAt: 1 };
     expect(keepsResult(deliveryOf(job({ data })))).toBe(true);
