@@ -47,5 +47,6 @@ export const operations: Operation[] = [
   { id: 'listDeadLetters', method: 'get', path: '/v1/functions/{name}/dead-letters', summary: 'Invocations that failed their last attempt', tag: 'invocations', status: 200, response: s.deadLetterListSchema, errors: [404] },
   { id: 'retryInvocation', method: 'post', path: '/v1/invocations/{id}/retry', summary: 'Run a dead-lettered invocation again', tag: 'invocations', status: 202, response: s.asyncAcceptedSchema, errors: [404] },
   { id: 'gc', method: 'post', path: '/v1/gc', summary: 'Remove image blobs and layers no version references', tag: 'server', status: 200, response: s.gcResponseSchema },
-  { id: 'getPool', method: 'get', path: '/v1/pool', summary: 'Warm containers per function and their state', tag: 'pool', status: 200, response: s.poolResponseSchema },
+  { id: 'getPool', method: 'get', path: '/v1/pool', summary: 'Warm containers of every node, per function, and their state', tag: 'pool', status: 200, response: s.poolResponseSchema },
+  { id: 'listNodes', method: 'get', path: '/v1/nodes', summary: "The cluster's live nodes (heartbeat within ~15 s)", tag: 'server', status: 200, response: s.nodeListSchema },
 ];

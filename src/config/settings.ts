@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Server settings, read once from the environment; the variable names and defaults are a public contract (README). */
@@ -30,6 +32,19 @@ export interface Settings {
   poolMemoryMb: number | undefined;
   /** HEARTH_STEM_CELLS: generic containers kept started for first invocations (0). */
   stemCells: number;
+  /** HEARTH_NODE_NAME: this node's id in the cluster registry, records and metrics (see defaultNodeName). */
+  nodeName: string;
+  /** HEARTH_NODE_URL: the URL other nodes and operators reach this node's API at; default the address it listens on. */
+  nodeUrl: string | undefined;
+}
+
+/**
+ * `<hostname>:<port>`, unique per machine and port. With port 0 (any free port, as tests use) the
+ * port is not known yet, so a short hash of the data dir stands in: still unique per Hearth.
+ */
+export function defaultNodeName(port: number, dataDir: string, hostname = os.hostname()): string {
+  if (port !== 0) return `${hostname}:${port}`;
+  return `${hostname}:${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -86,7 +101,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
     poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64),
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
+    nodeName: '',
+    nodeUrl: env.HEARTH_NODE_URL || undefined,
   };
+  settings.nodeName = env.HEARTH_NODE_NAME || defaultNodeName(port, settings.dataDir);
   assertSafeBind(settings);
   return settings;
 }

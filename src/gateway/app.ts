@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
+import { nodeRoutes } from './routes/nodes.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { gcRoutes } from './routes/gc.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -39,6 +40,7 @@ export function createApp(services: GatewayServices): Hono {
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
+  app.route('/v1/nodes', nodeRoutes(services));
   app.route('/v1/functions', versionRoutes(services));
   app.route('/v1/gc', gcRoutes(services));
   app.route('/', openApiRoutes());

@@ -2,6 +2,7 @@ import type { FunctionService } from '../functions/index.ts';
 import type { PoolDescription, PoolEntry } from '../pool/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
+import type { ClusterPoolDescription, NodeRecord } from '../cluster/index.ts';
 import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
@@ -18,4 +19,6 @@ export interface GatewayServices {
   schedules: ScheduleService;
   secrets: SecretStore;
   trigger: HttpTrigger;
+  /** The cluster this node belongs to: `GET /v1/nodes`, and `/v1/pool` across nodes. Absent: this node alone. */
+  cluster?: { nodes(): Promise<NodeRecord[]>; pool(): Promise<ClusterPoolDescription>; readonly id: string };
 }

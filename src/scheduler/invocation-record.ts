@@ -27,6 +27,8 @@ export interface InvocationRecord {
   retryOf?: string;
   /** The invocation that re-ran this dead letter. */
   retriedAs?: string;
+  /** The node (HEARTH_NODE_NAME) that ran the latest attempt. */
+  node?: string;
 }
 
 /** What an invocation is known by before it first runs. Times are epoch ms. */
@@ -47,6 +49,8 @@ export interface AttemptStart {
   attempt: number;
   maxAttempts: number;
   startedAt: number;
+  /** The node running it. */
+  node?: string;
 }
 
 /** What one attempt produced, as far as the record keeps it. */
@@ -102,7 +106,14 @@ export function queuedRecord(init: NewInvocation): InvocationRecord {
 export function attemptStarted(record: InvocationRecord, start: AttemptStart): InvocationRecord {
   // The previous attempt's error no longer describes a running invocation.
   const { error: _previous, ...rest } = record;
-  return { ...rest, status: 'running', attempts: start.attempt, maxAttempts: start.maxAttempts, startedAt: iso(start.startedAt) };
+  return {
+    ...rest,
+    status: 'running',
+    attempts: start.attempt,
+    maxAttempts: start.maxAttempts,
+    startedAt: iso(start.startedAt),
+    ...(start.node ? { node: start.node } : {}),
+  };
 }
 
 function withOutcome(record: InvocationRecord, outcome: AttemptOutcome): InvocationRecord {

@@ -24,6 +24,8 @@ export interface WorkerSetOptions {
   /** BullMQ lockDuration and stalledInterval: how soon a job of a dead worker runs again. */
   lockMs?: number;
   prefix?: string;
+  /** This node's id, written into each record's `node` when an attempt starts here. */
+  node?: string;
 }
 
 /** How recording an attempt's start went: a finished record means this delivery is a duplicate. */
@@ -35,10 +37,10 @@ function jobReturnValue(result: InvocationResult): InvocationResult {
 }
 
 /** A sync run's record begins only once it ended: its queue and start times come from the result. */
-function syncRunStarted(delivery: Delivery, result: InvocationResult): InvocationRecord {
+function syncRunStarted(delivery: Delivery, result: InvocationResult, node: string | undefined): InvocationRecord {
   const { job, trigger, attempt, maxAttempts } = delivery;
   const queued = queuedRecord({ id: job.invocationId, function: job.function, version: result.version, trigger, maxAttempts, queuedAt: job.enqueuedAt });
-  return attemptStarted(queued, { attempt, maxAttempts, startedAt: job.enqueuedAt + result.queuedMs });
+  return attemptStarted(queued, { attempt, maxAttempts, startedAt: job.enqueuedAt + result.queuedMs, ...(node ? { node } : {}) });
 }
 
 /**
@@ -120,7 +122,7 @@ export class InvocationWorkers {
       queuedAt: job.enqueuedAt,
       ...(job.scheduleId ? { scheduleId: job.scheduleId } : {}),
     });
-    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now() });
+    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now(), ...(this.opts.node ? { node: this.opts.node } : {}) });
     // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
     if (existing) await store.put(running);
     else await store.create(running, job.event);
@@ -134,7 +136,7 @@ export class InvocationWorkers {
   private async recordEnd(delivery: Delivery, running: InvocationRecord | undefined, result: InvocationResult, last: boolean): Promise<void> {
     const store = this.opts.store;
     if (!store) return;
-    const started = running ?? syncRunStarted(delivery, result);
+    const started = running ?? syncRunStarted(delivery, result, this.opts.node);
     const record = attemptEnded(started, result, { final: last, keepResult: keepsResult(delivery), finishedAt: Date.now() });
     if (delivery.trigger === 'sync') {
       // The caller has its answer already: keep the record write off the job slot (throughput).
