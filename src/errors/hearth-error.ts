@@ -8,6 +8,8 @@ export const errorStatus = {
   function_error: 500,
   out_of_memory: 500,
   timeout: 504,
+  /** No node can get the function's image (not local, no registry, or the registry lacks it): infrastructure, never the function's fault. */
+  image_unavailable: 503,
   internal: 500,
 } as const;
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ContainerStartError, type Container, type HttpRequestHead, type HttpSink, type InvokeOutcome, type InvokeRequest, type Runtime } from '../runtime/index.ts';
+import { HearthError } from '../errors/index.ts';
 import { readFunctionFiles } from './function-files.ts';
 import { PooledContainer, type ContainerState, type PoolFunction } from './pooled-container.ts';
 import { StemCells, type StemCellEntry } from './stem-cells.ts';
@@ -173,7 +174,11 @@ export class Pool {
 
   /** The outcome of an invocation that never got a container: deadline, shutdown or a failed start. */
   private notAcquired(err: unknown): RunResult {
-    const code = err instanceof PoolTimeoutError ? 'timeout' : this.closed ? 'internal' : 'function_error';
+    const code = err instanceof PoolTimeoutError ? 'timeout'
+      : this.closed ? 'internal'
+      // The image could not be had: an infrastructure failure, never charged to the function's code.
+      : err instanceof HearthError && err.code === 'image_unavailable' ? 'image_unavailable'
+      : 'function_error';
     return {
       outcome: { ok: false, error: { code, message: (err as Error).message }, logs: [], durationMs: 0 },
       coldStart: !(err instanceof PoolTimeoutError),
