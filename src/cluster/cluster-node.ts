@@ -4,7 +4,10 @@ import { ChangeFeed, type ClusterChange } from './change-feed.ts';
 import { ClusterSync, type ClusterSyncDeps } from './cluster-sync.ts';
 import { mergePools, type ClusterPoolDescription } from './cluster-pool.ts';
 import { NodeRegistry } from './node-registry.ts';
-import type { NodeRecord } from './node-record.ts';
+import { someNodeCanRun, type NodeRecord } from './node-record.ts';
+
+/** How long a node list read for an admission check is reused: only calls this node cannot run pay for it. */
+const NODE_LIST_REUSE_MS = 1000;
 
 export interface ClusterNodeOptions extends Omit<ClusterSyncDeps, 'afterChange'> {
   /** This node's id (HEARTH_NODE_NAME). */
@@ -30,6 +33,7 @@ export class ClusterNode {
   private readonly feed: ChangeFeed;
   private readonly sync: ClusterSync;
   private recheckTimer: NodeJS.Timeout | undefined;
+  private recentNodes: { at: number; nodes: Promise<NodeRecord[]> } | undefined;
 
   constructor(redis: Redis, subscriber: Redis, private readonly opts: ClusterNodeOptions) {
     this.registry = new NodeRegistry(redis, {
@@ -76,6 +80,20 @@ export class ClusterNode {
 
   nodes(): Promise<NodeRecord[]> {
     return this.registry.list();
+  }
+
+  /**
+   * Whether some live node can get the function's image. True at once when this node can (no
+   * I/O); otherwise the other nodes' reports decide. An invocation no node can run is refused
+   * with image_unavailable instead of waiting in the queue for a node that will never take it.
+   */
+  async canRunAnywhere(name: string): Promise<boolean> {
+    if (!this.opts.functions.isUnavailable(name)) return true;
+    const now = Date.now();
+    if (!this.recentNodes || now - this.recentNodes.at > NODE_LIST_REUSE_MS) {
+      this.recentNodes = { at: now, nodes: this.registry.list().catch(() => []) };
+    }
+    return someNodeCanRun(await this.recentNodes.nodes, name);
   }
 
   /** The pools of every live node, this one's taken now. */

@@ -14,6 +14,7 @@ export interface ClusterSyncDeps {
     forget(name: string): Promise<void>;
     activeFunctions(): string[];
     unavailableFunctions(): string[];
+    isUnavailable(name: string): boolean;
   };
   /** Retires the warm containers of a function (they hold the secret files they started with). */
   recycle(name: string): Promise<void>;

@@ -218,6 +218,11 @@ export class FunctionService {
     return [...this.#unavailable];
   }
 
+  /** Whether this node found it cannot get the function's image (cheap: no I/O). */
+  isUnavailable(name: string): boolean {
+    return this.#unavailable.has(name);
+  }
+
   /** Functions this node serves now. */
   activeFunctions(): string[] {
     return [...this.#active];

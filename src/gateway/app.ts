@@ -14,6 +14,7 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { uiRoutes } from './ui/index.ts';
 import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
+import { requireRunnableSomewhere } from './middleware/runnable-somewhere.ts';
 import { functionName } from '../config/index.ts';
 import { invocationRoutes } from './routes/invocations.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -36,6 +37,10 @@ export function createApp(services: GatewayServices): Hono {
       lookup: async (name) => (functionName.safeParse(name).success ? (await services.functions.get(name)).config.auth : undefined),
     }),
   );
+  // After auth: an unauthenticated caller learns nothing about images.
+  const runnable = requireRunnableSomewhere({ canRunAnywhere: services.cluster && ((name) => services.cluster!.canRunAnywhere(name)) });
+  app.on('POST', ['/v1/functions/:name/invoke', '/v1/functions/:name/invocations'], runnable);
+  app.use('/fn/:name/*', runnable);
   app.route('/', healthRoutes());
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));

@@ -20,5 +20,11 @@ export interface GatewayServices {
   secrets: SecretStore;
   trigger: HttpTrigger;
   /** The cluster this node belongs to: `GET /v1/nodes`, and `/v1/pool` across nodes. Absent: this node alone. */
-  cluster?: { nodes(): Promise<NodeRecord[]>; pool(): Promise<ClusterPoolDescription>; readonly id: string };
+  cluster?: {
+    nodes(): Promise<NodeRecord[]>;
+    pool(): Promise<ClusterPoolDescription>;
+    /** Whether any live node can get the function's image (invocations are refused otherwise). */
+    canRunAnywhere(name: string): Promise<boolean>;
+    readonly id: string;
+  };
 }

@@ -21,6 +21,7 @@ function fixture(records: FunctionRecord[], active: string[] = []) {
       forget: async (n) => void calls.push(`forget ${n}`),
       activeFunctions: () => active,
       unavailableFunctions: () => [],
+      isUnavailable: () => false,
     },
     recycle: async (n) => void calls.push(`recycle ${n}`),
   });

@@ -157,13 +157,27 @@ describe('a cluster of three nodes', () => {
       }
     });
 
-    it('a SIGKILLed node drops out of the list within ~20 s', async () => {
-      expect((await nodes(a)).map((n) => n.id)).toContain('node-d');
+    it('a SIGKILLed node drops out of the list within ~20 s; what only it could run is then refused as image_unavailable', async () => {
+      // Deployed where there is no registry: only node-d has the image, the others say so.
+      expect((await d.deploy('d-only', 'export default () => "from d"')).status).toBe(201);
+      await waitFor(async () => (await nodes(a)).filter((n) => n.unavailable.includes('d-only')).map((n) => n.id).join() === 'node-a,node-b,node-c', 5000, 100);
+      const served = await a.invoke('d-only');
+      expect(served.status).toBe(200);
+      expect(served.body).toBe('from d');
+
       await d.kill();
       const { ms } = await waitFor(async () => !(await nodes(b)).some((n) => n.id === 'node-d'), 25_000, 200);
       console.info(`SIGKILLed node dropped from /v1/nodes after ${Math.round(ms)} ms`);
       expect(ms).toBeLessThan(20_000);
       expect((await nodes(c)).map((n) => n.id)).toEqual(['node-a', 'node-b', 'node-c']);
+
+      // No live node can get the image: an infrastructure error at once, not a job left waiting or a function_error.
+      const started = performance.now();
+      const refused = await a.invoke('d-only');
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('image_unavailable');
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect((await b.api('POST', '/v1/functions/d-only/invocations', {})).status).toBe(503);
     }, 40_000);
   });
 });
