@@ -50,7 +50,8 @@ describe('cluster change notices', () => {
     // A change counted but its notice never delivered (as while a subscriber was disconnected).
     await c.cmd.incr('hearth:changes:seq');
     const { ms } = await waitFor(async () => c.resyncs() === 1, 2000, 10);
-    expect(ms).toBeLessThan(500);
+    // Two checks (50 ms apart) at most; generous for a loaded 2-core machine.
+    expect(ms).toBeLessThan(1500);
     await new Promise((r) => setTimeout(r, 200));
     expect(c.resyncs()).toBe(1);
   });
