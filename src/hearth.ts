@@ -13,9 +13,10 @@ import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor, warmthOf } from './scheduler/index.ts';
 import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
-import { FunctionService, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
+import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
+import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
-import { bindMetricSources } from './metrics/index.ts';
+import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
 import { rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 
@@ -39,6 +40,7 @@ export class Hearth {
   managedRedis: ManagedRedis | undefined;
   private redisHealth: RedisHealth | undefined;
   readonly readiness = new Readiness(() => this.redisHealth, () => this.managedRedis);
+  cluster: ClusterNode | undefined;
 
   constructor(readonly settings: Settings, private readonly log: (msg: string) => void = console.log) {}
 
@@ -82,6 +84,9 @@ export class Hearth {
     this.closers.push(async () => health.close());
     await health.start();
     // --- end Redis ownership ---
+    // Leaves the node list after the pool is gone (closers run in reverse), before Redis goes.
+    this.closers.push(async () => this.cluster?.close());
+    labelMetricsWithNode(settings.nodeName);
 
     const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
     await images.init();
@@ -118,13 +123,15 @@ export class Hearth {
     this.pool = pool;
     this.closers.push(() => pool.close());
 
-    // Warm containers hold the secret files they started with: recycle those that mount a changed one.
-    // (This process's pool only; other processes pick the new value up as their containers turn over.)
+    // Warm containers hold the secret files they started with: recycle those that mount a changed
+    // one, here and (through the change notice) on every other node.
+    // Version 0 never exists: every container of the function retires, waiting callers stay.
+    const recycle = (fn: string) => pool.retire(fn, 0);
     secrets.onChange = async (name) => {
       for (const fn of await catalog.list()) {
-        // Version 0 never exists: every container of the function retires, waiting callers stay.
-        if (fn.config.secrets?.includes(name)) await pool.retire(fn.name, 0);
+        if (fn.config.secrets?.includes(name)) await recycle(fn.name);
       }
+      await this.cluster?.announce({ kind: 'secret', name }).catch((err: Error) => this.log(`could not announce the change of secret ${name}: ${err.message}`));
     };
 
     const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
@@ -157,9 +164,28 @@ export class Hearth {
     await replies.start();
     this.closers.push(() => replies.close());
 
-    const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store });
+    const functions = new FunctionService({
+      catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store,
+      availability: new ImageAvailability({ images, registry }),
+      announce: async (name) => this.cluster?.announce({ kind: 'function', name }),
+    });
     this.functions = functions;
-    for (const record of await catalog.list()) functions.activate(record);
+    const cluster = new ClusterNode(redis, subscriber, {
+      node: settings.nodeName,
+      version: hearthVersion(),
+      describePool: () => pool.describe(),
+      catalog,
+      functions,
+      recycle,
+      warn: (message) => rootLogger().warn({ component: 'cluster' }, message),
+    });
+    this.cluster = cluster;
+    this.closers.push(() => cluster.quiet());
+    // Listening first: a change made while the catalog is read below is applied, not lost.
+    await cluster.listen();
+    // Only functions whose image this node can get take work here; the registry is asked a few at a time.
+    const records = await catalog.list();
+    for (let i = 0; i < records.length; i += 8) await Promise.all(records.slice(i, i + 8).map((r) => functions.sync(r)));
     if (settings.functionsDir) {
       for (const line of await deployFunctionsDir(functions, settings.functionsDir)) this.log(line);
     }
@@ -188,7 +214,8 @@ export class Hearth {
       store,
       schedules,
       secrets,
-      trigger: new HttpTrigger({ catalog, pool, store }),
+      trigger: new HttpTrigger({ catalog, pool, store, node: settings.nodeName }),
+      cluster,
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       readiness: this.readiness,
       redis: health,
@@ -204,6 +231,7 @@ export class Hearth {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}`;
+    await cluster.register(settings.nodeUrl ?? this.url);
     this.readiness.phase = 'serving';
   }
 

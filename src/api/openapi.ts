@@ -6,7 +6,7 @@ type JsonObject = Record<string, unknown>;
 
 const statusText: Record<number, string> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 400: 'Invalid request', 401: 'Unauthorized',
-  404: 'Not found', 413: 'Payload too large', 429: 'Overloaded', 500: 'Function error or internal error', 503: 'Unavailable: Redis unreachable or full, or the server is starting or stopping (see Retry-After)', 504: 'Timeout',
+  404: 'Not found', 413: 'Payload too large', 429: 'Overloaded', 500: 'Function error or internal error', 503: 'Unavailable: Redis unreachable or full, the server starting or stopping, or no node can get the function\'s image (see Retry-After)', 504: 'Timeout',
 };
 
 /**

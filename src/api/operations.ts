@@ -32,8 +32,8 @@ export const operations: Operation[] = [
   { id: 'removeFunction', method: 'delete', path: '/v1/functions/{name}', summary: 'Remove a function, its versions, queue and containers', tag: 'functions', status: 204, errors: [404] },
   { id: 'listVersions', method: 'get', path: '/v1/functions/{name}/versions', summary: 'List the immutable versions of a function', tag: 'functions', status: 200, response: s.versionListSchema, errors: [404] },
   { id: 'rollback', method: 'post', path: '/v1/functions/{name}/rollback', summary: 'Make an earlier version current', tag: 'functions', body: s.rollbackBodySchema, status: 200, response: s.functionRecordSchema, errors: [404] },
-  { id: 'invoke', method: 'post', path: '/v1/functions/{name}/invoke', summary: "Invoke synchronously: the body is the event, the answer the function's result", tag: 'invocations', body: event, query: s.invokeQuerySchema, status: 200, response: anyJson, errors: [404, 413, 429, 504] },
-  { id: 'invokeAsync', method: 'post', path: '/v1/functions/{name}/invocations', summary: 'Invoke asynchronously: 202 with the invocation id', tag: 'invocations', body: event, query: s.asyncInvokeQuerySchema, status: 202, response: s.asyncAcceptedSchema, errors: [404, 413, 429] },
+  { id: 'invoke', method: 'post', path: '/v1/functions/{name}/invoke', summary: "Invoke synchronously: the body is the event, the answer the function's result", tag: 'invocations', body: event, query: s.invokeQuerySchema, status: 200, response: anyJson, errors: [404, 413, 429, 503, 504] },
+  { id: 'invokeAsync', method: 'post', path: '/v1/functions/{name}/invocations', summary: 'Invoke asynchronously: 202 with the invocation id', tag: 'invocations', body: event, query: s.asyncInvokeQuerySchema, status: 202, response: s.asyncAcceptedSchema, errors: [404, 413, 429, 503] },
   { id: 'getInvocation', method: 'get', path: '/v1/invocations/{id}', summary: 'Status, result or error, and timings of an invocation', tag: 'invocations', status: 200, response: s.invocationRecordSchema, errors: [404] },
   { id: 'getInvocationLogs', method: 'get', path: '/v1/invocations/{id}/logs', summary: 'Console output captured during an invocation', tag: 'logs', status: 200, response: s.logsResponseSchema, errors: [404] },
   { id: 'getFunctionLogs', method: 'get', path: '/v1/functions/{name}/logs', summary: "Recent console output of a function's invocations", tag: 'logs', query: s.logsQuerySchema, status: 200, response: s.logsResponseSchema, errors: [404] },
@@ -48,5 +48,6 @@ export const operations: Operation[] = [
   { id: 'listDeadLetters', method: 'get', path: '/v1/functions/{name}/dead-letters', summary: 'Invocations that failed their last attempt', tag: 'invocations', status: 200, response: s.deadLetterListSchema, errors: [404] },
   { id: 'retryInvocation', method: 'post', path: '/v1/invocations/{id}/retry', summary: 'Run a dead-lettered invocation again', tag: 'invocations', status: 202, response: s.asyncAcceptedSchema, errors: [404] },
   { id: 'gc', method: 'post', path: '/v1/gc', summary: 'Remove image blobs and layers no version references', tag: 'server', status: 200, response: s.gcResponseSchema },
-  { id: 'getPool', method: 'get', path: '/v1/pool', summary: 'Warm containers per function and their state', tag: 'pool', status: 200, response: s.poolResponseSchema },
+  { id: 'getPool', method: 'get', path: '/v1/pool', summary: 'Warm containers of every node, per function, and their state', tag: 'pool', status: 200, response: s.poolResponseSchema },
+  { id: 'listNodes', method: 'get', path: '/v1/nodes', summary: "The cluster's live nodes (heartbeat within ~15 s)", tag: 'server', status: 200, response: s.nodeListSchema },
 ];

@@ -106,6 +106,8 @@ export type FunctionDescriptionInfo = z.infer<typeof functionDescriptionSchema>;
 export const deployResponseSchema = functionRecordSchema.extend({
   layers: z.array(z.object({ digest: z.string(), size: z.number().int() })),
   buildMs: z.number(),
+  /** Same source and config as the current version (same image digest): no version was added. */
+  unchanged: z.boolean().optional(),
 });
 export type DeployResponse = z.infer<typeof deployResponseSchema>;
 
@@ -130,6 +132,8 @@ export const poolEntrySchema = z.object({
   memoryMb: z.number(),
   /** In use now, from the container's memory cgroup. */
   memoryBytes: z.number().int(),
+  /** The node holding the container (HEARTH_NODE_NAME). */
+  node: z.string().optional(),
 });
 export type PoolEntryInfo = z.infer<typeof poolEntrySchema>;
 
@@ -138,19 +142,42 @@ export const stemCellSchema = z.object({
   state: z.enum(['ready', 'starting']),
   ageMs: z.number(),
   memoryBytes: z.number().int(),
+  node: z.string().optional(),
 });
 
+const poolLimitsSchema = z.object({
+  maxContainers: z.number().int().nullable(),
+  memoryBudgetMb: z.number().nullable(),
+  containers: z.number().int(),
+  memoryReservedMb: z.number(),
+  waiting: z.number().int(),
+});
+
+/** `GET /v1/pool`: the containers of every live node; `limits` are the answering node's, `nodes` everyone's. */
 export const poolResponseSchema = z.object({
   containers: z.array(poolEntrySchema),
   stemCells: z.array(stemCellSchema),
-  limits: z.object({
-    maxContainers: z.number().int().nullable(),
-    memoryBudgetMb: z.number().nullable(),
-    containers: z.number().int(),
-    memoryReservedMb: z.number(),
-    waiting: z.number().int(),
-  }),
+  limits: poolLimitsSchema,
+  nodes: z.array(z.object({ node: z.string(), limits: poolLimitsSchema })).optional(),
 });
+
+/** One node of the cluster as its last heartbeat described it. */
+export const nodeSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  version: z.string(),
+  startedAt: z.string(),
+  lastHeartbeat: z.string(),
+  containers: z.number().int(),
+  memoryReservedMb: z.number(),
+  memoryBudgetMb: z.number().nullable(),
+  /** Functions whose image this node cannot get: it takes none of their work. */
+  unavailable: z.array(z.string()),
+});
+export type NodeInfo = z.infer<typeof nodeSchema>;
+
+/** `GET /v1/nodes`: live nodes, by id. A node drops out ~15 s after its last heartbeat. */
+export const nodeListSchema = z.object({ nodes: z.array(nodeSchema) });
 
 export const asyncAcceptedSchema = z.object({ id: z.string() }).loose();
 

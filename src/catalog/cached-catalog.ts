@@ -82,13 +82,15 @@ export class CachedCatalog extends FunctionCatalog {
     await this.publisher.publish(this.channel, name);
   }
 
-  private invalidate(name: string): void {
+  /** Drops the cached record and versions of one function: the next read goes to Redis. */
+  invalidate(name: string): void {
     this.generation.set(name, (this.generation.get(name) ?? 0) + 1);
     this.current.delete(name);
     for (const key of [...this.versions.keys()]) if (key.startsWith(`${name}@`)) this.versions.delete(key);
   }
 
-  private invalidateAll(): void {
+  /** Drops everything cached (a change may have been missed). */
+  invalidateAll(): void {
     for (const name of new Set([...this.current.keys(), ...[...this.versions.keys()].map((k) => k.split('@')[0]!)])) this.invalidate(name);
   }
 }

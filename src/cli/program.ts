@@ -6,6 +6,7 @@ import { functionCommands } from './commands/functions.ts';
 import { invokeCommands } from './commands/invoke.ts';
 import { adminCommands } from './commands/admin.ts';
 import { upCommand } from './commands/up.ts';
+import { nodesCommand } from './commands/nodes.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
   invokeCommands(program, ctx);
   functionCommands(program, ctx);
   adminCommands(program, ctx);
+  nodesCommand(program, ctx);
   return program;
 }
 

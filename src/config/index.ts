@@ -1,4 +1,4 @@
 export { functionConfigSchema, functionName, parseFunctionConfig, SCHEDULE_ID } from './function-config.ts';
 export type { FunctionConfig, FunctionConfigInput } from './function-config.ts';
-export { assertSafeBind, isLoopbackHost, loadSettings } from './settings.ts';
+export { assertSafeBind, defaultNodeName, isLoopbackHost, loadSettings } from './settings.ts';
 export type { Settings } from './settings.ts';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,8 +24,6 @@ export interface Settings {
   secretKey: string | undefined;
   /** BullMQ lock duration (HEARTH_JOB_LOCK_MS, 10 s; stalled checks every quarter): a dead node's job runs again within 1.25 × this. */
   jobLockMs: number;
-  /** HEARTH_NODE_NAME: this node's name in a cluster, default `<hostname>:<port>`. */
-  nodeName: string;
   /** HEARTH_COLD_START_DELAY_MS (25): how long a node without a warm container leaves a new job to a node with one. */
   coldStartDelayMs: number;
   /** First delay of callback delivery retries (HEARTH_CALLBACK_BACKOFF_MS), doubled per attempt. */
@@ -41,6 +40,19 @@ export interface Settings {
   redisMaxmemory: string;
   /** HEARTH_METRICS_TOKEN: a bearer token that opens /metrics only (the API key opens it too). */
   metricsToken: string | undefined;
+  /** HEARTH_NODE_NAME: this node's id in the cluster registry, records and metrics (see defaultNodeName). */
+  nodeName: string;
+  /** HEARTH_NODE_URL: the URL other nodes and operators reach this node's API at; default the address it listens on. */
+  nodeUrl: string | undefined;
+}
+
+/**
+ * `<hostname>:<port>`, unique per machine and port. With port 0 (any free port, as tests use) the
+ * port is not known yet, so a short hash of the data dir stands in: still unique per Hearth.
+ */
+export function defaultNodeName(port: number, dataDir: string, hostname = os.hostname()): string {
+  if (port !== 0) return `${hostname}:${port}`;
+  return `${hostname}:${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -106,7 +118,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     resultTtlS: Math.round(positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)),
     secretKey: env.HEARTH_SECRET_KEY || undefined,
     jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 10_000),
-    nodeName: env.HEARTH_NODE_NAME || `${os.hostname()}:${port}`,
     coldStartDelayMs: optionalCount(env, 'HEARTH_COLD_START_DELAY_MS', 0) ?? 25,
     callbackBackoffMs: positiveNumber(env, 'HEARTH_CALLBACK_BACKOFF_MS', 1000),
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
@@ -115,7 +126,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
     redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),
     metricsToken: env.HEARTH_METRICS_TOKEN || undefined,
+    nodeName: '',
+    nodeUrl: env.HEARTH_NODE_URL || undefined,
   };
+  settings.nodeName = env.HEARTH_NODE_NAME || defaultNodeName(port, settings.dataDir);
   assertSafeBind(settings);
   return settings;
 }

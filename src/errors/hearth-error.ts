@@ -10,6 +10,8 @@ export const errorStatus = {
   timeout: 504,
   /** Redis unreachable, full, or the server is starting or stopping: try again (Retry-After says when). */
   unavailable: 503,
+  /** No node can get the function's image (not local, no registry, or the registry lacks it): infrastructure, never the function's fault. */
+  image_unavailable: 503,
   internal: 500,
 } as const;
 

@@ -5,7 +5,7 @@ import type { FunctionService } from './function-service.ts';
 
 /**
  * Deploys every function folder under `dir` (what `npm start` serves): a folder with a
- * `hearth.json` or an index file. A folder whose image is unchanged keeps its current version.
+ * `hearth.json` or an index file. A folder whose image is unchanged keeps its current version (deploy says `unchanged`).
  * Returns one log line per folder; a broken example is reported, not fatal.
  */
 export async function deployFunctionsDir(functions: FunctionService, dir: string): Promise<string[]> {
@@ -20,7 +20,7 @@ export async function deployFunctionsDir(functions: FunctionService, dir: string
     try {
       const config = existsSync(configPath) ? (JSON.parse(await readFile(configPath, 'utf8')) as { name?: unknown }) : {};
       const name = typeof config.name === 'string' ? config.name : entry.name;
-      const result = await functions.deploy({ name, source: { kind: 'dir', dir: folder }, config }, { skipUnchanged: true });
+      const result = await functions.deploy({ name, source: { kind: 'dir', dir: folder }, config });
       lines.push(`deployed ${name} v${result.version} ${result.digest}`);
     } catch (err) {
       lines.push(`could not deploy ${folder}: ${(err as Error).message}`);

@@ -4,6 +4,7 @@ import { functionConfigSchema, type FunctionConfig } from '../config/index.ts';
 import type { FunctionCatalog, FunctionRecord, FunctionVersion } from '../catalog/index.ts';
 import { BuildError, type CollectionReport, type DiskUsage, type FunctionSource, type ImageStore } from '../image/index.ts';
 import type { ImageRegistry, PushedImage } from './image-registry.ts';
+import type { ImageAvailability } from './image-availability.ts';
 import type { StorageCollector } from './storage-collector.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationProducer, InvocationWorkers } from '../scheduler/index.ts';
@@ -19,6 +20,8 @@ export interface DeployRequest {
 export interface DeployResult extends FunctionRecord {
   layers: { digest: string; size: number }[];
   buildMs: number;
+  /** The source and config built to the current version's image: nothing changed, no version was added. */
+  unchanged: boolean;
   /** Set when HEARTH_REGISTRY is: where the image went and what the push moved. */
   registry?: Omit<PushedImage, 'repository'> & { tagged: boolean; tagError?: string };
 }
@@ -65,14 +68,23 @@ export class FunctionService {
       log?: (msg: string) => void;
       schedules?: ScheduleService;
       store?: InvocationStore;
+      /** Whether this node can get an image; without it every image counts as obtainable (one node). */
+      availability?: ImageAvailability;
+      /** Tells the other nodes that the function changed (deploy, rollback, removal). */
+      announce?: (name: string) => Promise<void>;
     },
   ) {}
 
+  /** Functions this node serves (workers running). */
+  readonly #active = new Set<string>();
+  /** Functions whose image this node cannot get: it runs none of their jobs. */
+  readonly #unavailable = new Set<string>();
+
   /**
-   * Builds and records a new version. With `skipUnchanged`, a build whose image digest equals the
-   * current version's keeps that version (used when `npm start` re-deploys `functions/`).
+   * Builds and records a new version. A build whose image digest equals the current version's
+   * (same source, same config) keeps that version and says `unchanged: true`, from any node.
    */
-  async deploy(req: DeployRequest, opts: { skipUnchanged?: boolean } = {}): Promise<DeployResult> {
+  async deploy(req: DeployRequest): Promise<DeployResult> {
     const parsed = functionConfigSchema.safeParse(req.config ?? {});
     if (!parsed.success) throw new HearthError('invalid_request', describeZodError(parsed.error, 'config'));
     const config: FunctionConfig = parsed.data;
@@ -93,8 +105,8 @@ export class FunctionService {
       throw err;
     }
     try {
-      const current = opts.skipUnchanged ? await this.deps.catalog.get(req.name) : undefined;
-      const unchanged = current?.digest === image.digest;
+      const current = await this.deps.catalog.get(req.name);
+      const unchanged = current !== undefined && current.digest === image.digest;
       // Push before recording: a version exists only once its image is where other Hearths look.
       const pushed = this.deps.registry && !(unchanged && current?.image) ? await this.#push(req.name, image.digest) : undefined;
       const record = unchanged && current ? current : await this.deps.catalog.addVersion({
@@ -114,10 +126,14 @@ export class FunctionService {
         });
       }
       this.activate(record);
-      await this.deps.schedules?.sync(req.name, record.config);
-      await this.deps.pool.retire(req.name, record.version);
+      if (!unchanged) {
+        await this.deps.schedules?.sync(req.name, record.config);
+        await this.deps.pool.retire(req.name, record.version);
+        await this.#announce(req.name);
+      }
       return {
         ...record,
+        unchanged,
         layers: image.layers.map((l) => ({ digest: l.digest, size: l.size })),
         buildMs: image.buildMs,
         ...(registry ? { registry } : {}),
@@ -152,6 +168,7 @@ export class FunctionService {
     // The schedules follow the version's config.
     await this.deps.schedules?.sync(name, record.config);
     await this.deps.pool.retire(name, record.version);
+    await this.#announce(name);
     return record;
   }
 
@@ -180,10 +197,69 @@ export class FunctionService {
     return this.deps.images.diskUsage();
   }
 
-  /** Makes sure a worker takes the function's invocations (after a deploy, or at start for every known function). */
+  /** Makes sure a worker takes the function's invocations (after a deploy on this node, whose image is here). */
   activate(record: FunctionRecord): void {
+    this.#unavailable.delete(record.name);
+    this.#active.add(record.name);
     this.deps.workers.ensure(record.name, record.config.maxContainers * record.config.concurrency);
     this.deps.pool.keepWarm({ name: record.name, version: record.version, digest: record.digest, config: record.config });
+  }
+
+  /**
+   * Whether this node can run the function: its image is here or in the registry. The dispatcher
+   * asks before taking a job; a node that cannot get the image leaves the job to the others.
+   */
+  async canRun(record: Pick<FunctionRecord, 'name' | 'digest' | 'image'>): Promise<boolean> {
+    return this.deps.availability ? this.deps.availability.canGet(record) : true;
+  }
+
+  /** Functions this node cannot run now (see canRun), reported with the node's heartbeat. */
+  unavailableFunctions(): string[] {
+    return [...this.#unavailable];
+  }
+
+  /** Whether this node found it cannot get the function's image (cheap: no I/O). */
+  isUnavailable(name: string): boolean {
+    return this.#unavailable.has(name);
+  }
+
+  /** Functions this node serves now. */
+  activeFunctions(): string[] {
+    return [...this.#active];
+  }
+
+  /**
+   * Brings this node in line with the function's current record, wherever it was changed:
+   * workers start or adjust when the image can be had here, stop when it cannot; warm
+   * containers of every other version retire.
+   */
+  async sync(record: FunctionRecord): Promise<void> {
+    if (await this.canRun(record)) {
+      this.activate(record);
+      await this.deps.pool.retire(record.name, record.version);
+    } else {
+      await this.deactivate(record.name);
+      this.#unavailable.add(record.name);
+      this.deps.log?.(`function ${record.name} v${record.version}: image ${record.digest} cannot be had on this node; leaving its work to other nodes`);
+    }
+  }
+
+  /** This node stops serving the function (its workers close; the queue and the record stay). */
+  async deactivate(name: string): Promise<void> {
+    this.#active.delete(name);
+    await this.deps.workers.remove(name);
+    await this.deps.pool.retire(name);
+  }
+
+  /** The function was removed on another node: stop serving it and forget it here. */
+  async forget(name: string): Promise<void> {
+    this.#unavailable.delete(name);
+    await this.deactivate(name);
+  }
+
+  async #announce(name: string): Promise<void> {
+    // The change is made and applied here; a lost notice is caught by the other nodes' counter check.
+    await this.deps.announce?.(name).catch((err: Error) => this.deps.log?.(`could not announce the change of ${name} to other nodes: ${err.message}`));
   }
 
   async get(name: string): Promise<FunctionRecord> {
@@ -200,11 +276,14 @@ export class FunctionService {
   async remove(name: string): Promise<void> {
     const removed = await this.deps.catalog.remove(name);
     if (!removed) throw new HearthError('not_found', `function ${name} does not exist`);
+    this.#active.delete(name);
+    this.#unavailable.delete(name);
     await this.deps.workers.remove(name);
     await this.deps.schedules?.removeAll(name);
     await this.deps.store?.forgetFunction(name);
     await this.deps.producer.obliterate(name);
     await this.deps.pool.retire(name);
+    await this.#announce(name);
     // Frees the function's storage now; layers under containers still finishing stay until the next run.
     await this.deps.collector?.run().catch((err: Error) => this.deps.log?.(`image gc after removing ${name} failed: ${err.message}`));
   }

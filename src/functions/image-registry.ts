@@ -47,6 +47,16 @@ export class ImageRegistry {
     await this.#client.putManifest(repositoryFor(this.location, name), `v${version}`, image.manifestBytes, image.mediaType);
   }
 
+  /** Whether the registry holds the image (a HEAD of its manifest), where `pull` would look for it. */
+  has(name: string, digest: string, reference?: string): Promise<boolean> {
+    return this.#client.hasManifest(this.#repositoryOf(name, reference), digest);
+  }
+
+  #repositoryOf(name: string, reference?: string): string {
+    const parsed = reference ? parseImageReference(reference) : undefined;
+    return parsed && parsed.host === this.location.host ? parsed.repository : repositoryFor(this.location, name);
+  }
+
   /**
    * Pulls an image by digest from the repository `reference` names (or the function's own),
    * pinned so a collection cannot take it before it is used. Concurrent pulls of one digest
@@ -55,9 +65,7 @@ export class ImageRegistry {
   pull(name: string, digest: string, reference?: string): Promise<PullReport> {
     let pending = this.#pulls.get(digest);
     if (!pending) {
-      const parsed = reference ? parseImageReference(reference) : undefined;
-      const repository = parsed && parsed.host === this.location.host ? parsed.repository : repositoryFor(this.location, name);
-      pending = pullImage(this.#client, this.images, name, repository, digest).finally(() => this.#pulls.delete(digest));
+      pending = pullImage(this.#client, this.images, name, this.#repositoryOf(name, reference), digest).finally(() => this.#pulls.delete(digest));
       this.#pulls.set(digest, pending);
     }
     return pending;

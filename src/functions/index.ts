@@ -6,3 +6,5 @@ export { deployFunctionsDir } from './deploy-dir.ts';
 export { imageResolver } from './image-resolver.ts';
 export { StorageCollector } from './storage-collector.ts';
 export type { StorageCollectorOptions } from './storage-collector.ts';
+export { ImageAvailability } from './image-availability.ts';
+export type { ImageAvailabilityOptions, ImageRef } from './image-availability.ts';

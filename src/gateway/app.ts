@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { invokeRoutes } from './routes/invoke.ts';
 import { poolRoutes } from './routes/pool.ts';
+import { nodeRoutes } from './routes/nodes.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { gcRoutes } from './routes/gc.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -14,6 +15,7 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { uiRoutes } from './ui/index.ts';
 import { requireApiKey, requireFunctionKey } from './middleware/auth.ts';
 import { failFastWithoutRedis } from './middleware/redis-guard.ts';
+import { requireRunnableSomewhere } from './middleware/runnable-somewhere.ts';
 import { functionName } from '../config/index.ts';
 import { invocationRoutes } from './routes/invocations.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -39,10 +41,15 @@ export function createApp(services: GatewayServices): Hono {
       lookup: async (name) => (functionName.safeParse(name).success ? (await services.functions.get(name)).config.auth : undefined),
     }),
   );
+  // After auth: an unauthenticated caller learns nothing about images.
+  const runnable = requireRunnableSomewhere({ canRunAnywhere: services.cluster && ((name) => services.cluster!.canRunAnywhere(name)) });
+  app.on('POST', ['/v1/functions/:name/invoke', '/v1/functions/:name/invocations'], runnable);
+  app.use('/fn/:name/*', runnable);
   app.route('/', healthRoutes(services.readiness));
   app.route('/v1/functions', functionRoutes(services));
   app.route('/v1/functions', invokeRoutes(services));
   app.route('/v1/pool', poolRoutes(services));
+  app.route('/v1/nodes', nodeRoutes(services));
   app.route('/v1/functions', versionRoutes(services));
   app.route('/v1/gc', gcRoutes(services));
   app.route('/', openApiRoutes());

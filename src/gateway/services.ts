@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { ReadinessReport } from '../health/index.ts';
 import type { RedisGate } from './middleware/redis-guard.ts';
+import type { ClusterPoolDescription, NodeRecord } from '../cluster/index.ts';
 import type { AsyncInvoker, HttpTrigger, InvocationStore, ScheduleService, SyncInvoker } from '../scheduler/index.ts';
 
 /** What the gateway needs from the rest of Hearth; it holds no container logic itself. */
@@ -26,4 +27,12 @@ export interface GatewayServices {
   redis?: RedisGate;
   /** HEARTH_METRICS_TOKEN: a bearer token for /metrics only (the API key works there too). */
   metricsToken?: string;
+  /** The cluster this node belongs to: `GET /v1/nodes`, and `/v1/pool` across nodes. Absent: this node alone. */
+  cluster?: {
+    nodes(): Promise<NodeRecord[]>;
+    pool(): Promise<ClusterPoolDescription>;
+    /** Whether any live node can get the function's image (invocations are refused otherwise). */
+    canRunAnywhere(name: string): Promise<boolean>;
+    readonly id: string;
+  };
 }

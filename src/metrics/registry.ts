@@ -41,3 +41,8 @@ export const coldStartsTotal = new Counter({
   labelNames: ['function'] as const,
   registers: [registry],
 });
+
+/** Every sample carries `node` (HEARTH_NODE_NAME): one Prometheus scraping a cluster tells the nodes apart. */
+export function labelMetricsWithNode(node: string): void {
+  registry.setDefaultLabels({ node });
+}

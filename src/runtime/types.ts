@@ -37,7 +37,7 @@ export interface ContainerOptions {
   secrets?: Record<string, string>;
 }
 
-export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal';
+export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal' | 'image_unavailable';
 
 export interface LogLine {
   time: number;

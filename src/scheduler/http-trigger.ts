@@ -35,7 +35,8 @@ export interface TriggerResponse {
  * The invocation still gets a record with its logs (trigger `http`) once the body has ended.
  */
 export class HttpTrigger {
-  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore }) {}
+  /** `node`: this node's id, written into each record (the trigger runs where the request arrived). */
+  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; node?: string }) {}
 
   async handle(name: string, req: TriggerRequest): Promise<TriggerResponse> {
     const fn = await this.deps.catalog.get(name);
@@ -96,7 +97,7 @@ export class HttpTrigger {
       }
       resolveHead(undefined);
       const finishedAt = Date.now();
-      const record = httpRecord({ id: invocationId, fn, queuedAt, finishedAt, coldStart: result.coldStart, outcome });
+      const record = httpRecord({ id: invocationId, fn, queuedAt, finishedAt, coldStart: result.coldStart, outcome, node: this.deps.node });
       await this.deps.store?.put(record, outcome.logs).catch(() => undefined);
     });
 
@@ -118,10 +119,11 @@ function httpRecord(run: {
   finishedAt: number;
   coldStart: boolean;
   outcome: Pick<AttemptOutcome, 'ok' | 'error' | 'durationMs'>;
+  node: string | undefined;
 }): InvocationRecord {
   const { fn, outcome } = run;
   const queued = queuedRecord({ id: run.id, function: fn.name, version: fn.version, trigger: 'http', maxAttempts: 1, queuedAt: run.queuedAt });
-  const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt: run.finishedAt - outcome.durationMs });
+  const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt: run.finishedAt - outcome.durationMs, ...(run.node ? { node: run.node } : {}) });
   // The response body went to the client as a stream; the record keeps only the logs.
   return attemptEnded(running, { ...outcome, version: fn.version, coldStart: run.coldStart }, { final: true, keepResult: false, finishedAt: run.finishedAt });
 }

@@ -53,6 +53,7 @@ export interface AttemptStart {
   startedAt: number;
   /** Redeliveries so far (see InvocationRecord.redeliveries). */
   redeliveries?: number;
+  /** The node running it. */
   node?: string;
 }
 

@@ -194,8 +194,14 @@ export class HearthClient {
   }
 
   // ---- server ----
+  /** Warm containers of every live node, each naming its node. */
   async pool(): Promise<Out<typeof s.poolEntrySchema>[]> {
     return (await this.json<Out<typeof s.poolResponseSchema>>('GET', '/v1/pool')).containers;
+  }
+
+  /** The cluster's live nodes (a node drops out ~15 s after its last heartbeat). */
+  async nodes(): Promise<Out<typeof s.nodeSchema>[]> {
+    return (await this.json<Out<typeof s.nodeListSchema>>('GET', '/v1/nodes')).nodes;
   }
 
   gc(): Promise<Out<typeof s.gcResponseSchema>> {

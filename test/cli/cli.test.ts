@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('usage', () => {
   it('prints help for the program and every command, exit 0', async () => {
     const top = await hearthCli(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['up', 'deploy', 'invoke', 'ls', 'rm', 'logs', 'versions', 'rollback', 'schedules', 'secrets', 'pool']) {
+    for (const cmd of ['up', 'deploy', 'invoke', 'ls', 'rm', 'logs', 'versions', 'rollback', 'schedules', 'secrets', 'pool', 'nodes']) {
       expect(top.stdout).toContain(cmd);
     }
     for (const args of [['deploy', '--help'], ['invoke', '--help'], ['secrets', 'set', '--help'], ['schedules', 'set', '--help']]) {
@@ -88,9 +88,15 @@ describe('against a real server', () => {
     // No spinner on a pipe.
     expect(res.stdout + res.stderr).not.toContain('\r');
 
+    // The same folder again builds the same image: no new version.
+    const same = await hearthCli(['deploy', path.join(work, 'greeter')], { env });
+    expect(same.stdout).toMatch(/^cli-greeter v1 unchanged \(same source and config\)$/m);
+
+    const source = path.join(work, 'greeter', 'src', 'main.ts');
+    await writeFile(source, `${await readFile(source, 'utf8')}\nexport const revision = 2;\n`);
     const json = await hearthCli(['deploy', path.join(work, 'greeter'), '--json'], { env });
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cli-greeter', version: 2, digest: expect.stringMatching(/^sha256:/), bundleBytes: expect.any(Number) });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cli-greeter', version: 2, unchanged: false, digest: expect.stringMatching(/^sha256:/), bundleBytes: expect.any(Number) });
   });
 
   it('invokes with --data JSON, @file and stdin; --json adds the invocation id', async () => {
@@ -128,7 +134,14 @@ describe('against a real server', () => {
     expect((await hearthCli(['ls'], { env })).stdout).toMatch(/^cli-greeter\s+v2\s+[0-9a-f]{12}\s+128 MB/m);
 
     const pool = await hearthCli(['pool', '--json'], { env });
-    expect(JSON.parse(pool.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ function: 'cli-greeter', state: 'idle' })]));
+    expect(JSON.parse(pool.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ function: 'cli-greeter', state: 'idle', node: expect.any(String) })]));
+
+    const nodes = await hearthCli(['nodes', '--json'], { env });
+    expect(nodes.code).toBe(0);
+    const listed = JSON.parse(nodes.stdout) as { id: string; url: string; containers: number }[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ url: h.url, containers: expect.any(Number), version: expect.any(String) });
+    expect((await hearthCli(['nodes'], { env })).stdout).toMatch(/^NODE\s+URL\s+VERSION/m);
 
     await hearthCli(['deploy', path.join(work, 'greeter'), '--name', 'cli-doomed'], { env });
     const removed = await hearthCli(['rm', 'cli-doomed'], { env });
@@ -175,7 +188,8 @@ describe('against a real server', () => {
     });
     expect(output).toContain('\r\x1b[2K');
     expect(output).toMatch(/bundling .*greeter/);
-    expect(output).toMatch(/deployed cli-greeter v\d+/);
+    // Earlier tests rolled the function back, so this is a new version or, run alone, an unchanged one.
+    expect(output).toMatch(/deployed cli-greeter v\d+|cli-greeter v\d+ unchanged/);
   });
 
   it('works through a symlink in another directory, as `npm link` installs it', async () => {

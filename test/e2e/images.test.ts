@@ -60,14 +60,15 @@ describe('layers and reproducibility', () => {
     expect((await h.invoke('ten-7', {})).body).toEqual({ i: 7 });
   });
 
-  it('deploying the same source and config twice gives the same image digest (a new version)', async () => {
+  it('deploying the same source and config twice gives the same image digest, so no new version', async () => {
     const src = 'export default (e) => ({ echo: e })';
     const one = await h.deploy('twice', src, { memoryMb: 192 });
     const two = await h.deploy('twice', src, { memoryMb: 192 });
-    expect(two.body.version).toBe(one.body.version + 1);
-    expect(two.body.digest).toBe(one.body.digest);
+    expect(one.body.unchanged).toBe(false);
+    expect(two.body).toMatchObject({ version: one.body.version, digest: one.body.digest, unchanged: true });
     const three = await h.deploy('twice', src, { memoryMb: 256 });
     expect(three.body.digest).not.toBe(one.body.digest);
+    expect(three.body).toMatchObject({ version: one.body.version + 1, unchanged: false });
   });
 
   it('reports the store size in GET /v1/functions/:name', async () => {

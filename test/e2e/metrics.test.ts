@@ -51,7 +51,10 @@ describe('GET /metrics', () => {
     expect(sample(text, 'hearth_image_store_bytes')).toBeGreaterThan(10_000_000);
     expect(sample(text, 'hearth_redis_up')).toBe(1);
     expect(sample(text, 'hearth_redis_ping_seconds')).toBeGreaterThan(0);
-    expect(text).toMatch(/^hearth_runtime_info\{runtime_version="[^"]+"\} 1$/m);
+    expect(text).toMatch(/^hearth_runtime_info\{runtime_version="[^"]+",node="[^"]+"\} 1$/m);
+    // Every sample names its node, so one Prometheus can scrape a whole cluster.
+    const nodeId = ((await h.api('GET', '/v1/nodes')).body as { nodes: { id: string }[] }).nodes[0]!.id;
+    expect(sample(text, 'hearth_invocations_total', { function: 'm-ok', outcome: 'success', node: nodeId })).toBe(2);
     expect(sample(text, 'hearth_nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });
 });

@@ -162,7 +162,8 @@ export default async (e) => {
       const procs = (await readFile(`/sys/fs/cgroup/pids/hearth/${h.hearth.instance}/${c!.id}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean);
       expect(procs.length).toBe(3);
       // A redeploy recycles the container: every process in it goes, with its cgroup.
-      await h.deploy('spawner', src + '\n// v2', { idleTimeoutMs: 600_000 });
+      // (A real change: a comment alone bundles to the same image, which is no new version.)
+      await h.deploy('spawner', src + '\nexport const revision = 2;', { idleTimeoutMs: 600_000 });
       await waitFor(async () => (await containerLeftovers(h, c!.id)).length === 0, 10_000);
       for (const pid of procs) expect(existsSync(`/proc/${pid}`)).toBe(false);
     } finally {

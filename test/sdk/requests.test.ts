@@ -66,6 +66,7 @@ describe('SDK requests', () => {
     await client.retry('0b6a2f3c-0000-4000-8000-000000000000');
     await client.gc();
     await client.pool();
+    await client.nodes();
 
     const matched = sent.map((s) => [s, matchOperation(s)] as const);
     for (const [s, op] of matched) expect(op, `${s.method} ${s.path}`).toBeDefined();

@@ -68,6 +68,11 @@ describe('dashboard at /ui', () => {
     await page.waitForFunction(() => Number(document.body.dataset.chartInvocations) >= 3, undefined, { timeout: 15_000 });
     expect(await page.locator('#recent tr.invocation-row .status').first().textContent()).toBe('succeeded');
     expect(await row.locator('.warm-idle').textContent()).toBe('1');
+    // The node list: this node alone, marked as the one serving the page, holding the warm container.
+    const node = page.locator('#nodes tr.node-row');
+    await page.waitForFunction(() => document.querySelector('#nodes tr.node-row .node-containers')?.textContent === '1', undefined, { timeout: 15_000 });
+    expect(await node.count()).toBe(1);
+    expect(await node.locator('.node-id').textContent()).toMatch(/\(this node\)$/);
     // Chart.js drew into the canvases.
     const drawn = await page.evaluate(() => ['rate-chart', 'latency-chart'].map((id) => {
       const canvas = document.getElementById(id) as HTMLCanvasElement;

@@ -83,15 +83,15 @@ export function adminCommands(program: Command, ctx: ContextFactory): void {
 
   program
     .command('pool')
-    .description('warm containers per function and their state')
+    .description('warm containers per function and their state, on every node')
     .action(async (_opts: unknown, cmd: Command) => {
       const { client, out } = ctx(cmd);
       const containers = await client.pool();
       if (out.json) return printJson(out, containers);
       if (containers.length === 0) return out.stdout('no warm containers\n');
       out.stdout(table(
-        containers.map((c) => [c.function, `v${c.version}`, c.state + (c.retiring ? ' (retiring)' : ''), c.inFlight, c.invocations, `${Math.round(c.ageMs / 1000)}s`, c.id]),
-        ['FUNCTION', 'VERSION', 'STATE', 'IN-FLIGHT', 'SERVED', 'AGE', 'ID'],
+        containers.map((c) => [c.function, `v${c.version}`, c.state + (c.retiring ? ' (retiring)' : ''), c.inFlight, c.invocations, `${Math.round(c.ageMs / 1000)}s`, c.node ?? '', c.id]),
+        ['FUNCTION', 'VERSION', 'STATE', 'IN-FLIGHT', 'SERVED', 'AGE', 'NODE', 'ID'],
       ));
     });
 }

@@ -28,10 +28,10 @@ export function deployCommand(program: Command, ctx: ContextFactory): void {
         progress.stop();
         const ms = Math.round(performance.now() - started);
         if (out.json) {
-          printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms });
+          printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms, unchanged: res.unchanged === true });
           return;
         }
-        out.stdout(`deployed ${res.name} v${res.version}\n`);
+        out.stdout(res.unchanged ? `${res.name} v${res.version} unchanged (same source and config)\n` : `deployed ${res.name} v${res.version}\n`);
         out.stdout(`  digest  ${res.digest}\n`);
         out.stdout(`  bundle  ${bytes(res.bundleBytes)} (entry ${bundle.entry})\n`);
         out.stdout(`  time    ${ms} ms (bundle ${Math.round(bundle.ms)} ms, server build ${Math.round(res.buildMs)} ms)\n`);

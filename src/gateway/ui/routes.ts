@@ -50,6 +50,8 @@ export function uiRoutes(services: GatewayServices & { apiKey?: string }): Hono 
 
   app.get('/ui/api/summary', async (c) => {
     const [functions, pool] = [await services.functions.list(), services.pool.snapshot()];
+    // The node list is shown when it can be had; the rest of the page does not wait on it.
+    const nodes = services.cluster ? await services.cluster.nodes().catch(() => []) : [];
     const warm = (name: string, state: string) => pool.filter((p) => p.function === name && p.state === state).length;
     return c.json({
       now: Date.now(),
@@ -60,6 +62,8 @@ export function uiRoutes(services: GatewayServices & { apiKey?: string }): Hono 
         updatedAt: f.updatedAt,
         warm: { idle: warm(f.name, 'idle'), busy: warm(f.name, 'busy'), starting: warm(f.name, 'starting') },
       })),
+      node: services.cluster?.id ?? null,
+      nodes,
       stats: recentInvocations.stats(),
       recent: recentInvocations.latest(50).map(({ logs, ...rest }) => ({ ...rest, logLines: logs.length })),
     });

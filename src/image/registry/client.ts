@@ -116,6 +116,15 @@ export class RegistryClient {
     await res.body?.cancel();
   }
 
+  /** Whether the repository holds the manifest (by digest or tag), without fetching it. */
+  async hasManifest(repository: string, reference: string): Promise<boolean> {
+    const res = await this.#call({ method: 'HEAD', repository, path: `manifests/${reference}`, actions: 'pull', headers: { accept: MANIFEST_ACCEPT } });
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await this.#failure(res, `HEAD manifest ${reference} in ${repository}`);
+  }
+
   async getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; mediaType: string; digestHeader: string | null }> {
     const res = await this.#call({ method: 'GET', repository, path: `manifests/${reference}`, actions: 'pull', headers: { accept: MANIFEST_ACCEPT } });
     if (res.status !== 200) throw await this.#failure(res, `GET manifest ${reference} from ${repository}`);

@@ -62,6 +62,19 @@ function renderFunctions(functions) {
   $('#functions-empty').hidden = functions.length > 0;
 }
 
+function renderNodes(nodes, self, now) {
+  const body = $('#nodes tbody');
+  body.replaceChildren(...nodes.map((n) => el('tr', { className: 'node-row' }, [
+    el('td', { textContent: n.id + (n.id === self ? ' (this node)' : ''), className: 'node-id' }),
+    el('td', { textContent: n.url, className: 'mono' }),
+    el('td', { textContent: n.version }),
+    el('td', { textContent: String(n.containers), className: 'node-containers' }),
+    el('td', { textContent: `${n.memoryReservedMb} / ${n.memoryBudgetMb ?? '∞'} MB` }),
+    el('td', { textContent: `${Math.max(0, Math.round((now - Date.parse(n.lastHeartbeat)) / 1000))} s ago` }),
+    el('td', { textContent: n.unavailable.join(', ') }),
+  ])));
+}
+
 function renderRecent(recent) {
   const body = $('#recent tbody');
   body.replaceChildren(...recent.map((r) => {
@@ -102,6 +115,7 @@ async function refresh() {
     }
     const summary = await res.json();
     renderFunctions(summary.functions);
+    renderNodes(summary.nodes ?? [], summary.node, summary.now);
     renderRecent(summary.recent);
     renderCharts(summary.stats);
     $('#updated').textContent = `updated ${time(summary.now)}`;
