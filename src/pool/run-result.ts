@@ -1,3 +1,4 @@
+import { HearthError } from '../errors/index.ts';
 import type { InvokeOutcome } from '../runtime/index.ts';
 import { PoolTimeoutError } from './wait-queue.ts';
 
@@ -11,12 +12,16 @@ export interface RunResult {
 
 /**
  * The outcome of an invocation that never got a container: its deadline passed while waiting
- * (`timeout`), the pool was shutting down (`internal`), or the start failed (the function's init
- * error, reported as `function_error` and as a cold start).
+ * (`timeout`), the pool was shutting down (`internal`), the image could not be had
+ * (`image_unavailable`: infrastructure, never charged to the function's code), or the start failed
+ * (the function's init error, reported as `function_error` and as a cold start).
  */
 export function notAcquired(err: unknown, shuttingDown: boolean): RunResult {
   const timedOut = err instanceof PoolTimeoutError;
-  const code = timedOut ? 'timeout' : shuttingDown ? 'internal' : 'function_error';
+  const code = timedOut ? 'timeout'
+    : shuttingDown ? 'internal'
+    : err instanceof HearthError && err.code === 'image_unavailable' ? 'image_unavailable'
+    : 'function_error';
   return {
     outcome: { ok: false, error: { code, message: (err as Error).message }, logs: [], durationMs: 0 },
     coldStart: !timedOut,

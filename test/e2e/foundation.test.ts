@@ -214,12 +214,12 @@ describe('failures get clear answers', () => {
 
 describe('the pool', () => {
   it('reaps a container idle longer than idleTimeoutMs: runc container, mount and cgroup gone', async () => {
-    await h.deploy('brief', 'export default () => "hi"', { idleTimeoutMs: 300 });
+    await h.deploy('brief', 'export default () => "hi"', { idleTimeoutMs: 1500 });
     expect((await h.invoke('brief')).status).toBe(200);
     const entry = (await h.api('GET', '/v1/pool')).body.containers.find((c: { function: string }) => c.function === 'brief');
     expect(entry).toBeDefined();
     expect(await containerLeftovers(h, entry.id)).not.toHaveLength(0);
-    await waitFor(async () => (await containerLeftovers(h, entry.id)).length === 0, 5000);
+    await waitFor(async () => (await containerLeftovers(h, entry.id)).length === 0, 10_000);
     const pool = await h.api('GET', '/v1/pool');
     expect(pool.body.containers.some((c: { id: string }) => c.id === entry.id)).toBe(false);
   });
