@@ -18,20 +18,28 @@ import { createApp } from './gateway/index.ts';
 import { bindMetricSources } from './metrics/index.ts';
 import { rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
+import { ShutdownSteps, quitRedis, settlesWithin } from './lifecycle/index.ts';
 
-type Closer = () => Promise<unknown>;
-
-/** How long SIGTERM waits for in-flight invocations (npm start force-exits at 30 s). */
-const SHUTDOWN_GRACE_MS = 20_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** Removing every container and mount; each removal is ~100 ms and they run in parallel. */
+const POOL_CLOSE_MS = 10_000;
+/** After the containers are gone, the cut-short attempts put their jobs back (a few Redis calls each). */
+const GIVE_BACK_MS = 3_000;
+/** redis-server flushes its AOF on SIGTERM; ManagedRedis SIGKILLs it after 5 s. */
+const MANAGED_REDIS_MS = 6_000;
+/** Closing what only talks to Redis: milliseconds when it answers; when it does not, waiting longer would not help. */
+const REDIS_STEP_MS = 1_000;
 
 /**
  * One Hearth server: wires Redis, the image store, the runtime, the pool, the scheduler and the
  * gateway in order, and closes them in reverse. Tests start it in-process on a free port.
  */
 export class Hearth {
-  private readonly closers: Closer[] = [];
+  private readonly steps = new ShutdownSteps();
   private server: ServerType | undefined;
+  /** What a forced stop needs to reach directly. */
+  private readonly owned: { runtime?: Runtime; redisClients: Redis[]; managed?: ManagedRedis; workers?: InvocationWorkers } = { redisClients: [] };
+  private closing: Promise<void> | undefined;
+  private closeRequested = false;
   url = '';
   functions: FunctionService | undefined;
   pool: Pool | undefined;
@@ -50,6 +58,8 @@ export class Hearth {
       await this.close();
       throw err;
     }
+    // A stop signal that came while starting stopped what existed then; stop the rest too.
+    if (this.closeRequested) await this.close();
   }
 
   private async startAll(): Promise<void> {
@@ -61,12 +71,15 @@ export class Hearth {
     let redisUrl = settings.redisUrl;
     if (!redisUrl) {
       const managed = new ManagedRedis(settings.dataDir);
+      this.owned.managed = managed;
+      // Added first, so it stops last: everything before may still need Redis.
+      this.steps.add('managed redis', () => managed.close(), MANAGED_REDIS_MS);
       await managed.start();
-      this.closers.push(() => managed.close());
       redisUrl = managed.url;
     }
-    const redis = this.own(createRedis(redisUrl));
-    const subscriber = createRedis(redisUrl);
+    const redis = this.own('redis', createRedis(redisUrl));
+    // Quit after the reply channel closed (which quits it politely when Redis answers).
+    const subscriber = this.own('redis subscriber', createRedis(redisUrl));
 
     const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
     await images.init();
@@ -76,8 +89,9 @@ export class Hearth {
       stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance,
       onWarning: (message) => rootLogger().warn({ component: 'runtime' }, message),
     });
+    this.owned.runtime = runtime;
     const { runcVersion } = await runtime.start();
-    this.closers.push(() => runtime.close());
+    this.steps.add('runtime', () => runtime.close(), POOL_CLOSE_MS);
     this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
     for (const warning of runcVersionWarnings(runcVersion)) rootLogger().warn({ component: 'runtime' }, warning);
 
@@ -101,7 +115,7 @@ export class Hearth {
     });
     pool.start();
     this.pool = pool;
-    this.closers.push(() => pool.close());
+    this.steps.add('pool', () => pool.close(), POOL_CLOSE_MS);
 
     // Warm containers hold the secret files they started with: recycle those that mount a changed one.
     // (This process's pool only; other processes pick the new value up as their containers turn over.)
@@ -114,29 +128,27 @@ export class Hearth {
 
     const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
     collector.start();
-    this.closers.push(() => collector.close());
+    this.steps.add('storage collector', () => collector.close(), REDIS_STEP_MS);
 
     const producer = new InvocationProducer(redis);
-    this.closers.push(() => producer.close());
-    const store = new InvocationStore(redis, settings.resultTtlS);
+    this.steps.add('queues', () => producer.close(), REDIS_STEP_MS);
+    const store = new InvocationStore(redis, {
+      ttlS: settings.resultTtlS,
+      syncTtlS: settings.syncRecordTtlS,
+      perFunction: settings.recordsPerFunction,
+      syncPerFunction: settings.syncRecordsPerFunction,
+    });
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
-    this.closers.push(() => callbacks.close());
+    this.steps.add('callbacks', () => callbacks.close(), REDIS_STEP_MS);
     const schedules = new ScheduleService(redis, producer);
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), { store, callbacks, lockMs: settings.jobLockMs });
-    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight
-    // work finishes, for at most SHUTDOWN_GRACE_MS; then the pool's containers go, which ends the rest.
-    this.closers.push(async () => {
-      const closing = workers.close();
-      const finished = await Promise.race([closing.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
-      if (!finished) {
-        this.log(`shutdown: invocations still running after ${SHUTDOWN_GRACE_MS} ms, removing their containers`);
-        await pool.close();
-        await closing;
-      }
-    });
+    this.owned.workers = workers;
     const replies = new ReplyChannel(subscriber);
     await replies.start();
-    this.closers.push(() => replies.close());
+    this.steps.add('reply channel', () => replies.close(), REDIS_STEP_MS);
+    // Before functions activate their workers; stops the HTTP server too (created last, stopped first).
+    // Bounded inside by HEARTH_SHUTDOWN_TIMEOUT_MS plus the clean-up after it.
+    this.steps.add('drain', () => this.drain({ workers, replies, pool, redisUp: () => redis.status === 'ready' }), Infinity);
 
     const functions = new FunctionService({ catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store });
     this.functions = functions;
@@ -156,7 +168,7 @@ export class Hearth {
       redisPing: () => redis.ping(),
       runtimeVersion: runcVersion,
     });
-    this.closers.push(async () => unbindMetrics());
+    this.steps.add('metrics', async () => unbindMetrics());
 
     // One admission count per process for sync and async submissions alike.
     const backpressure = new Backpressure(producer);
@@ -173,7 +185,6 @@ export class Hearth {
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
-    this.closers.push(() => this.stopServer());
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
@@ -183,8 +194,11 @@ export class Hearth {
     this.url = `http://${host}:${address.port}`;
   }
 
-  private own(redis: Redis): Redis {
-    this.closers.push(() => redis.quit().catch(() => redis.disconnect()));
+  private own(name: string, redis: Redis): Redis {
+    // Without a listener ioredis prints "Unhandled error event" stack traces while Redis is away.
+    redis.on('error', () => undefined);
+    this.owned.redisClients.push(redis);
+    this.steps.add(name, () => quitRedis(redis));
     return redis;
   }
 
@@ -198,15 +212,62 @@ export class Hearth {
     });
   }
 
-  /** Stops taking requests, lets in-flight invocations finish, then removes every container. */
-  async close(): Promise<void> {
-    while (this.closers.length > 0) {
-      const closer = this.closers.pop()!;
-      try {
-        await closer();
-      } catch (err) {
-        this.log(`shutdown step failed: ${(err as Error).message}`);
-      }
-    }
+  private closeAllConnections(): void {
+    const server = this.server;
+    if (server && 'closeAllConnections' in server) server.closeAllConnections();
+  }
+
+  /**
+   * Stops accepting requests and taking jobs, and gives in-flight invocations
+   * HEARTH_SHUTDOWN_TIMEOUT_MS to finish. Those still running then lose their containers and
+   * their jobs go back to the queue for the next start; callers still connected are cut off.
+   */
+  private async drain({ workers, replies, pool, redisUp }: { workers: InvocationWorkers; replies: ReplyChannel; pool: Pool; redisUp: () => boolean }): Promise<void> {
+    const log = rootLogger().child({ component: 'shutdown' });
+    const serverClosed = this.stopServer();
+    // Once no worker here runs anything, a sync caller whose job is still queued is told so now.
+    const workersClosed = workers.close().finally(() => replies.stopWaiting());
+    const timeoutMs = this.settings.shutdownTimeoutMs;
+    if (await settlesWithin(Promise.all([serverClosed, workersClosed]), timeoutMs)) return;
+    log.warn({ timeoutMs, inFlight: pool.snapshot().reduce((n, c) => n + c.inFlight, 0) }, 'grace period over: removing the containers of unfinished invocations, their jobs go back to the queue');
+    workers.abandonInFlight();
+    const poolClosed = await settlesWithin(pool.close(), POOL_CLOSE_MS);
+    replies.stopWaiting();
+    // Without Redis the jobs cannot be moved; they stay active there and come back when their lock expires.
+    const givenBack = await settlesWithin(workersClosed, redisUp() ? GIVE_BACK_MS : 0);
+    this.closeAllConnections();
+    const serverDone = await settlesWithin(serverClosed, 1_000);
+    log.info({ poolClosed, givenBack, serverDone }, 'unfinished invocations cut short');
+  }
+
+  /**
+   * Stops taking requests, lets in-flight invocations finish (bounded), removes every container,
+   * closes Redis clients, stops the managed Redis last. Each step is bounded and logged as JSON.
+   */
+  close(): Promise<void> {
+    this.closeRequested = true;
+    this.closing ??= this.closeSteps().finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
+  }
+
+  private async closeSteps(): Promise<void> {
+    const log = rootLogger().child({ component: 'shutdown' });
+    const started = performance.now();
+    const steps = await this.steps.runAll(log);
+    if (steps.length > 0) log.info({ ms: Math.round(performance.now() - started), steps }, 'shutdown complete');
+  }
+
+  /**
+   * A second stop signal: no more waiting. Containers and mounts go now, connections are dropped,
+   * the managed Redis is stopped (it flushes its AOF on SIGTERM). Accepted jobs stay in Redis.
+   */
+  async forceClose(): Promise<void> {
+    this.owned.workers?.abandonInFlight();
+    this.closeAllConnections();
+    if (this.owned.runtime) await settlesWithin(this.owned.runtime.close(), POOL_CLOSE_MS);
+    for (const client of this.owned.redisClients) client.disconnect();
+    if (this.owned.managed) await settlesWithin(this.owned.managed.close(), MANAGED_REDIS_MS);
   }
 }

@@ -8,6 +8,7 @@ export const errorStatus = {
   function_error: 500,
   out_of_memory: 500,
   timeout: 504,
+  unavailable: 503,
   internal: 500,
 } as const;
 

@@ -23,6 +23,9 @@ export class InvocationProducer {
         // The events stream keeps return values; results travel by reply channel, so keep it short.
         streams: { events: { maxLen: 1000 } },
       });
+      // Connection errors (Redis restarting or gone) surface on the calls that fail; without a
+      // listener BullMQ prints each one as a plain-text stack trace.
+      queue.on('error', () => undefined);
       this.queues.set(functionName, queue);
     }
     return queue;

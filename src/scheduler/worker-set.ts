@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { observeInvocation } from '../metrics/index.ts';
 import { publishReply } from './reply-channel.ts';
@@ -6,6 +6,7 @@ import { queueNameFor, type InvocationExecutor, type InvocationJob, type Invocat
 import type { InvocationStore } from './invocation-store.ts';
 import {
   attemptEnded,
+  attemptInterrupted,
   attemptStarted,
   isFinished,
   queuedRecord,
@@ -16,6 +17,7 @@ import {
 import { deliveryOf, invocationIdOf, keepsResult, type Delivery } from './job-delivery.ts';
 import { isLastAttempt } from './retry-decision.ts';
 import type { CallbackDelivery } from './callbacks.ts';
+import { returnToQueue } from './return-to-queue.ts';
 
 export interface WorkerSetOptions {
   /** Invocation records (status, result, logs); without it only sync replies are produced. */
@@ -54,6 +56,8 @@ function syncRunStarted(delivery: Delivery, result: InvocationResult): Invocatio
 export class InvocationWorkers {
   private readonly workers = new Map<string, Worker<InvocationJob, InvocationResult>>();
   private readonly prefix: string;
+  /** Set when a stop ran out of time: attempts still running go back to the queue instead of being recorded. */
+  private abandoning = false;
 
   constructor(
     private readonly connection: Redis,
@@ -73,7 +77,7 @@ export class InvocationWorkers {
     const lock = this.opts.lockMs ? { lockDuration: this.opts.lockMs, stalledInterval: this.opts.lockMs } : {};
     const worker = new Worker<InvocationJob, InvocationResult>(
       queueNameFor(functionName),
-      (job) => this.process(job),
+      (job, token) => this.process(job, token),
       { connection: this.connection, prefix: this.prefix, concurrency, autorun: true, ...lock },
     );
     // Errors here are Redis hiccups; BullMQ reconnects by itself. Without a listener Node would crash.
@@ -86,12 +90,13 @@ export class InvocationWorkers {
   }
 
   /** One delivery of a job: record the start, run, reply, record the end, then finish or ask for a retry. */
-  private async process(job: Job<InvocationJob, InvocationResult>): Promise<InvocationResult> {
+  private async process(job: Job<InvocationJob, InvocationResult>, token?: string): Promise<InvocationResult> {
     const delivery = deliveryOf(job);
     const start = await this.recordStart(delivery);
     // Delivered again after it finished (a crash between the end and the acknowledgement): do not run it twice.
     if ('duplicateOf' in start) return jobReturnValue(recordToResult(start.duplicateOf));
     const result = await this.execute(delivery.job);
+    if (this.abandoning && token !== undefined) await this.giveBack(job, token, start.running);
     observeInvocation(result);
     await this.replyToCaller(delivery, result);
     const last = isLastAttempt(result, delivery);
@@ -160,6 +165,22 @@ export class InvocationWorkers {
     const reason = job.failedReason || 'the job failed';
     const record = await store.update(invocationIdOf(job), (r) => workerLost(r, reason, Date.now()));
     if (record) await this.notifyCallback(record);
+  }
+
+  /**
+   * The attempt was cut short by a stop (its container removed under it): its outcome says
+   * nothing about the function. The job goes back to the queue for the next Hearth, the record
+   * back to queued, and BullMQ is told the job moved (WaitingError) rather than failed.
+   */
+  private async giveBack(job: Job<InvocationJob, InvocationResult>, token: string, running: InvocationRecord | undefined): Promise<never> {
+    if (running) await this.opts.store?.put(attemptInterrupted(running)).catch(() => undefined);
+    await returnToQueue(this.connection, job, token);
+    throw new WaitingError();
+  }
+
+  /** From now on, attempts that end go back to the queue (see giveBack); call before removing their containers. */
+  abandonInFlight(): void {
+    this.abandoning = true;
   }
 
   async remove(functionName: string): Promise<void> {
