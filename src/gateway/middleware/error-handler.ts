@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { HearthError, type ErrorCode } from '../../errors/index.ts';
+import { HearthError, isRedisFull, redisFullError, type ErrorCode } from '../../errors/index.ts';
 import { rootLogger } from '../../log/index.ts';
 
 export function errorBody(code: ErrorCode, message: string) {
@@ -12,6 +12,8 @@ export function errorBody(code: ErrorCode, message: string) {
  * `internal` with a generic message: internals (paths, stack traces) stay in the server log.
  */
 export function handleError(err: Error, c: Context): Response {
+  // Wherever a write met a full Redis (record, queue, catalog), the caller hears the same 503.
+  if (isRedisFull(err)) err = redisFullError();
   if (err instanceof HearthError) {
     // Backpressure (429) says when to come back.
     if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
