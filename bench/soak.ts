@@ -21,6 +21,9 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '10' },
     'sync-callers': { type: 'string', default: '4' },
     'async-per-second': { type: 'string', default: '20' },
+    // Low enough that the record caps bind within a couple of minutes: what the soak checks is
+    // that memory levels off once they do (at the defaults, 10,000 async records take ~8 min at 20/s).
+    'records-per-function': { type: 'string', default: '500' },
   },
 });
 const durationMs = Number(args.duration) * 1000;
@@ -37,10 +40,10 @@ const RULES: Record<Exclude<keyof Sample, 't'>, GrowthRule> = {
   containers: { warmup: 3, relative: 0, absolute: 3 },
 };
 
-async function startServer(dataDir: string): Promise<{ pid: number; url: string; stop(): Promise<number>; output(): string }> {
+async function startServer(dataDir: string, env: Record<string, string>): Promise<{ pid: number; url: string; stop(): Promise<number>; output(): string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '..'),
-    env: { ...process.env, HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'warn' },
+    env: { ...process.env, HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -101,7 +104,8 @@ async function sample(pid: number, redis: Redis, runcRoot: string, t0: number): 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-soak-'));
   const instance = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-  const server = await startServer(dataDir);
+  const cap = String(args['records-per-function']);
+  const server = await startServer(dataDir, { HEARTH_RECORDS_PER_FUNCTION: cap, HEARTH_SYNC_RECORDS_PER_FUNCTION: cap });
   const client = new BenchClient(server.url);
   const redis = new Redis({ path: path.join(dataDir, 'redis', 'redis.sock'), maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
 
   const t0 = Date.now();
   const end = t0 + durationMs;
-  const counts = { sync: 0, syncErrors: 0, async: 0, asyncRefused: 0, deploys: 0 };
+  const counts = { sync: 0, syncErrors: 0, asyncRefused: 0, deploys: 0 };
   const accepted: string[] = [];
   const syncCallers = Array.from({ length: Number(args['sync-callers']) }, async (_, i) => {
     while (Date.now() < end) {
