@@ -95,11 +95,12 @@ export function nonJsonLines(output: string): string[] {
   });
 }
 
-/** Sends `signal` to the child's whole process group and returns how long until it exited (ms). */
-export async function signalGroup(h: ChildHearth, signal: NodeJS.Signals): Promise<void> {
+/** Sends `signal` to the child's whole process group, as a terminal's Ctrl-C or systemd does. */
+export function signalGroup(h: ChildHearth, signal: NodeJS.Signals): void {
   process.kill(-h.child.pid!, signal);
 }
 
+/** How long until the child exited (ms); throws with its output's tail past `boundMs`. */
 export async function timeToExit(h: ChildHearth, boundMs: number): Promise<number> {
   const started = Date.now();
   await Promise.race([h.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`did not exit within ${boundMs} ms; its output ended with:\n${h.output().slice(-4000)}`)), boundMs))]);
