@@ -159,19 +159,20 @@ async function main(): Promise<void> {
   }
   await Promise.all([...syncCallers, asyncSubmitter, deployer]);
 
-  // Every accepted async invocation must end succeeded.
-  const final = new Map<string, string>();
+  // Every accepted async invocation must succeed. Most records are trimmed by now (that is the
+  // point of the caps), so count successes where they are counted: the server's metrics.
+  const succeededAsync = async () => {
+    const res = await client.request('GET', '/metrics');
+    const m = /hearth_invocations_total\{function="soak-async",outcome="success"\} (\d+)/.exec(res.text);
+    return Number(m?.[1] ?? 0);
+  };
   const waitUntil = Date.now() + 60_000;
-  while (final.size < accepted.length && Date.now() < waitUntil) {
-    for (const id of accepted) {
-      if (final.has(id)) continue;
-      const res = await client.request('GET', `/v1/invocations/${id}`);
-      const status = res.status === 200 ? (JSON.parse(res.text) as { status: string }).status : `http ${res.status}`;
-      if (status !== 'queued' && status !== 'running') final.set(id, status);
-    }
-    if (final.size < accepted.length) await sleep(500);
+  let succeeded = await succeededAsync();
+  while (succeeded < accepted.length && Date.now() < waitUntil) {
+    await sleep(500);
+    succeeded = await succeededAsync();
   }
-  const notSucceeded = accepted.filter((id) => final.get(id) !== 'succeeded').length;
+  const notSucceeded = accepted.length - succeeded;
 
   const growing = (Object.keys(RULES) as (keyof typeof RULES)[]).filter((k) => keepsGrowing(samples.map((s) => s[k]), RULES[k]));
   const stopMs = await server.stop();

@@ -9,20 +9,29 @@ export interface StopHandlers {
   hardLimitMs: number;
   log: Logger;
   exit?: (code: number) => void;
+  /** A repeat within this long is the same request (default SAME_STOP_MS). */
+  sameStopMs?: number;
 }
+
+/**
+ * Under `npm start` one Ctrl-C arrives twice: the terminal signals the whole group and npm
+ * forwards the signal to its child as well. A repeat this soon is the same request, not a second.
+ */
+const SAME_STOP_MS = 1_000;
 
 /** What the forced clean-up itself may take before the process exits anyway. */
 const FORCE_LIMIT_MS = 5_000;
 
 /**
  * SIGTERM or SIGINT (to the process alone or to its whole group, as Ctrl-C and systemd send it)
- * starts the orderly stop; a second one forces immediate clean-up and exit. Exit code 0 after an
+ * starts the orderly stop; a second one, a second or more later, forces immediate clean-up and exit. Exit code 0 after an
  * orderly stop, 1 after a forced one.
  */
 export function handleStopSignals(h: StopHandlers): (signal: NodeJS.Signals) => void {
   const exit = h.exit ?? ((code: number) => process.exit(code));
-  let stopping = false;
+  let stoppingSince: number | undefined;
   let forcing = false;
+  const sameStopMs = h.sameStopMs ?? SAME_STOP_MS;
   const force = (why: string) => {
     if (forcing) return;
     forcing = true;
@@ -41,12 +50,12 @@ export function handleStopSignals(h: StopHandlers): (signal: NodeJS.Signals) => 
     });
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      force(`second ${signal}`);
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince >= sameStopMs) force(`second ${signal}`);
       return;
     }
-    stopping = true;
     const started = Date.now();
+    stoppingSince = started;
     h.log.info({ signal, timeoutMs: h.hardLimitMs }, 'stopping: no new requests or jobs; in-flight invocations get the grace period');
     const limit = setTimeout(() => force(`stop not done after ${h.hardLimitMs} ms`), h.hardLimitMs);
     limit.unref();

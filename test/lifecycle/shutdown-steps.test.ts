@@ -46,6 +46,7 @@ describe('handleStopSignals', () => {
       hardLimitMs,
       log: silent,
       exit: (code) => exits.push(code),
+      sameStopMs: 30,
     });
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
@@ -63,10 +64,20 @@ describe('handleStopSignals', () => {
   it('a second signal forces the clean-up and exits 1 without waiting for the stop', async () => {
     const h = harness(() => never);
     h.onSignal('SIGTERM');
+    await sleep(40);
     h.onSignal('SIGINT');
     await sleep(20);
     expect(h.forced()).toBe(1);
     expect(h.exits).toEqual([1]);
+  });
+
+  it('takes a repeat right after the first signal (npm forwarding the group\'s Ctrl-C) as the same request', async () => {
+    const h = harness(() => sleep(60));
+    h.onSignal('SIGINT');
+    h.onSignal('SIGINT');
+    await sleep(120);
+    expect(h.forced()).toBe(0);
+    expect(h.exits).toEqual([0]);
   });
 
   it('forces a stop that overruns its hard limit', async () => {
