@@ -26,6 +26,15 @@ const POOL_CLOSE_MS = 10_000;
 const GIVE_BACK_MS = 3_000;
 /** redis-server flushes its AOF on SIGTERM; ManagedRedis SIGKILLs it after 5 s. */
 const MANAGED_REDIS_MS = 6_000;
+/** Resolves once `check` holds (polled every 100 ms), or never if `signal` aborts first. */
+async function pollUntil(check: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 100).unref());
+  }
+  await new Promise(() => undefined);
+}
+
 /** Closing what only talks to Redis: milliseconds when it answers; when it does not, waiting longer would not help. */
 const REDIS_STEP_MS = 1_000;
 
@@ -228,8 +237,16 @@ export class Hearth {
     // Once no worker here runs anything, a sync caller whose job is still queued is told so now.
     const workersClosed = workers.close().finally(() => replies.stopWaiting());
     const timeoutMs = this.settings.shutdownTimeoutMs;
-    if (await settlesWithin(Promise.all([serverClosed, workersClosed]), timeoutMs)) return;
-    log.warn({ timeoutMs, inFlight: pool.snapshot().reduce((n, c) => n + c.inFlight, 0) }, 'grace period over: removing the containers of unfinished invocations, their jobs go back to the queue');
+    const inFlight = () => pool.snapshot().reduce((n, c) => n + c.inFlight, 0);
+    // Without Redis the workers cannot acknowledge what finished, so their close would wait out the
+    // whole grace period: once nothing runs here any more, there is nothing left to wait for.
+    const idle = new AbortController();
+    const idleWithoutRedis = pollUntil(() => !redisUp() && inFlight() === 0, idle.signal);
+    const drained = await settlesWithin(Promise.race([Promise.all([serverClosed, workersClosed]), idleWithoutRedis]), timeoutMs);
+    idle.abort();
+    if (drained && redisUp()) return;
+    if (drained) log.warn('Redis is unreachable and nothing runs here: jobs not acknowledged stay in Redis and run again after their lock expires');
+    else log.warn({ timeoutMs, inFlight: inFlight() }, 'grace period over: removing the containers of unfinished invocations, their jobs go back to the queue');
     workers.abandonInFlight();
     const poolClosed = await settlesWithin(pool.close(), POOL_CLOSE_MS);
     replies.stopWaiting();
