@@ -19,24 +19,40 @@ import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
 import { rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
+import { ShutdownSteps, settlesWithin } from './lifecycle/index.ts';
 
-type Closer = () => Promise<unknown>;
+/** Removing every container and mount; each removal is ~100 ms and they run in parallel. */
+const POOL_CLOSE_MS = 10_000;
+/** After the containers are gone, the cut-short attempts put their jobs back (a few Redis calls each). */
+const GIVE_BACK_MS = 3_000;
+/** redis-server flushes its AOF on SIGTERM; ManagedRedis SIGKILLs it after 5 s. */
+const MANAGED_REDIS_MS = 6_000;
+/** Resolves once `check` holds (polled every 100 ms), or never if `signal` aborts first. */
+async function pollUntil(check: () => boolean, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 100).unref());
+  }
+  await new Promise(() => undefined);
+}
 
-/** How long SIGTERM waits for in-flight invocations (npm start force-exits at 30 s). */
-const SHUTDOWN_GRACE_MS = 20_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** Closing what only talks to Redis: milliseconds when it answers; when it does not, waiting longer would not help. */
+const REDIS_STEP_MS = 1_000;
 
 /**
  * One Hearth server: wires Redis, the image store, the runtime, the pool, the scheduler and the
  * gateway in order, and closes them in reverse. Tests start it in-process on a free port.
  */
 export class Hearth {
-  private readonly closers: Closer[] = [];
+  private readonly steps = new ShutdownSteps();
   private server: ServerType | undefined;
+  /** What a forced stop needs to reach directly. */
+  private readonly owned: { runtime?: Runtime; redisClients: Redis[]; managed?: ManagedRedis; workers?: InvocationWorkers } = { redisClients: [] };
+  private closing: Promise<void> | undefined;
+  private closeRequested = false;
   url = '';
   functions: FunctionService | undefined;
   pool: Pool | undefined;
-  // --- Redis ownership and readiness (managed server, health probe, /readyz) ---
   managedRedis: ManagedRedis | undefined;
   private redisHealth: RedisHealth | undefined;
   readonly readiness = new Readiness(() => this.redisHealth, () => this.managedRedis);
@@ -56,6 +72,8 @@ export class Hearth {
       await this.close();
       throw err;
     }
+    // A stop signal that came while starting stopped what existed then; stop the rest too.
+    if (this.closeRequested) await this.close();
   }
 
   private async startAll(): Promise<void> {
@@ -66,26 +84,27 @@ export class Hearth {
 
     let redisUrl = settings.redisUrl;
     if (!redisUrl) {
-      // Registered first, so closed last: Redis outlives everything that drains into it.
       const managed = new ManagedRedis(settings.dataDir, { fsync: settings.redisFsync, maxmemory: settings.redisMaxmemory });
       this.managedRedis = managed;
+      this.owned.managed = managed;
+      // Added first, so it stops last: everything before may still need Redis.
+      this.steps.add('managed redis', () => managed.close(), MANAGED_REDIS_MS);
       await managed.start();
-      this.closers.push(() => managed.close());
       redisUrl = managed.url;
     }
-    const redis = this.own(createRedis(redisUrl, {}, 'main'));
-    const subscriber = createRedis(redisUrl, {}, 'subscriber');
-    this.closers.push(() => closeRedisClient(subscriber));
+    const redis = this.own('redis', createRedis(redisUrl, {}, 'main'));
+    // Quit after the reply channel closed (which quits it politely when Redis answers).
+    const subscriber = this.own('redis subscriber', createRedis(redisUrl, {}, 'subscriber'));
     if (settings.redisUrl) {
       for (const warning of await checkPersistence(redis)) rootLogger().warn({ component: 'redis' }, warning);
     }
     const health = new RedisHealth(redisUrl, [redis, subscriber]);
     this.redisHealth = health;
-    this.closers.push(async () => health.close());
+    this.steps.add('redis health', async () => health.close());
     await health.start();
     // --- end Redis ownership ---
-    // Leaves the node list after the pool is gone (closers run in reverse), before Redis goes.
-    this.closers.push(async () => this.cluster?.close());
+    // Leaves the node list after the pool is gone (steps run in reverse), before Redis goes.
+    this.steps.add('leave the cluster', async () => this.cluster?.close(), REDIS_STEP_MS);
     labelMetricsWithNode(settings.nodeName);
 
     const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
@@ -96,8 +115,9 @@ export class Hearth {
       stateDir: path.join(settings.dataDir, 'runtime'), runc: settings.ociRuntime, instance: this.instance,
       onWarning: (message) => rootLogger().warn({ component: 'runtime' }, message),
     });
+    this.owned.runtime = runtime;
     const { runcVersion } = await runtime.start();
-    this.closers.push(() => runtime.close());
+    this.steps.add('runtime', () => runtime.close(), POOL_CLOSE_MS);
     this.log(`runtime: runc ${runcVersion} (${settings.ociRuntime})`);
     for (const warning of runcVersionWarnings(runcVersion)) rootLogger().warn({ component: 'runtime' }, warning);
 
@@ -121,7 +141,7 @@ export class Hearth {
     });
     pool.start();
     this.pool = pool;
-    this.closers.push(() => pool.close());
+    this.steps.add('pool', () => pool.close(), POOL_CLOSE_MS);
 
     // Warm containers hold the secret files they started with: recycle those that mount a changed
     // one, here and (through the change notice) on every other node.
@@ -136,33 +156,31 @@ export class Hearth {
 
     const collector = new StorageCollector({ images, catalog, liveDigests: () => pool.liveDigests(), intervalMs: settings.gcIntervalMs, log: this.log });
     collector.start();
-    this.closers.push(() => collector.close());
+    this.steps.add('storage collector', () => collector.close(), REDIS_STEP_MS);
 
     const producer = new InvocationProducer(redis);
-    this.closers.push(() => producer.close());
-    const store = new InvocationStore(redis, settings.resultTtlS);
+    this.steps.add('queues', () => producer.close(), REDIS_STEP_MS);
+    const store = new InvocationStore(redis, {
+      ttlS: settings.resultTtlS,
+      syncTtlS: settings.syncRecordTtlS,
+      perFunction: settings.recordsPerFunction,
+      syncPerFunction: settings.syncRecordsPerFunction,
+    });
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
-    this.closers.push(() => callbacks.close());
+    this.steps.add('callbacks', () => callbacks.close(), REDIS_STEP_MS);
     const schedules = new ScheduleService(redis, producer);
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), {
       store, callbacks, lockMs: settings.jobLockMs, subscriber, node: settings.nodeName,
       coldStartDelayMs: settings.coldStartDelayMs, warmth: () => warmthOf(pool.snapshot()),
     });
+    this.owned.workers = workers;
     await workers.ready();
-    // Closed after the server (registered later, so closed earlier) and before the pool: in-flight
-    // work finishes, for at most SHUTDOWN_GRACE_MS; then the pool's containers go, which ends the rest.
-    this.closers.push(async () => {
-      const closing = workers.close();
-      const finished = await Promise.race([closing.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
-      if (!finished) {
-        this.log(`shutdown: invocations still running after ${SHUTDOWN_GRACE_MS} ms, removing their containers`);
-        await pool.close();
-        await closing;
-      }
-    });
     const replies = new ReplyChannel(subscriber);
     await replies.start();
-    this.closers.push(() => replies.close());
+    this.steps.add('reply channel', () => replies.close(), REDIS_STEP_MS);
+    // Before functions activate their workers; stops the HTTP server too (created last, stopped first).
+    // Bounded inside by HEARTH_SHUTDOWN_TIMEOUT_MS plus the clean-up after it.
+    this.steps.add('drain', () => this.drain({ workers, replies, pool, redisUp: () => redis.status === 'ready' }), Infinity);
 
     const functions = new FunctionService({
       catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store,
@@ -180,7 +198,8 @@ export class Hearth {
       warn: (message) => rootLogger().warn({ component: 'cluster' }, message),
     });
     this.cluster = cluster;
-    this.closers.push(() => cluster.quiet());
+    // Before the workers close (steps run in reverse): no worker may start after they closed.
+    this.steps.add('stop applying changes', () => cluster.quiet(), REDIS_STEP_MS);
     // Listening first: a change made while the catalog is read below is applied, not lost.
     await cluster.listen();
     // Only functions whose image this node can get take work here; the registry is asked a few at a time.
@@ -202,7 +221,7 @@ export class Hearth {
       redisPing: () => (health.isUp ? redis.ping() : Promise.reject(new Error('Redis is unreachable'))),
       runtimeVersion: runcVersion,
     });
-    this.closers.push(async () => unbindMetrics());
+    this.steps.add('metrics', async () => unbindMetrics());
 
     // One admission count per process for sync and async submissions alike.
     const backpressure = new Backpressure(producer);
@@ -223,7 +242,6 @@ export class Hearth {
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;
-    this.closers.push(() => this.stopServer());
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
@@ -235,8 +253,9 @@ export class Hearth {
     this.readiness.phase = 'serving';
   }
 
-  private own(redis: Redis): Redis {
-    this.closers.push(() => closeRedisClient(redis));
+  private own(name: string, redis: Redis): Redis {
+    this.owned.redisClients.push(redis);
+    this.steps.add(name, () => closeRedisClient(redis));
     return redis;
   }
 
@@ -250,16 +269,71 @@ export class Hearth {
     });
   }
 
-  /** Stops taking requests, lets in-flight invocations finish, then removes every container. */
-  async close(): Promise<void> {
+  private closeAllConnections(): void {
+    const server = this.server;
+    if (server && 'closeAllConnections' in server) server.closeAllConnections();
+  }
+
+  /**
+   * Stops accepting requests and taking jobs, and gives in-flight invocations
+   * HEARTH_SHUTDOWN_TIMEOUT_MS to finish. Those still running then lose their containers and
+   * their jobs go back to the queue for the next start; callers still connected are cut off.
+   */
+  private async drain({ workers, replies, pool, redisUp }: { workers: InvocationWorkers; replies: ReplyChannel; pool: Pool; redisUp: () => boolean }): Promise<void> {
+    const log = rootLogger().child({ component: 'shutdown' });
+    const serverClosed = this.stopServer();
+    // Once no worker here runs anything, a sync caller whose job is still queued is told so now.
+    const workersClosed = workers.close().finally(() => replies.stopWaiting());
+    const timeoutMs = this.settings.shutdownTimeoutMs;
+    const inFlight = () => pool.snapshot().reduce((n, c) => n + c.inFlight, 0);
+    // Without Redis the workers cannot acknowledge what finished, so their close would wait out the
+    // whole grace period: once nothing runs here any more, there is nothing left to wait for.
+    const idle = new AbortController();
+    const idleWithoutRedis = pollUntil(() => !redisUp() && inFlight() === 0, idle.signal);
+    const drained = await settlesWithin(Promise.race([Promise.all([serverClosed, workersClosed]), idleWithoutRedis]), timeoutMs);
+    idle.abort();
+    if (drained && redisUp()) return;
+    if (drained) log.warn('Redis is unreachable and nothing runs here: jobs not acknowledged stay in Redis and run again after their lock expires');
+    else log.warn({ timeoutMs, inFlight: inFlight() }, 'grace period over: removing the containers of unfinished invocations, their jobs go back to the queue');
+    workers.abandonInFlight();
+    const poolClosed = await settlesWithin(pool.close(), POOL_CLOSE_MS);
+    replies.stopWaiting();
+    // Without Redis the jobs cannot be moved; they stay active there and come back when their lock expires.
+    const givenBack = await settlesWithin(workersClosed, redisUp() ? GIVE_BACK_MS : 0);
+    this.closeAllConnections();
+    const serverDone = await settlesWithin(serverClosed, 1_000);
+    log.info({ poolClosed, givenBack, serverDone }, 'unfinished invocations cut short');
+  }
+
+  /**
+   * Stops taking requests, lets in-flight invocations finish (bounded), removes every container,
+   * closes Redis clients, stops the managed Redis last. Each step is bounded and logged as JSON.
+   */
+  close(): Promise<void> {
     this.readiness.phase = 'stopping';
-    while (this.closers.length > 0) {
-      const closer = this.closers.pop()!;
-      try {
-        await closer();
-      } catch (err) {
-        this.log(`shutdown step failed: ${(err as Error).message}`);
-      }
-    }
+    this.closeRequested = true;
+    this.closing ??= this.closeSteps().finally(() => {
+      this.closing = undefined;
+    });
+    return this.closing;
+  }
+
+  private async closeSteps(): Promise<void> {
+    const log = rootLogger().child({ component: 'shutdown' });
+    const started = performance.now();
+    const steps = await this.steps.runAll(log);
+    if (steps.length > 0) log.info({ ms: Math.round(performance.now() - started), steps }, 'shutdown complete');
+  }
+
+  /**
+   * A second stop signal: no more waiting. Containers and mounts go now, connections are dropped,
+   * the managed Redis is stopped (it flushes its AOF on SIGTERM). Accepted jobs stay in Redis.
+   */
+  async forceClose(): Promise<void> {
+    this.owned.workers?.abandonInFlight();
+    this.closeAllConnections();
+    if (this.owned.runtime) await settlesWithin(this.owned.runtime.close(), POOL_CLOSE_MS);
+    for (const client of this.owned.redisClients) client.disconnect();
+    if (this.owned.managed) await settlesWithin(this.owned.managed.close(), MANAGED_REDIS_MS);
   }
 }

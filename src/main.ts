@@ -1,23 +1,23 @@
 import { loadSettings } from './config/index.ts';
 import { Hearth } from './hearth.ts';
+import { handleStopSignals } from './lifecycle/index.ts';
 import { rootLogger, routeConsoleToLogger } from './log/index.ts';
+
+/** Clean-up after the grace period (containers, connections, the managed Redis) before a stop is forced. */
+const CLEANUP_ALLOWANCE_MS = 15_000;
 
 /** `npm start` / `hearth up`: Hearth with its embedded defaults until SIGTERM / SIGINT. Logs are JSON lines (pino). */
 async function main(): Promise<void> {
   const log = rootLogger();
   routeConsoleToLogger(log);
-  const hearth = new Hearth(loadSettings(), (msg) => log.info(msg));
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'finishing in-flight invocations and removing containers');
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    hearth.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const settings = loadSettings();
+  const hearth = new Hearth(settings, (msg) => log.info(msg));
+  handleStopSignals({
+    stop: () => hearth.close(),
+    force: () => hearth.forceClose(),
+    hardLimitMs: settings.shutdownTimeoutMs + CLEANUP_ALLOWANCE_MS,
+    log: log.child({ component: 'shutdown' }),
+  });
   await hearth.start();
   log.info({ url: hearth.url }, `Hearth listening on ${hearth.url}`);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultPoolMemoryMb, usableMemoryBytes } from './host-memory.ts';
 
 /** Server settings, read once from the environment; the variable names and defaults are a public contract (README). */
 export interface Settings {
@@ -18,8 +19,19 @@ export interface Settings {
   ociRuntime: string;
   /** Where example functions are deployed from at start (`npm start`); undefined skips it. */
   functionsDir: string | undefined;
-  /** How long invocation records (status, result, logs) are kept: HEARTH_RESULT_TTL_S, default 24 h. */
+  /**
+   * How long records (status, result, logs) of async and scheduled invocations are kept:
+   * HEARTH_RECORD_TTL_S (older name HEARTH_RESULT_TTL_S), default 24 h.
+   */
   resultTtlS: number;
+  /** Records of sync and HTTP-trigger invocations: HEARTH_SYNC_RECORD_TTL_S, default 300 s (never above resultTtlS). */
+  syncRecordTtlS: number;
+  /** Finished async and scheduled records kept per function, oldest deleted first: HEARTH_RECORDS_PER_FUNCTION (10 000). */
+  recordsPerFunction: number;
+  /** Finished sync and HTTP-trigger records kept per function: HEARTH_SYNC_RECORDS_PER_FUNCTION (1 000). */
+  syncRecordsPerFunction: number;
+  /** How long a stop signal waits for in-flight invocations before removing their containers: HEARTH_SHUTDOWN_TIMEOUT_MS (10 000). */
+  shutdownTimeoutMs: number;
   /** Key material for secrets at rest (HEARTH_SECRET_KEY); unset: a random key kept in the data dir. */
   secretKey: string | undefined;
   /** BullMQ lock duration (HEARTH_JOB_LOCK_MS, 10 s; stalled checks every quarter): a dead node's job runs again within 1.25 × this. */
@@ -30,8 +42,8 @@ export interface Settings {
   callbackBackoffMs: number;
   /** HEARTH_MAX_CONTAINERS: function containers across all functions; undefined = no limit. */
   maxContainers: number | undefined;
-  /** HEARTH_POOL_MEMORY_MB: budget for the sum of the containers' memoryMb; undefined = no limit. */
-  poolMemoryMb: number | undefined;
+  /** HEARTH_POOL_MEMORY_MB: budget for the sum of the containers' memoryMb; unset: the host's memory minus min(2 GiB, 10 %). */
+  poolMemoryMb: number;
   /** HEARTH_STEM_CELLS: generic containers kept started for first invocations (0). */
   stemCells: number;
   /** HEARTH_REDIS_FSYNC: the managed Redis' appendfsync, `always` (default: a 202 means on disk) or `everysec`. */
@@ -101,6 +113,7 @@ function redisMaxmemory(raw: string | undefined): string {
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
+  const recordTtlS = Math.round(positiveNumber(env, 'HEARTH_RECORD_TTL_S', positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)));
   const port = Number(env.HEARTH_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HEARTH_PORT is not a port: ${env.HEARTH_PORT}`);
   const settings: Settings = {
@@ -115,13 +128,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     gcIntervalMs: Number(env.HEARTH_GC_INTERVAL_MS ?? 3_600_000),
     ociRuntime: env.HEARTH_OCI_RUNTIME || 'runc',
     functionsDir: env.HEARTH_FUNCTIONS_DIR === '' ? undefined : path.resolve(cwd, env.HEARTH_FUNCTIONS_DIR ?? 'functions'),
-    resultTtlS: Math.round(positiveNumber(env, 'HEARTH_RESULT_TTL_S', 24 * 3600)),
+    resultTtlS: recordTtlS,
+    // A sync caller already has its answer: its record serves only a short look-up.
+    syncRecordTtlS: Math.round(positiveNumber(env, 'HEARTH_SYNC_RECORD_TTL_S', Math.min(300, recordTtlS))),
+    recordsPerFunction: optionalCount(env, 'HEARTH_RECORDS_PER_FUNCTION', 1) ?? 10_000,
+    syncRecordsPerFunction: optionalCount(env, 'HEARTH_SYNC_RECORDS_PER_FUNCTION', 1) ?? 1_000,
+    shutdownTimeoutMs: optionalCount(env, 'HEARTH_SHUTDOWN_TIMEOUT_MS', 0) ?? 10_000,
     secretKey: env.HEARTH_SECRET_KEY || undefined,
     jobLockMs: positiveNumber(env, 'HEARTH_JOB_LOCK_MS', 10_000),
     coldStartDelayMs: optionalCount(env, 'HEARTH_COLD_START_DELAY_MS', 0) ?? 25,
     callbackBackoffMs: positiveNumber(env, 'HEARTH_CALLBACK_BACKOFF_MS', 1000),
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
-    poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64),
+    poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64) ?? defaultPoolMemoryMb(usableMemoryBytes()),
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
     redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
     redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),

@@ -55,13 +55,17 @@ export class AsyncInvoker {
       ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
       ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     });
+    let created = false;
     try {
       await this.deps.store.create(record, event);
+      created = true;
       await this.deps.producer.enqueue(
         { invocationId: id, function: name, ...(opts.version === undefined ? {} : { version: opts.version }), event, enqueuedAt, trigger: 'async' },
         fn.config.retries,
       );
     } catch (err) {
+      // The caller gets an error, not an id: a record of a job that was never queued would say "queued" forever.
+      if (created) await this.deps.store.discard(id).catch(() => undefined);
       if (opts.idempotencyKey !== undefined) await this.deps.store.releaseIdempotencyKey(name, opts.idempotencyKey).catch(() => undefined);
       throw err;
     }

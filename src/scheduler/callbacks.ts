@@ -53,6 +53,8 @@ export class CallbackDelivery {
       { connection, prefix, concurrency: 16 },
     );
     this.worker.on('error', () => undefined);
+    // As for the worker: failures reach the caller of enqueue; without a listener BullMQ prints them in plain text.
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(url: string, record: InvocationRecord): Promise<void> {

@@ -9,6 +9,7 @@ import { StallWatch } from './stall-watch.ts';
 import { WarmDirectory } from './warm-directory.ts';
 import { NO_WARMTH, type Warmth } from './warmth.ts';
 import { WorkSignal, wakeChannel } from './work-signal.ts';
+import { JobReturnedToQueue } from './return-to-queue.ts';
 import { queueNameFor, type InvocationResult } from './invocation.ts';
 
 export interface DispatcherOptions {
@@ -364,6 +365,8 @@ export class Dispatcher {
       }
       // The container just used is idle now: the next job of the function goes to it.
       const fetchNext = lane.ready && !lane.removed && !this.closed && lane.inFlight <= lane.limit;
+      // A stop gave it back (returnToQueue): it is waiting again, not ours to finish.
+      if (failure instanceof JobReturnedToQueue) return undefined;
       if (failure) {
         const next = await lane.worker.fail(job, failure, token, fetchNext);
         // The retry waits in the delayed set: a fetch learns when it is due.

@@ -11,6 +11,8 @@ export type { SyncInvokeOptions } from './sync-invoker.ts';
 export { AsyncInvoker } from './async-invoker.ts';
 export type { AsyncInvokeOptions, Accepted } from './async-invoker.ts';
 export { InvocationStore } from './invocation-store.ts';
+export { DEFAULT_RETENTION } from './record-retention.ts';
+export type { RecordRetention } from './record-retention.ts';
 export { isFinished, recordToResult } from './invocation-record.ts';
 export type { InvocationRecord, InvocationStatus } from './invocation-record.ts';
 export { CallbackDelivery } from './callbacks.ts';

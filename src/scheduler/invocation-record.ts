@@ -173,6 +173,15 @@ export function workerLost(record: InvocationRecord, reason: string, finishedAt:
   };
 }
 
+/**
+ * The attempt was stopped from outside (its server shut down) and its job went back to the queue:
+ * queued again, and the start does not count, so the next run is the same attempt.
+ */
+export function attemptInterrupted(record: InvocationRecord): InvocationRecord {
+  const { startedAt: _started, ...rest } = record;
+  return { ...rest, status: 'queued', attempts: Math.max(0, record.attempts - 1) };
+}
+
 /** A dead letter was run again as invocation `newId`: it leaves the dead letters and points there. */
 export function deadLetterRetried(record: InvocationRecord, newId: string): InvocationRecord {
   return { ...record, deadLetter: false, retriedAs: newId };

@@ -1,29 +1,44 @@
 import type { Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
 import { isFinished, type InvocationRecord } from './invocation-record.ts';
+import { capFor, retentionClassOf, retentionFrom, ttlFor, type RecordRetention, type RetentionClass } from './record-retention.ts';
+import { defineTrimRecords, trimRecords } from './trim-records.ts';
 
 /** Function-wide log queries look at this many recent invocations at most. */
 const RECENT_PER_FUNCTION = 2000;
 
 /**
- * Invocation records in Redis, each with a TTL (HEARTH_RESULT_TTL_S): the record itself, the
- * event (kept so a dead letter can be retried) and the captured logs (already capped per
- * invocation by the runtime). Per function, a sorted set of recent ids (by finish time) serves
- * `GET /v1/functions/:name/logs` and another the dead letters.
+ * Invocation records in Redis: the record itself, the event (kept so a dead letter can be
+ * retried) and the captured logs (already capped per invocation by the runtime), each with the TTL
+ * of its retention class (sync briefly, async and scheduled a day). Per function and class, a
+ * sorted set of finished ids (by finish time) serves `GET /v1/functions/:name/logs` and is trimmed
+ * to the class's cap on every write, deleting the records that fall off; another holds the dead
+ * letters.
  */
 export class InvocationStore {
+  readonly retention: RecordRetention;
+
+  /** `retention`: a number is one TTL (seconds) for every record, with the default caps. */
   constructor(
     private readonly redis: Redis,
-    readonly ttlS: number,
+    retention: number | Partial<RecordRetention>,
     private readonly prefix = 'hearth',
-  ) {}
+  ) {
+    this.retention = retentionFrom(retention);
+    defineTrimRecords(redis);
+  }
+
+  /** TTL of async and scheduled records (seconds). */
+  get ttlS(): number {
+    return this.retention.ttlS;
+  }
 
   private key(id: string, part?: 'event' | 'logs'): string {
     return `${this.prefix}:inv:${id}${part ? `:${part}` : ''}`;
   }
 
-  private recentKey(fn: string): string {
-    return `${this.prefix}:fn:${fn}:recent`;
+  private recentKey(fn: string, cls: RetentionClass = 'kept'): string {
+    return `${this.prefix}:fn:${fn}:recent${cls === 'sync' ? ':sync' : ''}`;
   }
 
   private deadKey(fn: string): string {
@@ -51,11 +66,17 @@ export class InvocationStore {
 
   /** Writes a new record (and its event) before the job is queued, so an accepted id is never a 404. */
   async create(record: InvocationRecord, event: unknown): Promise<void> {
+    const ttl = ttlFor(this.retention, record.trigger);
     await this.redis
       .multi()
-      .set(this.key(record.id), JSON.stringify(record), 'EX', this.ttlS)
-      .set(this.key(record.id, 'event'), JSON.stringify(event ?? null), 'EX', this.ttlS)
+      .set(this.key(record.id), JSON.stringify(record), 'EX', ttl)
+      .set(this.key(record.id, 'event'), JSON.stringify(event ?? null), 'EX', ttl)
       .exec();
+  }
+
+  /** Deletes a record whose job never made it into the queue (the caller got an error, not an id). */
+  async discard(id: string): Promise<void> {
+    await this.redis.del(this.key(id), this.key(id, 'event'));
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
@@ -75,18 +96,22 @@ export class InvocationStore {
 
   /** Replaces the record; with `logs`, appends them (an earlier attempt's lines stay). */
   async put(record: InvocationRecord, logs?: LogEntry[]): Promise<void> {
-    const tx = this.redis.multi().set(this.key(record.id), JSON.stringify(record), 'EX', this.ttlS);
+    const ttl = ttlFor(this.retention, record.trigger);
+    const tx = this.redis.multi().set(this.key(record.id), JSON.stringify(record), 'EX', ttl);
     if (logs && logs.length > 0) {
       const previous = record.attempts > 1 ? await this.getLogs(record.id) : [];
-      tx.set(this.key(record.id, 'logs'), JSON.stringify([...previous, ...logs]), 'EX', this.ttlS);
+      tx.set(this.key(record.id, 'logs'), JSON.stringify([...previous, ...logs]), 'EX', ttl);
     }
     if (isFinished(record)) {
       const at = record.finishedAt ? Date.parse(record.finishedAt) : Date.now();
-      tx.zadd(this.recentKey(record.function), at, record.id)
-        .zremrangebyrank(this.recentKey(record.function), 0, -RECENT_PER_FUNCTION - 1)
-        .expire(this.recentKey(record.function), this.ttlS);
-      if (record.deadLetter) tx.zadd(this.deadKey(record.function), at, record.id).expire(this.deadKey(record.function), this.ttlS);
-      else tx.zrem(this.deadKey(record.function), record.id);
+      const cls = retentionClassOf(record.trigger);
+      const index = this.recentKey(record.function, cls);
+      const dead = this.deadKey(record.function);
+      tx.zadd(index, at, record.id);
+      trimRecords(tx, index, dead, capFor(this.retention, record.trigger), this.key(''));
+      tx.expire(index, ttl);
+      if (record.deadLetter) tx.zadd(dead, at, record.id).expire(dead, ttl);
+      else if (cls === 'kept') tx.zrem(dead, record.id);
     }
     await tx.exec();
   }
@@ -118,7 +143,9 @@ export class InvocationStore {
    * first, each tagged with its invocation id; at most `limit` lines.
    */
   async functionLogs(fn: string, since: number, limit: number): Promise<(LogEntry & { invocationId: string })[]> {
-    const ids = await this.redis.zrangebyscore(this.recentKey(fn), since, '+inf', 'LIMIT', 0, RECENT_PER_FUNCTION);
+    const [kept, sync] = await Promise.all((['kept', 'sync'] as const).map((cls) =>
+      this.redis.zrangebyscore(this.recentKey(fn, cls), since, '+inf', 'WITHSCORES', 'LIMIT', 0, RECENT_PER_FUNCTION)));
+    const ids = oldestIds([...pairs(kept!), ...pairs(sync!)], RECENT_PER_FUNCTION);
     const out: (LogEntry & { invocationId: string })[] = [];
     for (let i = 0; i < ids.length && out.length < limit; i += 100) {
       const batch = ids.slice(i, i + 100);
@@ -143,6 +170,18 @@ export class InvocationStore {
 
   /** Drops a removed function's indexes (records expire on their own). */
   async forgetFunction(fn: string): Promise<void> {
-    await this.redis.del(this.recentKey(fn), this.deadKey(fn));
+    await this.redis.del(this.recentKey(fn), this.recentKey(fn, 'sync'), this.deadKey(fn));
   }
+}
+
+/** [id, score, id, score, …] as ZRANGE … WITHSCORES answers, into pairs. */
+function pairs(flat: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+  return out;
+}
+
+/** The `limit` earliest finished ids, oldest first (both indexes merged). */
+function oldestIds(scored: [string, number][], limit: number): string[] {
+  return scored.sort((a, b) => a[1] - b[1]).slice(0, limit).map(([id]) => id);
 }

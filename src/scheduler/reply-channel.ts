@@ -23,6 +23,8 @@ interface Waiter {
 export class ReplyChannel {
   readonly channel: string;
   private readonly waiters = new Map<string, Waiter>();
+  /** No worker of this process will run anything more: waiting makes no sense any more. */
+  stopped = false;
 
   constructor(private readonly subscriber: Redis, prefix = 'hearth') {
     this.channel = `${prefix}:reply:${randomUUID()}`;
@@ -49,6 +51,7 @@ export class ReplyChannel {
 
   /** Register before enqueueing, so a fast reply cannot arrive first. Resolves undefined on timeout. */
   wait(invocationId: string, timeoutMs: number): Promise<InvocationResult | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(invocationId);
@@ -64,6 +67,15 @@ export class ReplyChannel {
     this.waiters.delete(invocationId);
     clearTimeout(waiter.timer);
     waiter.resolve(undefined);
+  }
+
+  /**
+   * Ends every wait now (undefined, as a timeout would), for a stopping server whose workers have
+   * finished: a caller whose job is still queued would otherwise hold its connection to the deadline.
+   */
+  stopWaiting(): void {
+    this.stopped = true;
+    for (const id of [...this.waiters.keys()]) this.cancel(id);
   }
 
   async close(): Promise<void> {

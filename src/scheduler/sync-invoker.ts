@@ -72,6 +72,7 @@ export class SyncInvoker {
     const result = await reply;
     if (result) return result;
     await this.deps.producer.withdraw(name, invocationId).catch(() => undefined);
+    if (this.deps.replies.stopped) throw new HearthError('unavailable', 'Hearth is stopping; the invocation did not run here, call again', { invocationId, retryAfterSeconds: 1 });
     throw noAnswer(name, waitMs, invocationId);
   }
 

@@ -10,6 +10,7 @@ import type { InvocationExecutor, InvocationResult } from './invocation.ts';
 import type { InvocationStore } from './invocation-store.ts';
 import {
   attemptEnded,
+  attemptInterrupted,
   attemptStarted,
   isFinished,
   queuedRecord,
@@ -20,6 +21,7 @@ import {
 import { deliveryOf, invocationIdOf, keepsResult, type Delivery } from './job-delivery.ts';
 import { isLastAttempt } from './retry-decision.ts';
 import type { CallbackDelivery } from './callbacks.ts';
+import { JobReturnedToQueue, returnToQueue } from './return-to-queue.ts';
 
 export interface WorkerSetOptions {
   /** Invocation records (status, result, logs); without it only sync replies are produced. */
@@ -72,6 +74,8 @@ export class InvocationWorkers {
   private readonly dispatcher: Dispatcher;
   private readonly ownSubscriber: Redis | undefined;
   private readonly started: Promise<void>;
+  /** Set when a stop ran out of time: attempts still running go back to the queue instead of being recorded. */
+  private abandoning = false;
 
   constructor(
     private readonly connection: Redis,
@@ -116,6 +120,7 @@ export class InvocationWorkers {
     // Delivered again after it finished (a crash between the end and the acknowledgement): do not run it twice.
     if ('duplicateOf' in start) return jobReturnValue(recordToResult(start.duplicateOf));
     const result = await this.execute(delivery.job);
+    if (this.abandoning) return this.giveBack(job, start.running);
     observeInvocation(result);
     await this.replyToCaller(delivery, result);
     const last = isLastAttempt(result, delivery);
@@ -187,6 +192,22 @@ export class InvocationWorkers {
     if (!store) return;
     const record = await store.update(invocationIdOf(job), (r) => workerLost(r, reason, Date.now()));
     if (record) await this.notifyCallback(record);
+  }
+
+  /**
+   * The attempt was cut short by a stop (its container removed under it): its outcome says
+   * nothing about the function. The job goes back to the queue for the next node, the record back
+   * to queued, and the dispatcher is told the job moved (JobReturnedToQueue) rather than failed.
+   */
+  private async giveBack(job: InvocationBullJob, running: InvocationRecord | undefined): Promise<never> {
+    if (running) await this.opts.store?.put(attemptInterrupted(running)).catch(() => undefined);
+    if (job.token) await returnToQueue(this.connection, job, job.token);
+    throw new JobReturnedToQueue(job.id ?? '');
+  }
+
+  /** From now on, attempts that end go back to the queue (see giveBack); call before removing their containers. */
+  abandonInFlight(): void {
+    this.abandoning = true;
   }
 
   /** Stops serving the function here; waits for its invocations running here. */

@@ -37,15 +37,25 @@ export interface ChildHearth {
   kill(): Promise<void>;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+export interface ChildHearthOptions {
+  /** Its own process group (the child's pid is the group id), so a test can signal the whole group as a terminal or systemd would. */
+  ownGroup?: boolean;
 }
 
 /** Runs `src/main.ts` in a child process (a second Hearth process) and waits until it listens. */
-export async function startChildHearth(env: Record<string, string>): Promise<ChildHearth> {
+export async function startChildHearth(env: Record<string, string>, opts: ChildHearthOptions = {}): Promise<ChildHearth> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     // info: the 'listening' log line is how the parent learns the port.
     env: { ...process.env, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownGroup ?? false,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
@@ -69,6 +79,8 @@ export async function startChildHearth(env: Record<string, string>): Promise<Chi
   return {
     url,
     child,
+    exited,
+    output: () => output,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   attemptEnded,
+  attemptInterrupted,
   attemptFailedWillRetry,
   attemptStarted,
   attemptSucceeded,
@@ -164,5 +165,16 @@ describe('record to result', () => {
 
   it('reads absent timings of a record that never ran as zero and warm', () => {
     expect(recordToResult(queued())).toMatchObject({ ok: false, version: null, coldStart: false, durationMs: 0 });
+  });
+});
+
+describe('an attempt cut short by a stop', () => {
+  it('is queued again and its start no longer counts', () => {
+    const running = attemptStarted(queued('async', 1), { attempt: 1, maxAttempts: 1, startedAt: T0 + 5 });
+    const back = attemptInterrupted(running);
+    expect(back.status).toBe('queued');
+    expect(back.attempts).toBe(0);
+    expect(back.startedAt).toBeUndefined();
+    expect(attemptStarted(back, { attempt: 1, maxAttempts: 1, startedAt: T0 + 9 }).attempts).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ export function upCommand(program: Command): void {
     .option('--port <port>', 'listen port (HEARTH_PORT, default 8080)', positiveInt)
     .option('--host <host>', 'listen address (HEARTH_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'data directory (HEARTH_DATA_DIR, default ./.hearth)')
-    .addHelpText('after', '\nEnvironment: REDIS_URL, HEARTH_API_KEY, HEARTH_LOG_LEVEL, HEARTH_REGISTRY, HEARTH_OCI_RUNTIME (see README).')
+    .addHelpText('after', '\nEnvironment: REDIS_URL, HEARTH_API_KEY, HEARTH_LOG_LEVEL, HEARTH_REGISTRY, HEARTH_OCI_RUNTIME, HEARTH_SHUTDOWN_TIMEOUT_MS (see README).\nSIGTERM / SIGINT stop it within HEARTH_SHUTDOWN_TIMEOUT_MS (10 s) plus clean-up; a second signal forces it.')
     .action(async (opts: { port?: number; host?: string; dataDir?: string }) => {
       if (opts.port !== undefined) process.env.HEARTH_PORT = String(opts.port);
       if (opts.host !== undefined) process.env.HEARTH_HOST = opts.host;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { HearthError, type ErrorCode } from '../../errors/index.ts';
+import { HearthError, isRedisFull, redisFullError, type ErrorCode } from '../../errors/index.ts';
 import { rootLogger } from '../../log/index.ts';
 
 export function errorBody(code: ErrorCode, message: string) {
@@ -12,6 +12,8 @@ export function errorBody(code: ErrorCode, message: string) {
  * `internal` with a generic message: internals (paths, stack traces) stay in the server log.
  */
 export function handleError(err: Error, c: Context): Response {
+  // Wherever a write met a full Redis (record, queue, catalog), the caller hears the same 503.
+  if (isRedisFull(err)) err = redisFullError();
   if (err instanceof HearthError) {
     // Backpressure (429) says when to come back.
     if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
@@ -20,21 +22,11 @@ export function handleError(err: Error, c: Context): Response {
     if (err.coldStart !== undefined) c.header('x-hearth-cold-start', String(err.coldStart));
     return c.json(errorBody(err.code, err.message), err.status);
   }
-  if (isRedisFull(err)) {
-    // noeviction at maxmemory: Redis refuses writes; reads keep working and nothing queued is lost.
-    c.header('Retry-After', '5');
-    return c.json(errorBody('unavailable', 'Redis is full (maxmemory reached): new work is refused until records expire or the limit is raised'), 503);
-  }
   if (err instanceof HTTPException && err.status === 413) {
     return c.json(errorBody('payload_too_large', err.message || 'request body too large'), 413);
   }
   rootLogger().error({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path, err }, 'internal error');
   return c.json(errorBody('internal', 'internal error'), 500);
-}
-
-/** Redis' answer to a write beyond `maxmemory` under noeviction. */
-function isRedisFull(err: Error): boolean {
-  return err.message.startsWith('OOM command not allowed');
 }
 
 export function handleNotFound(c: Context): Response {

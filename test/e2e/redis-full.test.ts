@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHearth, type TestHearth } from '../helpers/hearth.ts';
+import { canRunContainers, waitFor } from '../helpers/host.ts';
+import { isRedisFull } from '../../src/errors/index.ts';
+
+/** A redis-server with a small maxmemory, as an operator would cap it, on a unix socket of its own. */
+async function smallRedis(maxmemory: string): Promise<{ url: string; client: Redis; close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-full-'));
+  const socket = path.join(dir, 'redis.sock');
+  const child: ChildProcess = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--maxmemory', maxmemory, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  await waitFor(() => existsSync(socket), 10_000, 20);
+  const client = new Redis({ path: socket, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  await client.ping();
+  return {
+    url: `redis+socket://${socket}`,
+    client,
+    async close() {
+      client.disconnect();
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills Redis with filler keys until it refuses even a small write. */
+async function fill(client: Redis): Promise<void> {
+  let i = 0;
+  for (const size of [64 * 1024, 1024, 16]) {
+    const chunk = 'x'.repeat(size);
+    for (;;) {
+      const refused = await client.set(`filler:${i++}`, chunk).then(() => false, (err: unknown) => {
+        if (isRedisFull(err)) return true;
+        throw err;
+      });
+      if (refused) break;
+    }
+  }
+}
+
+describe('Redis at maxmemory', () => {
+  let redis: Awaited<ReturnType<typeof smallRedis>>;
+  beforeAll(async () => {
+    redis = await smallRedis('24mb');
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  it('recognises the refusal Redis answers, plain and inside MULTI', async () => {
+    try {
+      await fill(redis.client);
+      const plain = await redis.client.set('one-more', 'x').catch((e: unknown) => e);
+      expect(isRedisFull(plain)).toBe(true);
+      const multi = await redis.client.multi().set('a', '1').set('b', '2').exec().catch((e: unknown) => e);
+      expect(isRedisFull(multi)).toBe(true);
+      expect(isRedisFull(new Error('connect ECONNREFUSED'))).toBe(false);
+    } finally {
+      await redis.client.flushall();
+    }
+  });
+
+  describe.skipIf(!canRunContainers)('through the API', () => {
+    let h: TestHearth;
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('refuses new work with 503 unavailable, keeps answering reads, and loses nothing it accepted', async () => {
+      h = await startHearth({ env: { REDIS_URL: redis.url, HEARTH_JOB_LOCK_MS: '2000' } });
+      // One container, 300 ms each: most accepted jobs are still queued when Redis fills up.
+      expect((await h.deploy('echo', 'export default async (e) => { await new Promise((r) => setTimeout(r, 300)); return e; }', { maxContainers: 1 })).status).toBe(201);
+      const accepted: string[] = [];
+      for (let n = 0; n < 5; n++) accepted.push((await h.api('POST', '/v1/functions/echo/invocations', { n })).body.id);
+
+      await fill(redis.client);
+      const pending = await Promise.all(accepted.map(async (id) => (await h.api('GET', `/v1/invocations/${id}`)).body.status));
+      expect(pending.filter((s) => s !== 'succeeded').length).toBeGreaterThan(0);
+      const refused = await h.api('POST', '/v1/functions/echo/invocations', { n: 99 });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('unavailable');
+      expect(refused.body.error.message).toMatch(/maxmemory/);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      const sync = await h.invoke('echo', { n: 100 });
+      expect(sync.status).toBe(503);
+      expect(sync.body.error.code).toBe('unavailable');
+      // Reads keep working.
+      expect((await h.api('GET', '/v1/functions')).status).toBe(200);
+      expect((await h.api('GET', `/v1/invocations/${accepted[0]}`)).status).toBe(200);
+
+      // Room again: everything accepted before finishes, and new work is taken.
+      await redis.client.eval("for _, k in ipairs(redis.call('KEYS', 'filler:*')) do redis.call('DEL', k) end", 0);
+      await waitFor(async () => {
+        const states = await Promise.all(accepted.map(async (id) => (await h.api('GET', `/v1/invocations/${id}`)).body?.status));
+        return states.every((s) => s === 'succeeded');
+      }, 30_000, 200);
+      for (const id of accepted) expect((await h.api('GET', `/v1/invocations/${id}`)).body.attempts).toBeGreaterThanOrEqual(1);
+      expect((await h.api('POST', '/v1/functions/echo/invocations', { n: 101 })).status).toBe(202);
+    });
+  });
+});

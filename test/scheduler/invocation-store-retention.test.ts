@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startSharedRedis } from '../helpers/child-hearth.ts';
+import { InvocationStore } from '../../src/scheduler/invocation-store.ts';
+import { attemptEnded, attemptStarted, queuedRecord, type InvocationRecord } from '../../src/scheduler/invocation-record.ts';
+import type { InvocationTrigger } from '../../src/scheduler/invocation.ts';
+
+let redis: { url: string; close(): Promise<void> };
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startSharedRedis();
+  client = new Redis({ path: new URL(redis.url).pathname, maxRetriesPerRequest: 1 });
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.close();
+});
+
+/** A finished record the way a worker writes it: about the size the gateway produces for a small JSON result. */
+function finished(fn: string, trigger: InvocationTrigger, ok = true, at = Date.now()): InvocationRecord {
+  const queued = queuedRecord({ id: randomUUID(), function: fn, version: 3, trigger, maxAttempts: 1, queuedAt: at - 5 });
+  const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt: at - 3 });
+  return attemptEnded(
+    running,
+    ok ? { version: 3, ok: true, result: { hello: 'world', n: 42 }, coldStart: false, durationMs: 2.4 }
+      : { version: 3, ok: false, error: { code: 'function_error', message: 'boom' }, coldStart: false, durationMs: 2.4 },
+    { final: true, keepResult: trigger !== 'sync', finishedAt: at },
+  );
+}
+
+const logs = [{ time: Date.now(), stream: 'stdout' as const, line: 'handled one request' }];
+
+async function flush(): Promise<void> {
+  await client.flushall();
+}
+
+describe('invocation record retention', () => {
+  it('keeps Redis under 64 MB after 100,000 sync records, capped per function', async () => {
+    await flush();
+    const store = new InvocationStore(client, { ttlS: 86_400, syncTtlS: 300, perFunction: 10_000, syncPerFunction: 1_000 });
+    const functions = Array.from({ length: 20 }, (_, i) => `fn-${i}`);
+    const total = 100_000;
+    const started = Date.now();
+    // Many writes in flight at once: ioredis pipelines them on the one connection.
+    for (let done = 0; done < total; done += 2_000) {
+      await Promise.all(Array.from({ length: 2_000 }, (_, i) => store.put(finished(functions[(done + i) % functions.length]!, 'sync', true, started + done + i), logs)));
+    }
+    const elapsedMs = Date.now() - started;
+    const info = await client.info('memory');
+    const usedBytes = Number(/used_memory:(\d+)/.exec(info)![1]);
+    console.log(JSON.stringify({ records: total, functions: functions.length, elapsedMs, usedMemoryMb: +(usedBytes / 1024 ** 2).toFixed(1), keys: await client.dbsize() }));
+    expect(usedBytes).toBeLessThan(64 * 1024 ** 2);
+    for (const fn of functions) expect(await client.zcard(`hearth:fn:${fn}:recent:sync`)).toBe(1_000);
+    // Record and logs of the kept 1,000 per function, plus the 20 indexes: the trimmed ones are gone, not just unindexed.
+    expect(await client.dbsize()).toBe(functions.length * 1_000 * 2 + functions.length);
+    const ttl = await client.ttl(`hearth:inv:${(await client.zrange('hearth:fn:fn-0:recent:sync', -1, -1))[0]}`);
+    expect(ttl).toBeGreaterThan(250);
+    expect(ttl).toBeLessThanOrEqual(300);
+  }, 120_000);
+
+  it('deletes the oldest async records with their event, logs and dead-letter entry past the cap', async () => {
+    await flush();
+    const store = new InvocationStore(client, { ttlS: 3_600, syncTtlS: 60, perFunction: 3, syncPerFunction: 2 });
+    const t0 = Date.now();
+    const records: InvocationRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = finished('work', 'async', i % 2 === 0, t0 + i);
+      await store.create(r, { i });
+      await store.put(r, logs);
+      records.push(r);
+    }
+    // Two oldest are gone entirely; the three newest remain with their parts.
+    for (const r of records.slice(0, 2)) {
+      expect(await store.get(r.id)).toBeUndefined();
+      expect(await client.exists(`hearth:inv:${r.id}:event`, `hearth:inv:${r.id}:logs`)).toBe(0);
+    }
+    for (const r of records.slice(2)) {
+      expect((await store.get(r.id))?.status).toBeDefined();
+      expect(await store.getEvent(r.id)).toEqual({ i: records.indexOf(r) });
+    }
+    expect(await client.zrange('hearth:fn:work:recent', 0, -1)).toEqual(records.slice(2).map((r) => r.id));
+    // Failed ones (0, 2, 4 failed? no: even i succeeded) — the dead letters hold only surviving ids.
+    const dead = await client.zrange('hearth:fn:work:dead', 0, -1);
+    expect(dead).toEqual([records[3]!.id]);
+    expect(await client.ttl(`hearth:inv:${records[4]!.id}`)).toBeGreaterThan(3_500);
+
+    // Sync records of the same function have their own, smaller cap and TTL, and leave the async ones alone.
+    for (let i = 0; i < 4; i++) await store.put(finished('work', 'sync', true, t0 + 10 + i));
+    expect(await client.zcard('hearth:fn:work:recent:sync')).toBe(2);
+    expect(await client.zcard('hearth:fn:work:recent')).toBe(3);
+    const syncId = (await client.zrange('hearth:fn:work:recent:sync', -1, -1))[0]!;
+    expect(await client.ttl(`hearth:inv:${syncId}`)).toBeLessThanOrEqual(60);
+    // The function's log view still sees both kinds.
+    const lines = await store.functionLogs('work', 0, 100);
+    expect(new Set(lines.map((l) => l.invocationId))).toEqual(new Set(records.slice(2).map((r) => r.id)));
+  });
+});
