@@ -83,7 +83,7 @@ export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
     withProcessArgs(TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`, AGENT_PATH),
     withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
     withEnv(p.env),
-    withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version) }),
+    withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version), HEARTH_MEMORY_MB: String(p.memoryMb) }),
     withMemoryLimit(p.memoryMb),
     withCpus(p.cpus),
     withPidsLimit(p.pidsLimit),
