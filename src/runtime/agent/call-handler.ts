@@ -18,15 +18,6 @@ export interface CallOptions {
   facts: ContextFacts;
 }
 
-/** A callback's error argument as a thrown Error: Lambda reports strings and objects too. */
-export function callbackError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') {
-    return Object.assign(new Error((error as Error).message), error);
-  }
-  return new Error(typeof error === 'string' ? error : JSON.stringify(error));
-}
-
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
 }
@@ -44,7 +35,8 @@ export function callHandler(handler: EventHandler, event: unknown, base: InvokeC
       if (settled) return;
       settled = true;
       tracked?.stop();
-      if (error !== null && error !== undefined) reject(callbackError(error));
+      // Passed on as given (a string, an object): the agent reports any thrown value the same way.
+      if (error !== null && error !== undefined) reject(error);
       else resolve(value);
     };
     const ctx = functionContext(base, opts.facts, settle);
