@@ -28,6 +28,7 @@ export type * from './types.ts';
 export * from './seccomp.ts';
 export * from './userns.ts';
 export * from './network.ts';
+export * from './resolv-conf.ts';
 
 /** Installs a seccomp profile (a copy: the spec is serialised later and must not share state). */
 export function withSeccomp(profile: Seccomp): SpecOpt {
