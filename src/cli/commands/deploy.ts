@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { bundleLocal } from '../bundle.ts';
 import type { ContextFactory } from '../context.ts';
 import { bytes, printJson } from '../output.ts';
 import { Progress } from '../progress.ts';
@@ -17,6 +16,8 @@ export function deployCommand(program: Command, ctx: ContextFactory): void {
       const started = performance.now();
       try {
         progress.step(`bundling ${target}`);
+        // Loaded here, not at start: esbuild alone would double the time every other command takes to start.
+        const { bundleLocal } = await import('../bundle.ts');
         const bundle = await bundleLocal(target, opts.name);
         progress.step(`uploading ${bundle.name} (${bytes(bundle.bytes)}) and building its image`);
         const res = await client.deploy({
