@@ -7,6 +7,20 @@ export interface Context {
   version: number;
   /** Epoch ms after which the invocation is cut off with a timeout. */
   deadline: number;
+  getRemainingTimeMs(): number;
+  /** The Lambda Node.js context, so Lambda handlers run unchanged. */
+  awsRequestId: string;
+  functionVersion: string;
+  memoryLimitInMB: string;
+  invokedFunctionArn: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+  /** Legacy Lambda outcome reporting: the first outcome (return, callback or these) wins. */
+  succeed(value?: unknown): void;
+  fail(error?: unknown): void;
+  done(error?: unknown, value?: unknown): void;
 }
 
 /** A plain handler: event in, JSON-able value out (default export or named `handler`). */
