@@ -1,6 +1,10 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `import 'hearth'` in tests resolves to the TypeScript sources, not a (possibly stale) dist/.
+  resolve: { conditions: ['hearth-source', ...defaultServerConditions] },
+  ssr: { resolve: { conditions: ['hearth-source', ...defaultServerConditions], externalConditions: ['hearth-source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Each end-to-end file starts its own Hearth (Redis + runc containers); on 2 cores they run best one at a time.

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The `hearth` command. Hearth is TypeScript run by tsx: register its loader, then load the CLI.
-// Resolved from this file's real location, so it also works through `npm link`'s symlink.
-import { register } from 'tsx/esm/api';
+// The `hearth` command. Installed from the package it runs the compiled dist/; in a checkout
+// (src/ beside it) it runs the TypeScript through tsx, so development never sees a stale build.
+// Paths are resolved from this file's real location, so it also works through `npm link`'s symlink.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+if (existsSync(new URL('../src/cli/main.ts', import.meta.url)) && process.env.HEARTH_USE_DIST !== '1') {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
+}

@@ -12,6 +12,19 @@ export interface Context {
   deadline: number;
   /** Milliseconds left until `deadline` (never negative): how much work is still worth starting. */
   getRemainingTimeMs(): number;
+  /** The Lambda Node.js context, so Lambda handlers run unchanged. */
+  awsRequestId: string;
+  functionVersion: string;
+  memoryLimitInMB: string;
+  invokedFunctionArn: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+  /** Legacy Lambda outcome reporting: the first outcome (return, callback or these) wins. */
+  succeed(value?: unknown): void;
+  fail(error?: unknown): void;
+  done(error?: unknown, value?: unknown): void;
 }
 
 /** A plain handler: event in, JSON-able value out (default export or named `handler`). */

@@ -7,6 +7,8 @@ import { invokeCommands } from './commands/invoke.ts';
 import { adminCommands } from './commands/admin.ts';
 import { upCommand } from './commands/up.ts';
 import { nodesCommand } from './commands/nodes.ts';
+import { initCommand } from './commands/init.ts';
+import { devCommand } from './commands/dev.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -29,7 +31,9 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride();
   const ctx = contextFactory(io, io.env);
   upCommand(program);
+  initCommand(program, ctx);
   deployCommand(program, ctx);
+  devCommand(program, ctx);
   invokeCommands(program, ctx);
   functionCommands(program, ctx);
   adminCommands(program, ctx);

@@ -39,6 +39,8 @@ export const functionConfigSchema = z
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     schedules: z.array(schedule).default([]),
     network: z.enum(['none', 'bridge']).default('none'),
+    /** Nameservers for a "bridge" function (default: the host's resolvers); glibc reads three at most. */
+    dns: z.array(z.union([z.ipv4(), z.ipv6()])).min(1).max(3).optional(),
     /** "key": the /fn/ HTTP trigger needs the API key too (default: public). */
     auth: z.enum(['none', 'key']).optional(),
     /** Names of secrets (`PUT /v1/secrets/:name`) mounted as files under /run/secrets. */

@@ -247,6 +247,7 @@ export class Pool {
       memoryMb: fn.config.memoryMb,
       env: fn.config.env,
       network: fn.config.network,
+      ...(fn.config.dns ? { dns: fn.config.dns } : {}),
       hostname: fn.name,
       functionName: fn.name,
       version: fn.version,

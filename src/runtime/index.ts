@@ -2,10 +2,16 @@
  * The container engine: hardened OCI spec, runc driver, overlay rootfs, the in-container agent and
  * the host side of its channel. See Runtime (owner) and Container (one running function instance).
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of the agent source; the image module bundles it (esbuild, ESM, platform node) to /hearth/agent.mjs. */
-export const AGENT_ENTRY: string = fileURLToPath(new URL('./agent/agent.ts', import.meta.url));
+const agentFile = (ext: string): string => fileURLToPath(new URL(`./agent/agent.${ext}`, import.meta.url));
+
+/**
+ * Absolute path of the agent source; the image module bundles it (esbuild, ESM, platform node) to
+ * /hearth/agent.mjs. The TypeScript in a checkout, the compiled JavaScript in the installed package.
+ */
+export const AGENT_ENTRY: string = existsSync(agentFile('ts')) ? agentFile('ts') : agentFile('js');
 
 export { Runtime } from './runtime.ts';
 export { runcVersionWarnings, parseRuncVersion, RUNC_ADVISORIES } from './runc-version.ts';

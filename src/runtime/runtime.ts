@@ -12,7 +12,7 @@ import { ContainerStartError } from './start-error.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { RootfsSpares } from './rootfs-spares.ts';
 import { Runc } from './runc.ts';
-import { BridgeNetwork } from './network/index.ts';
+import { BridgeNetwork, writeResolvConf } from './network/index.ts';
 import {
   FUNCTION_GID,
   FUNCTION_UID,
@@ -20,6 +20,7 @@ import {
   mappedHostIds,
   UserNamespaceRanges,
   withNetworkNamespace,
+  withResolvConf,
   withUserNamespace,
   type SpecOpt,
 } from './spec/index.ts';
@@ -174,7 +175,11 @@ export class Runtime {
       }
       const spec = functionSpec({ ...params, rootfsPath }, extra);
       await mkdir(bundleDir, { recursive: false });
-      if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
+      if (opts.network === 'bridge') {
+        // A network without a resolver reaches nothing by name.
+        withResolvConf(await writeResolvConf(bundleDir, opts.dns))(spec);
+        withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
+      }
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
       await mounted;
       // close() may have run during the awaits above: it would not know about this container.

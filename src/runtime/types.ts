@@ -31,6 +31,8 @@ export interface ContainerOptions {
   version: number;
   /** "none" (default): loopback only. "bridge": outbound access through NAT, see runtime/network. */
   network?: 'none' | 'bridge';
+  /** Nameservers (IP addresses) for a "bridge" container's /etc/resolv.conf; default: the host's. */
+  dns?: string[];
   /** Default 10000: the container must report ready within this. */
   startTimeoutMs?: number;
   /** Secret files (name → value), mounted read-only at /run/secrets in this container only. */

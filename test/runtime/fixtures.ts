@@ -68,6 +68,8 @@ export function baseLayer(): Promise<string> {
     const agent = await bundleAgent();
     const nodeStat = await stat(NODE);
     const key = createHash('sha256')
+      // Bump when the layout below changes: the cache is keyed by its inputs.
+      .update('layout-2')
       .update(agent)
       .update(`${NODE}:${nodeStat.size}:${nodeStat.mtimeMs}:${(await stat(TINI)).size}`)
       .digest('hex')
@@ -84,6 +86,9 @@ export function baseLayer(): Promise<string> {
       await writeFile(join(root, 'hearth/agent.mjs'), agent);
       await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/sbin/nologin\n');
       await writeFile(join(root, 'etc/group'), 'root:x:0:\nhearth:x:1000:\n');
+      await writeFile(join(root, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
+      // The mount point a networked container's resolver is bound over.
+      await writeFile(join(root, 'etc/resolv.conf'), '');
     });
   })();
   return basePromise;

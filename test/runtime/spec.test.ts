@@ -191,6 +191,7 @@ describe('functionSpec: a function container', () => {
       'GREETING=hi',
       'HEARTH_FUNCTION=hello',
       'HEARTH_VERSION=3',
+      'HEARTH_MEMORY_MB=256',
     ]);
   });
 

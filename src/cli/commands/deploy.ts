@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { bundleLocal } from '../bundle.ts';
+import type { HearthClient } from '../../sdk/index.ts';
 import type { ContextFactory } from '../context.ts';
-import { bytes, printJson } from '../output.ts';
+import { bytes, printJson, type Out } from '../output.ts';
 import { Progress } from '../progress.ts';
 
 export function deployCommand(program: Command, ctx: ContextFactory): void {
@@ -13,30 +13,38 @@ export function deployCommand(program: Command, ctx: ContextFactory): void {
     .addHelpText('after', '\nThe folder\'s own node_modules are bundled in; hearth.json (if present) is the config.\nExample: hearth deploy ./functions/hello')
     .action(async (target: string, opts: { name?: string }, cmd: Command) => {
       const { client, out } = ctx(cmd);
-      const progress = new Progress(out.tty && !out.json);
-      const started = performance.now();
-      try {
-        progress.step(`bundling ${target}`);
-        const bundle = await bundleLocal(target, opts.name);
-        progress.step(`uploading ${bundle.name} (${bytes(bundle.bytes)}) and building its image`);
-        const res = await client.deploy({
-          name: bundle.name,
-          files: { 'index.mjs': bundle.code },
-          entry: 'index.mjs',
-          config: bundle.config,
-        });
-        progress.stop();
-        const ms = Math.round(performance.now() - started);
-        if (out.json) {
-          printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms, unchanged: res.unchanged === true });
-          return;
-        }
-        out.stdout(res.unchanged ? `${res.name} v${res.version} unchanged (same source and config)\n` : `deployed ${res.name} v${res.version}\n`);
-        out.stdout(`  digest  ${res.digest}\n`);
-        out.stdout(`  bundle  ${bytes(res.bundleBytes)} (entry ${bundle.entry})\n`);
-        out.stdout(`  time    ${ms} ms (bundle ${Math.round(bundle.ms)} ms, server build ${Math.round(res.buildMs)} ms)\n`);
-      } finally {
-        progress.stop();
-      }
+      await deployFolder(client, out, target, opts.name);
     });
+}
+
+/** Bundles `target` locally and deploys it; prints what happened. Also what `hearth dev` runs on every change. */
+export async function deployFolder(client: HearthClient, out: Out, target: string, name: string | undefined): Promise<{ name: string; version: number }> {
+  const progress = new Progress(out.tty && !out.json);
+  const started = performance.now();
+  try {
+    progress.step(`bundling ${target}`);
+    // Loaded here, not at start: esbuild alone would double the time every other command takes to start.
+    const { bundleLocal } = await import('../bundle.ts');
+    const bundle = await bundleLocal(target, name);
+    progress.step(`uploading ${bundle.name} (${bytes(bundle.bytes)}) and building its image`);
+    const res = await client.deploy({
+      name: bundle.name,
+      files: { 'index.mjs': bundle.code },
+      entry: 'index.mjs',
+      config: bundle.config,
+    });
+    progress.stop();
+    const ms = Math.round(performance.now() - started);
+    if (out.json) {
+      printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms, unchanged: res.unchanged === true });
+      return { name: res.name, version: res.version };
+    }
+    out.stdout(res.unchanged ? `${res.name} v${res.version} unchanged (same source and config)\n` : `deployed ${res.name} v${res.version}\n`);
+    out.stdout(`  digest  ${res.digest}\n`);
+    out.stdout(`  bundle  ${bytes(res.bundleBytes)} (entry ${bundle.entry})\n`);
+    out.stdout(`  time    ${ms} ms (bundle ${Math.round(bundle.ms)} ms, server build ${Math.round(res.buildMs)} ms)\n`);
+    return { name: res.name, version: res.version };
+  } finally {
+    progress.stop();
+  }
 }

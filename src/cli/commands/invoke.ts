@@ -74,7 +74,7 @@ async function invocationLogs(client: HearthClient, out: Out, id: string, follow
   }
 }
 
-async function functionLogs(client: HearthClient, out: Out, name: string, opts: { follow?: boolean; since?: string; limit?: number }): Promise<void> {
+export async function functionLogs(client: HearthClient, out: Out, name: string, opts: { follow?: boolean; since?: string; limit?: number }): Promise<void> {
   let since = opts.since;
   let seen = new Set<string>();
   for (;;) {

@@ -1,7 +1,30 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { nameParam } from './functions.ts';
+
+/** The peer's address; undefined when the request did not come through a socket (app.request in tests). */
+function peerAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The gateway proxies to the function, so it appends the client's address to X-Forwarded-For
+ * the way proxies do: the last entry is the one to trust (Lambda events call it sourceIp).
+ */
+export function withForwardedFor(headers: [string, string][], peer: string | undefined): [string, string][] {
+  if (!peer) return headers;
+  const i = headers.findIndex(([k]) => k.toLowerCase() === 'x-forwarded-for');
+  if (i === -1) return [...headers, ['x-forwarded-for', peer]];
+  const out = [...headers];
+  out[i] = [out[i]![0], `${out[i]![1]}, ${peer}`];
+  return out;
+}
 
 /** Statuses whose responses must not carry a body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
@@ -18,8 +41,9 @@ export function triggerRoutes(services: GatewayServices): Hono {
     const url = new URL(c.req.url);
     const prefix = `/fn/${name}`;
     const path = url.pathname.length > prefix.length ? url.pathname.slice(prefix.length) : '/';
-    const headers: [string, string][] = [];
-    c.req.raw.headers.forEach((value, key) => headers.push([key, value]));
+    const received: [string, string][] = [];
+    c.req.raw.headers.forEach((value, key) => received.push([key, value]));
+    const headers = withForwardedFor(received, peerAddress(c));
     const raw = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : new Uint8Array(await c.req.arrayBuffer());
     // A failed invocation throws a HearthError carrying its id; the error handler answers it.
     const res = await services.trigger.handle(name, { method: c.req.method, path, search: url.search, headers, body: raw });

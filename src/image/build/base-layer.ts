@@ -56,6 +56,9 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
     ['/etc/group', text('root:x:0:', 'hearth:x:1000:')],
     ['/etc/hosts', text('127.0.0.1\tlocalhost', '::1\tlocalhost')],
     ['/etc/nsswitch.conf', text('passwd: files', 'group: files', 'hosts: files dns')],
+    // Empty: a networked container gets its resolver bind-mounted over it (a read-only rootfs
+    // cannot grow the mount point).
+    ['/etc/resolv.conf', new Uint8Array(0)],
   ];
   for (const [imagePath, content] of generated) {
     entries.push({ type: 'file', path: imagePath, mode: 0o644, content });

@@ -15,6 +15,10 @@ import { pathToFileURL } from 'node:url';
 import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
 import { httpEvent } from './http-event.ts';
+import { callHandler } from './call-handler.ts';
+import { functionContext, type ContextFacts } from './context.ts';
+import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
+import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
 import {
   MAX_LOG_BYTES,
   MAX_LOG_LINE_BYTES,
@@ -26,7 +30,6 @@ import {
   type AgentMessage,
   type HostMessage,
   type HttpInvokeMessage,
-  type InvokeContext,
   type SpecializeMessage,
 } from '../protocol.ts';
 
@@ -43,15 +46,6 @@ interface Invocation {
   bytes: number;
   partial: Record<Stream, string>;
 }
-
-/** Context handed to the function, as the design contract describes. */
-interface Context extends InvokeContext {
-  getRemainingTimeMs(): number;
-}
-
-type EventHandler = (event: unknown, ctx: Context) => unknown;
-type FetchHandler = (request: Request, env: Record<string, string>, ctx: Context) => Response | Promise<Response>;
-type Loaded = { kind: 'event'; handler: EventHandler } | { kind: 'fetch'; fetch: FetchHandler };
 
 const als = new AsyncLocalStorage<Invocation>();
 const active = new Map<string, Invocation>();
@@ -153,32 +147,38 @@ function toAgentError(e: unknown): AgentError {
   return { name: 'Error', message: typeof e === 'string' ? e : inspect(e) };
 }
 
-function findHandler(mod: Record<string, unknown>): Loaded | null {
-  const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
-  if (typeof def === 'function') return { kind: 'event', handler: def as EventHandler };
-  if (typeof mod.handler === 'function') return { kind: 'event', handler: mod.handler as EventHandler };
-  // A CommonJS bundle imported as ESM: module.exports becomes the default export.
-  if (def && typeof def === 'object' && typeof def.handler === 'function') return { kind: 'event', handler: def.handler as EventHandler };
-  if (def && typeof def === 'object' && typeof def.fetch === 'function') {
-    // Bound: a Hono app's fetch relies on `this`.
-    return { kind: 'fetch', fetch: (def.fetch as FetchHandler).bind(def) };
-  }
-  return null;
-}
-
 let loaded: Loaded | undefined;
 
 /** Set once a stem cell was asked to specialize: it serves that one function for life. */
 let specializing = false;
 
+/**
+ * What CommonJS code expects beside it. The bundle is ESM, where __dirname and __filename do not
+ * exist; as globals they resolve wherever the code (or a bundled dependency) does not declare
+ * its own, and point at the function's directory as the container sees it.
+ */
+function setModuleGlobals(entry: string): void {
+  const g = globalThis as Record<string, unknown>;
+  g.__filename = entry;
+  g.__dirname = dirname(entry);
+  // What Lambda code reads from its environment; the function's own env wins.
+  process.env.LAMBDA_TASK_ROOT ??= dirname(entry);
+  process.env.AWS_LAMBDA_FUNCTION_NAME ??= FUNCTION_NAME;
+  process.env.AWS_LAMBDA_FUNCTION_VERSION ??= process.env.HEARTH_VERSION ?? '1';
+  if (process.env.HEARTH_MEMORY_MB) process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ??= process.env.HEARTH_MEMORY_MB;
+}
+
+function contextFacts(): ContextFacts {
+  return { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' };
+}
+
 async function init(entry = FUNCTION_ENTRY): Promise<boolean> {
   try {
+    setModuleGlobals(entry);
     const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
     const found = findHandler(mod);
     if (!found) {
-      throw new Error(
-        `${entry} exports no handler: expected a default-exported function, a named export "handler", or a default export with fetch()`,
-      );
+      throw new Error(`${entry} exports no handler: ${NO_HANDLER_HINT}`);
     }
     loaded = found;
   } catch (e) {
@@ -251,9 +251,8 @@ async function invoke(m: Extract<HostMessage, { type: 'invoke' }>): Promise<void
     if (loaded.kind === 'fetch') {
       throw new Error(`this function exports a fetch handler; invoke it via /fn/${FUNCTION_NAME}/`);
     }
-    const handler = loaded.handler;
-    const ctx: Context = { ...m.ctx, getRemainingTimeMs: () => Math.max(0, m.ctx.deadline - Date.now()) };
-    const value = await als.run(inv, () => handler(m.event, ctx));
+    const { handler, style } = loaded;
+    const value = await als.run(inv, () => callHandler(handler, m.event, m.ctx, { lambdaStyle: style === 'lambda', facts: contextFacts() }));
     frame = resultFrame(m.id, value);
   } catch (e) {
     frame = encodeMessage({ type: 'result', id: m.id, ok: false, error: toAgentError(e) });
@@ -280,9 +279,16 @@ function resultFrame(id: string, value: unknown): string {
 
 // ---- HTTP invocations (the HTTP trigger) ----------------------------------------------------
 
+function toResponse(r: HttpResult): Response {
+  // A Buffer is a BodyInit at run time; the DOM typings only name ArrayBuffer-backed views.
+  return new Response((r.body ? Buffer.from(r.body) : null) as BodyInit | null, { status: r.status, headers: r.headers });
+}
+
 /**
  * Serves one HTTP request: a fetch handler's Response streams back chunk by chunk as it is
- * produced; a plain handler gets the request as an event and answers with JSON.
+ * produced. Event handlers get the request in their platform's shape: a Lambda `handler` an API
+ * Gateway 2.0 event (its proxy result is the response), an OpenWhisk `main` web-action params, and
+ * a plain default export Hearth's JSON event (its value is the JSON body).
  */
 async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
   const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
@@ -291,17 +297,27 @@ async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
   try {
     await als.run(inv, async () => {
       if (!loaded) throw new Error('function is not loaded');
-      const ctx: Context = { ...m.ctx, getRemainingTimeMs: () => Math.max(0, m.ctx.deadline - Date.now()) };
       const body = m.body === undefined ? undefined : Buffer.from(m.body, 'base64');
       let response: Response;
       if (loaded.kind === 'fetch') {
         const hasBody = body !== undefined && m.request.method !== 'GET' && m.request.method !== 'HEAD';
         const request = new Request(m.request.url, { method: m.request.method, headers: m.request.headers, ...(hasBody ? { body } : {}) });
+        const ctx = functionContext(m.ctx, contextFacts(), () => {});
         response = await loaded.fetch(request, { ...m.env }, ctx);
         if (!(response instanceof Response)) throw new TypeError('the fetch handler did not return a Response');
       } else {
-        const value = await loaded.handler(httpEvent(m.request.method, m.request.url, m.request.headers, body), ctx);
-        response = new Response(JSON.stringify(value ?? null), { headers: { 'content-type': 'application/json' } });
+        const { method, url, headers } = m.request;
+        const { handler, style } = loaded;
+        const call = (event: unknown) => callHandler(handler, event, m.ctx, { lambdaStyle: style === 'lambda', facts: contextFacts() });
+        if (style === 'lambda') {
+          const event = apiGatewayEvent({ method, url, headers, body, requestId: m.id, now: Date.now() });
+          response = toResponse(proxyResultToHttp(await call(event)));
+        } else if (style === 'openwhisk') {
+          response = toResponse(openWhiskResultToHttp(await call(openWhiskParams(method, url, headers, body))));
+        } else {
+          const value = await call(httpEvent(method, url, headers, body));
+          response = new Response(JSON.stringify(value ?? null), { headers: { 'content-type': 'application/json' } });
+        }
       }
       const headers: [string, string][] = [];
       response.headers.forEach((value, name) => {

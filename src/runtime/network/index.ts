@@ -5,3 +5,4 @@ export { installFirewall, removeFirewall } from './firewall.ts';
 export { createNetns, deleteNetns, listNetns, netnsPath } from './netns.ts';
 
 export type NetworkMode = 'none' | 'bridge';
+export { writeResolvConf } from './resolver.ts';

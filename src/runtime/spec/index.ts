@@ -28,6 +28,7 @@ export type * from './types.ts';
 export * from './seccomp.ts';
 export * from './userns.ts';
 export * from './network.ts';
+export * from './resolv-conf.ts';
 
 /** Installs a seccomp profile (a copy: the spec is serialised later and must not share state). */
 export function withSeccomp(profile: Seccomp): SpecOpt {
@@ -83,7 +84,7 @@ export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
     withProcessArgs(TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`, AGENT_PATH),
     withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
     withEnv(p.env),
-    withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version) }),
+    withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version), HEARTH_MEMORY_MB: String(p.memoryMb) }),
     withMemoryLimit(p.memoryMb),
     withCpus(p.cpus),
     withPidsLimit(p.pidsLimit),

@@ -1,0 +1,61 @@
+/**
+ * The context object a function receives: Hearth's own fields plus the Lambda Node.js context
+ * (awsRequestId, getRemainingTimeInMillis, the legacy succeed/fail/done…), so Lambda handlers
+ * run unchanged. Pure and dependency-free (the agent bundle inlines it).
+ */
+import type { InvokeContext } from '../protocol.ts';
+
+/** Receives the outcome a handler reports through its callback or the legacy context methods. */
+export type Settle = (error: unknown, value?: unknown) => void;
+
+export interface FunctionContext extends InvokeContext {
+  getRemainingTimeMs(): number;
+  /** Lambda names for the same facts. */
+  awsRequestId: string;
+  functionVersion: string;
+  /** A string, as Lambda gives it. */
+  memoryLimitInMB: string;
+  invokedFunctionArn: string;
+  logGroupName: string;
+  logStreamName: string;
+  /**
+   * Accepted for compatibility; the response is sent when the callback is called either way (a
+   * warm container's event loop is shared and never empties, so waiting would hold every reply).
+   */
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+  succeed(value?: unknown): void;
+  fail(error?: unknown): void;
+  done(error?: unknown, value?: unknown): void;
+}
+
+export interface ContextFacts {
+  /** The container's memory limit in MiB, as a string ('' when unknown). */
+  memoryMb: string;
+  /** AWS_REGION when the function sets one; it only shapes the ARN. */
+  region: string;
+}
+
+/** Lambda's ARN shape, so code that splits it by ':' finds region, account and name where it expects. */
+export function functionArn(functionName: string, region: string): string {
+  return `arn:hearth:lambda:${region || 'local'}:000000000000:function:${functionName}`;
+}
+
+export function functionContext(base: InvokeContext, facts: ContextFacts, settle: Settle): FunctionContext {
+  const remaining = () => Math.max(0, base.deadline - Date.now());
+  return {
+    ...base,
+    getRemainingTimeMs: remaining,
+    awsRequestId: base.invocationId,
+    functionVersion: String(base.version),
+    memoryLimitInMB: facts.memoryMb,
+    invokedFunctionArn: functionArn(base.functionName, facts.region),
+    logGroupName: `/hearth/${base.functionName}`,
+    logStreamName: `${base.functionName}/${base.version}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: remaining,
+    succeed: (value?: unknown) => settle(null, value),
+    fail: (error?: unknown) => settle(error ?? new Error('context.fail() called')),
+    done: (error?: unknown, value?: unknown) => settle(error, value),
+  };
+}
