@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { passOrder } from './dispatch-order.ts';
 import { takeAt } from './placement.ts';
@@ -7,7 +6,11 @@ import { HeldJobs } from './held-jobs.ts';
 import { LaneWorker, stalledCheckMs, type InvocationBullJob } from './lane-worker.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WarmDirectory } from './warm-directory.ts';
-import { NO_WARMTH, type Warmth } from './warmth.ts';
+import type { Warmth } from './warmth.ts';
+import { DispatchLane } from './dispatch-lane.ts';
+import { LocalWarmth } from './local-warmth.ts';
+import { PeriodicTasks } from './periodic-tasks.ts';
+import { runJob, type RunJobDeps } from './run-job.ts';
 import { WorkSignal, wakeChannel } from './work-signal.ts';
 import { queueNameFor, type InvocationResult } from './invocation.ts';
 
@@ -34,31 +37,9 @@ export interface DispatcherOptions {
   sweepMs?: number;
 }
 
-/** One function's queue as this node serves it. */
-interface Lane {
-  fn: string;
-  worker: LaneWorker;
-  /** maxContainers × concurrency: jobs of the function this node runs at once. */
-  limit: number;
-  inFlight: number;
-  /** The queue may hold waiting jobs: the next pass fetches from it. */
-  ready: boolean;
-  /**
-   * Nobody said there is work (start, sweep, reconnect, after an error): the next pass looks
-   * before it takes, so an empty queue costs one command and does not get stalled-checked.
-   */
-  probe: boolean;
-  timer: NodeJS.Timeout | undefined;
-  timerAt: number;
-  removed: boolean;
-  runs: Set<Promise<void>>;
-}
-
 const DEFAULT_SWEEP_MS = 2_000;
 /** Wait after a Redis error before a lane is tried again. */
 const RETRY_MS = 1_000;
-/** How old a cached view of the pool's warmth may be. */
-const WARMTH_FRESH_MS = 50;
 /** How often the warm set is compared with the last one announced (containers are reaped meanwhile). */
 const WARM_CHECK_MS = 1_000;
 
@@ -76,17 +57,17 @@ const WARM_CHECK_MS = 1_000;
  * node that died.
  */
 export class Dispatcher {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes = new Map<string, DispatchLane>();
   private readonly held = new HeldJobs();
   private readonly signal: WorkSignal;
   private readonly directory: WarmDirectory;
   private readonly stalls: StallWatch;
   private readonly instance: string;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tasks: PeriodicTasks;
+  private readonly warmth: LocalWarmth;
+  private readonly runDeps: RunJobDeps;
   private readonly onMessage = (channel: string, message: string) => this.heard(channel, message);
   private readonly onReconnect = () => this.wakeAll();
-  private warmth: Warmth = NO_WARMTH;
-  private warmthAt = 0;
   private cursor: string | undefined;
   private pumping = false;
   private pumped: Promise<void> = Promise.resolve();
@@ -96,6 +77,9 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.instance = `${opts.node}/${randomBytes(3).toString('hex')}`;
+    this.tasks = new PeriodicTasks((err) => opts.onError('dispatch timer failed', err));
+    this.warmth = new LocalWarmth(opts.warmth);
+    this.runDeps = { held: this.held, process: opts.process, lost: opts.lost, onError: opts.onError, closing: () => this.closed };
     this.signal = new WorkSignal(opts.connection, opts.prefix);
     this.directory = new WarmDirectory(opts.connection, opts.prefix, this.instance);
     this.stalls = new StallWatch(opts.connection, opts.prefix, {
@@ -114,10 +98,10 @@ export class Dispatcher {
     subscriber.on('ready', this.onReconnect);
     await subscriber.subscribe(wakeChannel(prefix), this.directory.channel);
     this.stalls.start();
-    this.every(this.opts.sweepMs ?? DEFAULT_SWEEP_MS, () => this.sweep());
+    this.tasks.every(this.opts.sweepMs ?? DEFAULT_SWEEP_MS, () => this.sweep());
     // Keeps running while close() waits for the jobs in flight.
-    this.every(Math.max(1, Math.floor(this.opts.lockMs / 3)), () => this.renewLocks(), { whileClosing: true });
-    this.every(WARM_CHECK_MS, async () => this.directory.announce(this.currentWarmth(true).warm));
+    this.tasks.every(Math.max(1, Math.floor(this.opts.lockMs / 3)), () => this.renewLocks(), { whileClosing: true });
+    this.tasks.every(WARM_CHECK_MS, async () => this.directory.announce(this.warmth.current(true).warm));
   }
 
   /** Serves the function's queue, with at most `limit` of its jobs running here at once. */
@@ -128,18 +112,8 @@ export class Dispatcher {
       this.pump();
       return;
     }
-    const lane: Lane = {
-      fn,
-      worker: new LaneWorker(queueNameFor(fn), this.opts.connection, { prefix: this.opts.prefix, lockMs: this.opts.lockMs }),
-      limit,
-      inFlight: 0,
-      ready: true, // jobs may be waiting from before this node knew the function
-      probe: true,
-      timer: undefined,
-      timerAt: 0,
-      removed: false,
-      runs: new Set(),
-    };
+    const worker = new LaneWorker(queueNameFor(fn), this.opts.connection, { prefix: this.opts.prefix, lockMs: this.opts.lockMs });
+    const lane = new DispatchLane(fn, worker, limit, () => this.pump());
     // Redis hiccups surface here; the lane retries by itself.
     lane.worker.on('error', () => undefined);
     this.lanes.set(fn, lane);
@@ -152,7 +126,7 @@ export class Dispatcher {
     if (!lane) return;
     this.lanes.delete(fn);
     lane.removed = true;
-    clearTimeout(lane.timer);
+    lane.stopTimer();
     this.stalls.forget(fn);
     await Promise.all(lane.runs);
     await lane.worker.close().catch(() => undefined);
@@ -161,11 +135,12 @@ export class Dispatcher {
   /** Takes no more jobs, waits for those running (their locks renewed meanwhile), then lets go of Redis. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    this.tasks.closing();
+    for (const lane of this.lanes.values()) lane.stopTimer();
     // A fetch under way may still hand out a job: wait for it before counting what runs.
     await this.pumped;
     await Promise.all([...this.lanes.values()].flatMap((lane) => [...lane.runs]));
-    for (const t of this.timers) clearInterval(t);
+    this.tasks.close();
     await this.stalls.close();
     // The subscriber's owner quits it (unsubscribing from a connection on its way out fails with EPIPE).
     const { subscriber } = this.opts;
@@ -177,19 +152,6 @@ export class Dispatcher {
     this.lanes.clear();
   }
 
-  private every(ms: number, task: () => Promise<unknown>, o: { whileClosing?: boolean } = {}): void {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running || (this.closed && !o.whileClosing)) return;
-      running = true;
-      task().catch((err: Error) => this.opts.onError('dispatch timer failed', err)).finally(() => {
-        running = false;
-      });
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
   private heard(channel: string, message: string): void {
     if (channel === this.directory.channel) {
       this.directory.heard(message);
@@ -198,8 +160,8 @@ export class Dispatcher {
     if (channel !== wakeChannel(this.opts.prefix)) return;
     const lane = this.lanes.get(message);
     if (!lane || lane.ready) return;
-    const warmth = this.currentWarmth();
-    this.readyAt(lane, takeAt({
+    const warmth = this.warmth.current();
+    lane.readyAt(takeAt({
       warmHere: warmth.idle.has(lane.fn),
       warmElsewhere: this.directory.warmElsewhere(lane.fn),
       announcedAt: Date.now(),
@@ -208,63 +170,16 @@ export class Dispatcher {
   }
 
   private wakeAll(): void {
-    for (const lane of this.lanes.values()) this.probeSoon(lane);
+    for (const lane of this.lanes.values()) lane.probeSoon();
     this.pump();
   }
 
   private async sweep(): Promise<void> {
     for (const fn of await this.signal.dueNow()) {
       const lane = this.lanes.get(fn);
-      if (lane) this.probeSoon(lane);
+      if (lane) lane.probeSoon();
     }
     this.pump();
-  }
-
-  /** Marks a lane to be looked at (not taken from blindly) in the next pass. */
-  private probeSoon(lane: Lane): void {
-    if (lane.ready) return;
-    lane.ready = true;
-    lane.probe = true;
-  }
-
-  private currentWarmth(fresh = false): Warmth {
-    const now = Date.now();
-    if (fresh || now - this.warmthAt > WARMTH_FRESH_MS) {
-      this.warmth = this.opts.warmth();
-      this.warmthAt = now;
-    }
-    return this.warmth;
-  }
-
-  /** The lane is tried at `at` (epoch ms), or now if that has passed; `probe`: look before taking. */
-  private readyAt(lane: Lane, at: number, probe = false): void {
-    const delay = at - Date.now();
-    if (delay <= 0) {
-      if (probe) this.probeSoon(lane);
-      else {
-        lane.ready = true;
-        lane.probe = false;
-      }
-      this.pump();
-      return;
-    }
-    if (lane.timer && lane.timerAt <= at) return;
-    clearTimeout(lane.timer);
-    lane.timerAt = at;
-    lane.timer = setTimeout(() => {
-      lane.timer = undefined;
-      if (probe) this.probeSoon(lane);
-      else {
-        lane.ready = true;
-        lane.probe = false;
-      }
-      this.pump();
-    }, delay);
-    lane.timer.unref();
-  }
-
-  private canTake(lane: Lane): boolean {
-    return lane.ready && !lane.removed && lane.inFlight < lane.limit;
   }
 
   /** Passes until no lane with capacity may hold waiting jobs; one pump at a time. */
@@ -285,20 +200,20 @@ export class Dispatcher {
       this.pumpAgain = false;
       for (;;) {
         if (this.closed) return;
-        const ready = new Set([...this.lanes.values()].filter((l) => this.canTake(l)).map((l) => l.fn));
+        const ready = new Set([...this.lanes.values()].filter((l) => l.canTake()).map((l) => l.fn));
         if (ready.size === 0) break;
-        const idle = this.currentWarmth().idle;
+        const idle = this.warmth.current().idle;
         const order = passOrder([...this.lanes.keys()], ready, this.cursor, (fn) => idle.has(fn));
         this.cursor = order[0];
         for (const fn of order) {
           const lane = this.lanes.get(fn);
-          if (lane && this.canTake(lane) && !this.closed) await this.fetch(lane);
+          if (lane && lane.canTake() && !this.closed) await this.fetch(lane);
         }
       }
     } while (this.pumpAgain);
   }
 
-  private async fetch(lane: Lane): Promise<void> {
+  private async fetch(lane: DispatchLane): Promise<void> {
     const token = `${this.instance}:${this.seq++}`;
     try {
       if (lane.probe) {
@@ -306,7 +221,7 @@ export class Dispatcher {
         const due = await this.signal.settle(lane.fn);
         if (due === 0 || due > Date.now()) {
           lane.ready = false;
-          if (due > 0) this.readyAt(lane, due);
+          if (due > 0) lane.readyAt(due);
           return;
         }
       }
@@ -320,60 +235,31 @@ export class Dispatcher {
       const due = await this.signal.settle(lane.fn);
       // Jobs arrived between the fetch and the settle (their wake-up is on its way too), or
       // waiting jobs BullMQ would not hand out now: look again shortly rather than spin.
-      if (due === -1) this.readyAt(lane, Date.now() + 100, true);
-      else if (due > 0) this.readyAt(lane, due);
+      if (due === -1) lane.readyAt(Date.now() + 100, true);
+      else if (due > 0) lane.readyAt(due);
     } catch (err) {
       lane.ready = false;
       this.opts.onError(`fetching from ${lane.fn} failed`, err as Error);
-      this.readyAt(lane, Date.now() + RETRY_MS, true);
+      lane.readyAt(Date.now() + RETRY_MS, true);
     }
   }
 
   /** Runs the job, and the next ones of its function fetched as each finishes, in one slot. */
-  private run(lane: Lane, first: InvocationBullJob, token: string): void {
+  private run(lane: DispatchLane, first: InvocationBullJob, token: string): void {
     lane.inFlight++;
     const slot = (async () => {
       let job: InvocationBullJob | undefined = first;
-      while (job) job = await this.runOne(lane, job, token);
+      while (job) job = await runJob(this.runDeps, lane, job, token);
     })()
       .catch((err: Error) => this.opts.onError(`running a job of ${lane.fn} failed`, err))
       .finally(() => {
         lane.inFlight--;
         lane.runs.delete(slot);
-        this.warmthAt = 0;
-        void this.directory.announce(this.currentWarmth().warm);
+        this.warmth.invalidate();
+        void this.directory.announce(this.warmth.current().warm);
         this.pump();
       });
     lane.runs.add(slot);
-  }
-
-  private async runOne(lane: Lane, job: InvocationBullJob, token: string): Promise<InvocationBullJob | undefined> {
-    const release = this.held.hold(lane.fn, lane.worker, job, token);
-    try {
-      if (job.deferredFailure) {
-        await this.opts.lost(job, job.deferredFailure).catch((err: Error) => this.opts.onError('recording a lost job failed', err));
-        await lane.worker.fail(job, new UnrecoverableError(job.deferredFailure), token, false);
-        return undefined;
-      }
-      let value: InvocationResult | undefined;
-      let failure: Error | undefined;
-      try {
-        value = await this.opts.process(job);
-      } catch (err) {
-        failure = err as Error;
-      }
-      // The container just used is idle now: the next job of the function goes to it.
-      const fetchNext = lane.ready && !lane.removed && !this.closed && lane.inFlight <= lane.limit;
-      if (failure) {
-        const next = await lane.worker.fail(job, failure, token, fetchNext);
-        // The retry waits in the delayed set: a fetch learns when it is due.
-        lane.ready = true;
-        return next;
-      }
-      return await lane.worker.complete(job, value!, token, fetchNext);
-    } finally {
-      release();
-    }
   }
 
   private async renewLocks(): Promise<void> {
