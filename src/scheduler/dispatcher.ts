@@ -160,13 +160,17 @@ export class Dispatcher {
     if (channel !== wakeChannel(this.opts.prefix)) return;
     const lane = this.lanes.get(message);
     if (!lane || lane.ready) return;
-    const warmth = this.warmth.current();
-    lane.readyAt(takeAt({
-      warmHere: warmth.idle.has(lane.fn),
-      warmElsewhere: this.directory.warmElsewhere(lane.fn),
-      announcedAt: Date.now(),
+    lane.readyAt(this.placedAt(lane.fn, Date.now()));
+  }
+
+  /** When this node should take a job of the function found or announced at `now` (see takeAt). */
+  private placedAt(fn: string, now: number): number {
+    return takeAt({
+      warmHere: this.warmth.current().idle.has(fn),
+      warmElsewhere: this.directory.warmElsewhere(fn),
+      announcedAt: now,
       coldStartDelayMs: this.opts.coldStartDelayMs,
-    }));
+    });
   }
 
   private wakeAll(): void {
@@ -219,12 +223,14 @@ export class Dispatcher {
       if (lane.probe) {
         lane.probe = false;
         const due = await this.signal.settle(lane.fn);
-        if (due === 0 || due > Date.now()) {
+        const now = Date.now();
+        if (due === 0 || due > now) {
           lane.ready = false;
           if (due > 0) lane.readyAt(due);
           return;
         }
       }
+      if (await this.leaveToWarmNode(lane)) return;
       await this.stalls.beforeTake(lane.fn);
       const taken = await lane.worker.take(token);
       if (taken.job) {
@@ -242,6 +248,36 @@ export class Dispatcher {
       this.opts.onError(`fetching from ${lane.fn} failed`, err as Error);
       lane.readyAt(Date.now() + RETRY_MS, true);
     }
+  }
+
+  /**
+   * Without an idle warm container here while another node has warm ones, the job next in line
+   * is left to that node until it has waited the cold-start delay. The check is on the job's own
+   * age, not on when this node heard of it: the delay a wake-up started may end just as the next
+   * job of a steady stream arrives, and a sweep may land on a job queued a moment ago; taking
+   * those would cost a cold start each. Costs one command, and only on a node that is cold.
+   */
+  private async leaveToWarmNode(lane: DispatchLane): Promise<boolean> {
+    const now = Date.now();
+    if (this.placedAt(lane.fn, now) <= now) return false;
+    const queuedAt = await this.signal.oldestWaitingAt(lane.fn);
+    lane.ready = false;
+    if (queuedAt === 0) {
+      // Nothing waits: taking now would grab the next job of the stream the moment it arrives.
+      // Its wake-up (or a sweep) brings this node back, and a delayed job's due time too.
+      const due = await this.signal.settle(lane.fn);
+      if (due === -1) lane.readyAt(Date.now() + this.opts.coldStartDelayMs);
+      else if (due > 0) lane.readyAt(due);
+      return true;
+    }
+    // Capped: the job's time comes from the producing node's clock, which may run ahead.
+    const at = Math.min(queuedAt, now) + this.opts.coldStartDelayMs;
+    if (at <= now) {
+      lane.ready = true;
+      return false;
+    }
+    lane.readyAt(at);
+    return true;
   }
 
   /** Runs the job, and the next ones of its function fetched as each finishes, in one slot. */
