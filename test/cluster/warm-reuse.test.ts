@@ -12,7 +12,10 @@ const CALLS = 100;
 describe.runIf(canRunContainers)('three nodes on one Redis', () => {
   it('100 sequential sync calls spread over the nodes keep using the warm container wherever it lives', async () => {
     const { url: redisUrl } = await clusterRedis(cleanups);
-    const env = { HEARTH_REGISTRY: await clusterRegistry(cleanups) };
+    // The delay a cold node leaves a job to the warm one must exceed the warm node's own pickup
+    // time (pub/sub hop + fetch): 2-5 ms on an idle machine, 10-40 ms on a 2-core one running
+    // several suites at once, where the default 25 ms would measure the load, not the placement.
+    const env = { HEARTH_REGISTRY: await clusterRegistry(cleanups), HEARTH_COLD_START_DELAY_MS: '100' };
     const nodes = [
       await startNode(cleanups, redisUrl, 'node-a', env),
       await startNode(cleanups, redisUrl, 'node-b', env),
