@@ -29,9 +29,12 @@ export class DispatchLane {
     private readonly wake: () => void,
   ) {}
 
-  /** Ready, still served, and below its limit here. */
-  canTake(): boolean {
-    return this.ready && !this.removed && this.inFlight < this.limit;
+  /**
+   * Ready, still served, and below its limit here. `busyHere`: invocations of the function the
+   * pool runs now, counting those that reached it without this lane (the HTTP trigger).
+   */
+  canTake(busyHere = 0): boolean {
+    return this.ready && !this.removed && Math.max(this.inFlight, busyHere) < this.limit;
   }
 
   /** To be looked at (not taken from blindly) in the next pass. */

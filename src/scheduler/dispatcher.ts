@@ -40,6 +40,8 @@ export interface DispatcherOptions {
 const DEFAULT_SWEEP_MS = 2_000;
 /** Wait after a Redis error before a lane is tried again. */
 const RETRY_MS = 1_000;
+/** How soon a lane whose function's containers here were all busy with direct runs is looked at again. */
+const ROOM_RECHECK_MS = 50;
 /** How often the warm set is compared with the last one announced (containers are reaped meanwhile). */
 const WARM_CHECK_MS = 1_000;
 
@@ -72,6 +74,7 @@ export class Dispatcher {
   private pumping = false;
   private pumped: Promise<void> = Promise.resolve();
   private pumpAgain = false;
+  private roomTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private seq = 0;
 
@@ -136,6 +139,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     this.closed = true;
     this.tasks.closing();
+    clearTimeout(this.roomTimer);
     for (const lane of this.lanes.values()) lane.stopTimer();
     // A fetch under way may still hand out a job: wait for it before counting what runs.
     await this.pumped;
@@ -186,6 +190,25 @@ export class Dispatcher {
     this.pump();
   }
 
+  /**
+   * The lane may fetch: below its limit counting what the pool runs of the function here. A lane
+   * held back only by runs that bypassed it (HTTP requests served directly) is looked at again
+   * shortly: nothing else says when those end, and its job may wait for this node alone.
+   */
+  private canTake(lane: DispatchLane): boolean {
+    if (!lane.canTake()) return false;
+    if (lane.canTake(this.warmth.current().inFlight.get(lane.fn) ?? 0)) return true;
+    if (!this.roomTimer && !this.closed) {
+      this.roomTimer = setTimeout(() => {
+        this.roomTimer = undefined;
+        this.warmth.invalidate();
+        this.pump();
+      }, ROOM_RECHECK_MS);
+      this.roomTimer.unref();
+    }
+    return false;
+  }
+
   /** Passes until no lane with capacity may hold waiting jobs; one pump at a time. */
   private pump(): void {
     if (this.closed) return;
@@ -204,14 +227,14 @@ export class Dispatcher {
       this.pumpAgain = false;
       for (;;) {
         if (this.closed) return;
-        const ready = new Set([...this.lanes.values()].filter((l) => l.canTake()).map((l) => l.fn));
+        const ready = new Set([...this.lanes.values()].filter((l) => this.canTake(l)).map((l) => l.fn));
         if (ready.size === 0) break;
         const idle = this.warmth.current().idle;
         const order = passOrder([...this.lanes.keys()], ready, this.cursor, (fn) => idle.has(fn));
         this.cursor = order[0];
         for (const fn of order) {
           const lane = this.lanes.get(fn);
-          if (lane && lane.canTake() && !this.closed) await this.fetch(lane);
+          if (lane && this.canTake(lane) && !this.closed) await this.fetch(lane);
         }
       }
     } while (this.pumpAgain);

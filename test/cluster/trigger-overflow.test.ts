@@ -16,9 +16,12 @@ const FETCH_HANDLER = `export default { async fetch(req, env, ctx) {
 } }`;
 
 describe.runIf(canRunContainers)('the HTTP trigger through any node', () => {
+  let redisUrl = '';
+  let registry = '';
+
   it('a node that cannot get the image serves /fn/ through the queue: a node with the image runs it, the buffered response comes back', async () => {
-    const { url: redisUrl } = await clusterRedis(cleanups);
-    const registry = await clusterRegistry(cleanups);
+    redisUrl = (await clusterRedis(cleanups)).url;
+    registry = await clusterRegistry(cleanups);
     const a = await startNode(cleanups, redisUrl, 'node-a', { HEARTH_REGISTRY: registry });
     // No registry configured: it can never get an image deployed on another node.
     const b = await startNode(cleanups, redisUrl, 'node-b');
@@ -57,5 +60,29 @@ describe.runIf(canRunContainers)('the HTTP trigger through any node', () => {
     }, 10_000, 200);
     expect(((await failed.json()) as { error: { code: string } }).error.code).toBe('function_error');
     expect(failed.headers.get('x-hearth-invocation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  }, 120_000);
+
+  it('a node whose containers of the function are all busy sends the next request to a node with room', async () => {
+    const a = await startNode(cleanups, redisUrl, 'node-x', { HEARTH_REGISTRY: registry });
+    const c = await startNode(cleanups, redisUrl, 'node-y', { HEARTH_REGISTRY: registry });
+    const slow = 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("done"); } }';
+    expect((await api(a.url, 'POST', '/v1/functions', { name: 'slow', source: slow, config: { maxContainers: 1 } })).version).toBe(1);
+    // Warm on node-x: its one container is then busy with the first request when the second arrives.
+    expect((await fetch(`${a.url}/fn/slow/`)).status).toBe(200);
+    const first = fetch(`${a.url}/fn/slow/`);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const second = await fetch(`${a.url}/fn/slow/`);
+    expect([second.status, await second.text()]).toEqual([200, 'done']);
+    expect((await first).status).toBe(200);
+    const ids = [(await first).headers.get('x-hearth-invocation-id')!, second.headers.get('x-hearth-invocation-id')!];
+    const ran = await Promise.all(ids.map(async (id) => (await waitFor(async () => {
+      const r = await api(c.url, 'GET', `/v1/invocations/${id}`);
+      return r?.status === 'succeeded' ? r.node as string : undefined;
+    }, 5_000, 100)).value));
+    console.log(`trigger overflow: second request ran on ${ran[1]} in ${Date.now() - started} ms`);
+    // Another node with the image and room ran it (node-a from the test before may be the one).
+    expect(ran[0]).toBe('node-x');
+    expect(['node-a', 'node-y']).toContain(ran[1]);
   }, 120_000);
 });
