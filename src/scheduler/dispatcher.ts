@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { passOrder } from './dispatch-order.ts';
-import { takeAt } from './placement.ts';
+import { JobPlacement } from './job-placement.ts';
 import { HeldJobs } from './held-jobs.ts';
 import { LaneWorker, stalledCheckMs, type InvocationBullJob } from './lane-worker.ts';
 import { StallWatch } from './stall-watch.ts';
@@ -51,11 +51,11 @@ const WARM_CHECK_MS = 1_000;
  * are deployed, no connection per function and, idle, a few commands a second in all.
  *
  * A job is announced on the wake channel; the dispatcher takes it at once if a warm container of
- * the function is idle here or on no other node, else after the cold-start delay (a node with a
- * warm container usually has it by then). Each pass takes one job from every function with work,
- * warm ones first, round robin within (fair: a busy function does not starve a quiet one), up to
- * the function's limit on this node; a finished job fetches the next of its function in the same
- * round trip. Locks of running jobs are renewed; BullMQ's stalled check brings back the jobs of a
+ * the function is idle here or on no other node, else once the job has waited the cold-start
+ * delay (a node with a warm container usually has it by then; see JobPlacement). Each pass takes
+ * one job from every function with work, warm ones first, round robin within (fair: a busy
+ * function does not starve a quiet one), up to the function's limit on this node, counting what
+ * the pool runs of it; a finished job fetches the next of its function in the same round trip. Locks of running jobs are renewed; BullMQ's stalled check brings back the jobs of a
  * node that died.
  */
 export class Dispatcher {
@@ -68,6 +68,7 @@ export class Dispatcher {
   private readonly tasks: PeriodicTasks;
   private readonly warmth: LocalWarmth;
   private readonly runDeps: RunJobDeps;
+  private readonly placement: JobPlacement;
   private readonly onMessage = (channel: string, message: string) => this.heard(channel, message);
   private readonly onReconnect = () => this.wakeAll();
   private cursor: string | undefined;
@@ -85,6 +86,7 @@ export class Dispatcher {
     this.runDeps = { held: this.held, process: opts.process, lost: opts.lost, onError: opts.onError, closing: () => this.closed };
     this.signal = new WorkSignal(opts.connection, opts.prefix);
     this.directory = new WarmDirectory(opts.connection, opts.prefix, this.instance);
+    this.placement = new JobPlacement({ signal: this.signal, directory: this.directory, warmth: this.warmth, coldStartDelayMs: opts.coldStartDelayMs });
     this.stalls = new StallWatch(opts.connection, opts.prefix, {
       intervalMs: stalledCheckMs(opts.lockMs),
       lane: (fn) => this.lanes.get(fn)?.worker,
@@ -164,17 +166,7 @@ export class Dispatcher {
     if (channel !== wakeChannel(this.opts.prefix)) return;
     const lane = this.lanes.get(message);
     if (!lane || lane.ready) return;
-    lane.readyAt(this.placedAt(lane.fn, Date.now()));
-  }
-
-  /** When this node should take a job of the function found or announced at `now` (see takeAt). */
-  private placedAt(fn: string, now: number): number {
-    return takeAt({
-      warmHere: this.warmth.current().idle.has(fn),
-      warmElsewhere: this.directory.warmElsewhere(fn),
-      announcedAt: now,
-      coldStartDelayMs: this.opts.coldStartDelayMs,
-    });
+    lane.readyAt(this.placement.at(lane.fn, Date.now()));
   }
 
   private wakeAll(): void {
@@ -253,7 +245,7 @@ export class Dispatcher {
           return;
         }
       }
-      if (await this.leaveToWarmNode(lane)) return;
+      if (await this.placement.leaveToWarmNode(lane)) return;
       await this.stalls.beforeTake(lane.fn);
       const taken = await lane.worker.take(token);
       if (taken.job) {
@@ -271,36 +263,6 @@ export class Dispatcher {
       this.opts.onError(`fetching from ${lane.fn} failed`, err as Error);
       lane.readyAt(Date.now() + RETRY_MS, true);
     }
-  }
-
-  /**
-   * Without an idle warm container here while another node has warm ones, the job next in line
-   * is left to that node until it has waited the cold-start delay. The check is on the job's own
-   * age, not on when this node heard of it: the delay a wake-up started may end just as the next
-   * job of a steady stream arrives, and a sweep may land on a job queued a moment ago; taking
-   * those would cost a cold start each. Costs one command, and only on a node that is cold.
-   */
-  private async leaveToWarmNode(lane: DispatchLane): Promise<boolean> {
-    const now = Date.now();
-    if (this.placedAt(lane.fn, now) <= now) return false;
-    const queuedAt = await this.signal.oldestWaitingAt(lane.fn);
-    lane.ready = false;
-    if (queuedAt === 0) {
-      // Nothing waits: taking now would grab the next job of the stream the moment it arrives.
-      // Its wake-up (or a sweep) brings this node back, and a delayed job's due time too.
-      const due = await this.signal.settle(lane.fn);
-      if (due === -1) lane.readyAt(Date.now() + this.opts.coldStartDelayMs);
-      else if (due > 0) lane.readyAt(due);
-      return true;
-    }
-    // Capped: the job's time comes from the producing node's clock, which may run ahead.
-    const at = Math.min(queuedAt, now) + this.opts.coldStartDelayMs;
-    if (at <= now) {
-      lane.ready = true;
-      return false;
-    }
-    lane.readyAt(at);
-    return true;
   }
 
   /** Runs the job, and the next ones of its function fetched as each finishes, in one slot. */
