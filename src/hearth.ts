@@ -13,6 +13,7 @@ import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor, warmthOf } from './scheduler/index.ts';
 import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
+import { QueuedHttp, hasLocalCapacity } from './scheduler/index.ts';
 import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
 import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
@@ -233,7 +234,14 @@ export class Hearth {
       store,
       schedules,
       secrets,
-      trigger: new HttpTrigger({ catalog, pool, store, node: settings.nodeName }),
+      trigger: new HttpTrigger({
+        catalog, pool, store, node: settings.nodeName,
+        // Without the image or room here, the request runs on a node that has them, through the queue.
+        overflow: {
+          http: new QueuedHttp({ producer, replies, backpressure }),
+          runsHere: (fn) => !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
+        },
+      }),
       cluster,
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       readiness: this.readiness,

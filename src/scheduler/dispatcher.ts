@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { passOrder } from './dispatch-order.ts';
-import { takeAt } from './placement.ts';
+import { JobPlacement } from './job-placement.ts';
 import { HeldJobs } from './held-jobs.ts';
 import { LaneWorker, stalledCheckMs, type InvocationBullJob } from './lane-worker.ts';
 import { StallWatch } from './stall-watch.ts';
 import { WarmDirectory } from './warm-directory.ts';
-import { NO_WARMTH, type Warmth } from './warmth.ts';
+import type { Warmth } from './warmth.ts';
+import { DispatchLane } from './dispatch-lane.ts';
+import { LocalWarmth } from './local-warmth.ts';
+import { PeriodicTasks } from './periodic-tasks.ts';
+import { runJob, type RunJobDeps } from './run-job.ts';
 import { WorkSignal, wakeChannel } from './work-signal.ts';
-import { JobReturnedToQueue } from './return-to-queue.ts';
 import { queueNameFor, type InvocationResult } from './invocation.ts';
 
 export interface DispatcherOptions {
@@ -35,31 +37,11 @@ export interface DispatcherOptions {
   sweepMs?: number;
 }
 
-/** One function's queue as this node serves it. */
-interface Lane {
-  fn: string;
-  worker: LaneWorker;
-  /** maxContainers × concurrency: jobs of the function this node runs at once. */
-  limit: number;
-  inFlight: number;
-  /** The queue may hold waiting jobs: the next pass fetches from it. */
-  ready: boolean;
-  /**
-   * Nobody said there is work (start, sweep, reconnect, after an error): the next pass looks
-   * before it takes, so an empty queue costs one command and does not get stalled-checked.
-   */
-  probe: boolean;
-  timer: NodeJS.Timeout | undefined;
-  timerAt: number;
-  removed: boolean;
-  runs: Set<Promise<void>>;
-}
-
 const DEFAULT_SWEEP_MS = 2_000;
 /** Wait after a Redis error before a lane is tried again. */
 const RETRY_MS = 1_000;
-/** How old a cached view of the pool's warmth may be. */
-const WARMTH_FRESH_MS = 50;
+/** How soon a lane whose function's containers here were all busy with direct runs is looked at again. */
+const ROOM_RECHECK_MS = 50;
 /** How often the warm set is compared with the last one announced (containers are reaped meanwhile). */
 const WARM_CHECK_MS = 1_000;
 
@@ -69,36 +51,42 @@ const WARM_CHECK_MS = 1_000;
  * are deployed, no connection per function and, idle, a few commands a second in all.
  *
  * A job is announced on the wake channel; the dispatcher takes it at once if a warm container of
- * the function is idle here or on no other node, else after the cold-start delay (a node with a
- * warm container usually has it by then). Each pass takes one job from every function with work,
- * warm ones first, round robin within (fair: a busy function does not starve a quiet one), up to
- * the function's limit on this node; a finished job fetches the next of its function in the same
- * round trip. Locks of running jobs are renewed; BullMQ's stalled check brings back the jobs of a
+ * the function is idle here or on no other node, else once the job has waited the cold-start
+ * delay (a node with a warm container usually has it by then; see JobPlacement). Each pass takes
+ * one job from every function with work, warm ones first, round robin within (fair: a busy
+ * function does not starve a quiet one), up to the function's limit on this node, counting what
+ * the pool runs of it; a finished job fetches the next of its function in the same round trip. Locks of running jobs are renewed; BullMQ's stalled check brings back the jobs of a
  * node that died.
  */
 export class Dispatcher {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes = new Map<string, DispatchLane>();
   private readonly held = new HeldJobs();
   private readonly signal: WorkSignal;
   private readonly directory: WarmDirectory;
   private readonly stalls: StallWatch;
   private readonly instance: string;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tasks: PeriodicTasks;
+  private readonly warmth: LocalWarmth;
+  private readonly runDeps: RunJobDeps;
+  private readonly placement: JobPlacement;
   private readonly onMessage = (channel: string, message: string) => this.heard(channel, message);
   private readonly onReconnect = () => this.wakeAll();
-  private warmth: Warmth = NO_WARMTH;
-  private warmthAt = 0;
   private cursor: string | undefined;
   private pumping = false;
   private pumped: Promise<void> = Promise.resolve();
   private pumpAgain = false;
+  private roomTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private seq = 0;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.instance = `${opts.node}/${randomBytes(3).toString('hex')}`;
+    this.tasks = new PeriodicTasks((err) => opts.onError('dispatch timer failed', err));
+    this.warmth = new LocalWarmth(opts.warmth);
+    this.runDeps = { held: this.held, process: opts.process, lost: opts.lost, onError: opts.onError, closing: () => this.closed };
     this.signal = new WorkSignal(opts.connection, opts.prefix);
     this.directory = new WarmDirectory(opts.connection, opts.prefix, this.instance);
+    this.placement = new JobPlacement({ signal: this.signal, directory: this.directory, warmth: this.warmth, coldStartDelayMs: opts.coldStartDelayMs });
     this.stalls = new StallWatch(opts.connection, opts.prefix, {
       intervalMs: stalledCheckMs(opts.lockMs),
       lane: (fn) => this.lanes.get(fn)?.worker,
@@ -115,10 +103,10 @@ export class Dispatcher {
     subscriber.on('ready', this.onReconnect);
     await subscriber.subscribe(wakeChannel(prefix), this.directory.channel);
     this.stalls.start();
-    this.every(this.opts.sweepMs ?? DEFAULT_SWEEP_MS, () => this.sweep());
+    this.tasks.every(this.opts.sweepMs ?? DEFAULT_SWEEP_MS, () => this.sweep());
     // Keeps running while close() waits for the jobs in flight.
-    this.every(Math.max(1, Math.floor(this.opts.lockMs / 3)), () => this.renewLocks(), { whileClosing: true });
-    this.every(WARM_CHECK_MS, async () => this.directory.announce(this.currentWarmth(true).warm));
+    this.tasks.every(Math.max(1, Math.floor(this.opts.lockMs / 3)), () => this.renewLocks(), { whileClosing: true });
+    this.tasks.every(WARM_CHECK_MS, async () => this.directory.announce(this.warmth.current(true).warm));
   }
 
   /** Serves the function's queue, with at most `limit` of its jobs running here at once. */
@@ -129,18 +117,8 @@ export class Dispatcher {
       this.pump();
       return;
     }
-    const lane: Lane = {
-      fn,
-      worker: new LaneWorker(queueNameFor(fn), this.opts.connection, { prefix: this.opts.prefix, lockMs: this.opts.lockMs }),
-      limit,
-      inFlight: 0,
-      ready: true, // jobs may be waiting from before this node knew the function
-      probe: true,
-      timer: undefined,
-      timerAt: 0,
-      removed: false,
-      runs: new Set(),
-    };
+    const worker = new LaneWorker(queueNameFor(fn), this.opts.connection, { prefix: this.opts.prefix, lockMs: this.opts.lockMs });
+    const lane = new DispatchLane(fn, worker, limit, () => this.pump());
     // Redis hiccups surface here; the lane retries by itself.
     lane.worker.on('error', () => undefined);
     this.lanes.set(fn, lane);
@@ -153,7 +131,7 @@ export class Dispatcher {
     if (!lane) return;
     this.lanes.delete(fn);
     lane.removed = true;
-    clearTimeout(lane.timer);
+    lane.stopTimer();
     this.stalls.forget(fn);
     await Promise.all(lane.runs);
     await lane.worker.close().catch(() => undefined);
@@ -162,11 +140,13 @@ export class Dispatcher {
   /** Takes no more jobs, waits for those running (their locks renewed meanwhile), then lets go of Redis. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    this.tasks.closing();
+    clearTimeout(this.roomTimer);
+    for (const lane of this.lanes.values()) lane.stopTimer();
     // A fetch under way may still hand out a job: wait for it before counting what runs.
     await this.pumped;
     await Promise.all([...this.lanes.values()].flatMap((lane) => [...lane.runs]));
-    for (const t of this.timers) clearInterval(t);
+    this.tasks.close();
     await this.stalls.close();
     // The subscriber's owner quits it (unsubscribing from a connection on its way out fails with EPIPE).
     const { subscriber } = this.opts;
@@ -178,19 +158,6 @@ export class Dispatcher {
     this.lanes.clear();
   }
 
-  private every(ms: number, task: () => Promise<unknown>, o: { whileClosing?: boolean } = {}): void {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running || (this.closed && !o.whileClosing)) return;
-      running = true;
-      task().catch((err: Error) => this.opts.onError('dispatch timer failed', err)).finally(() => {
-        running = false;
-      });
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
   private heard(channel: string, message: string): void {
     if (channel === this.directory.channel) {
       this.directory.heard(message);
@@ -199,73 +166,39 @@ export class Dispatcher {
     if (channel !== wakeChannel(this.opts.prefix)) return;
     const lane = this.lanes.get(message);
     if (!lane || lane.ready) return;
-    const warmth = this.currentWarmth();
-    this.readyAt(lane, takeAt({
-      warmHere: warmth.idle.has(lane.fn),
-      warmElsewhere: this.directory.warmElsewhere(lane.fn),
-      announcedAt: Date.now(),
-      coldStartDelayMs: this.opts.coldStartDelayMs,
-    }));
+    lane.readyAt(this.placement.at(lane.fn, Date.now()));
   }
 
   private wakeAll(): void {
-    for (const lane of this.lanes.values()) this.probeSoon(lane);
+    for (const lane of this.lanes.values()) lane.probeSoon();
     this.pump();
   }
 
   private async sweep(): Promise<void> {
     for (const fn of await this.signal.dueNow()) {
       const lane = this.lanes.get(fn);
-      if (lane) this.probeSoon(lane);
+      if (lane) lane.probeSoon();
     }
     this.pump();
   }
 
-  /** Marks a lane to be looked at (not taken from blindly) in the next pass. */
-  private probeSoon(lane: Lane): void {
-    if (lane.ready) return;
-    lane.ready = true;
-    lane.probe = true;
-  }
-
-  private currentWarmth(fresh = false): Warmth {
-    const now = Date.now();
-    if (fresh || now - this.warmthAt > WARMTH_FRESH_MS) {
-      this.warmth = this.opts.warmth();
-      this.warmthAt = now;
+  /**
+   * The lane may fetch: below its limit counting what the pool runs of the function here. A lane
+   * held back only by runs that bypassed it (HTTP requests served directly) is looked at again
+   * shortly: nothing else says when those end, and its job may wait for this node alone.
+   */
+  private canTake(lane: DispatchLane): boolean {
+    if (!lane.canTake()) return false;
+    if (lane.canTake(this.warmth.current().inFlight.get(lane.fn) ?? 0)) return true;
+    if (!this.roomTimer && !this.closed) {
+      this.roomTimer = setTimeout(() => {
+        this.roomTimer = undefined;
+        this.warmth.invalidate();
+        this.pump();
+      }, ROOM_RECHECK_MS);
+      this.roomTimer.unref();
     }
-    return this.warmth;
-  }
-
-  /** The lane is tried at `at` (epoch ms), or now if that has passed; `probe`: look before taking. */
-  private readyAt(lane: Lane, at: number, probe = false): void {
-    const delay = at - Date.now();
-    if (delay <= 0) {
-      if (probe) this.probeSoon(lane);
-      else {
-        lane.ready = true;
-        lane.probe = false;
-      }
-      this.pump();
-      return;
-    }
-    if (lane.timer && lane.timerAt <= at) return;
-    clearTimeout(lane.timer);
-    lane.timerAt = at;
-    lane.timer = setTimeout(() => {
-      lane.timer = undefined;
-      if (probe) this.probeSoon(lane);
-      else {
-        lane.ready = true;
-        lane.probe = false;
-      }
-      this.pump();
-    }, delay);
-    lane.timer.unref();
-  }
-
-  private canTake(lane: Lane): boolean {
-    return lane.ready && !lane.removed && lane.inFlight < lane.limit;
+    return false;
   }
 
   /** Passes until no lane with capacity may hold waiting jobs; one pump at a time. */
@@ -288,7 +221,7 @@ export class Dispatcher {
         if (this.closed) return;
         const ready = new Set([...this.lanes.values()].filter((l) => this.canTake(l)).map((l) => l.fn));
         if (ready.size === 0) break;
-        const idle = this.currentWarmth().idle;
+        const idle = this.warmth.current().idle;
         const order = passOrder([...this.lanes.keys()], ready, this.cursor, (fn) => idle.has(fn));
         this.cursor = order[0];
         for (const fn of order) {
@@ -299,18 +232,20 @@ export class Dispatcher {
     } while (this.pumpAgain);
   }
 
-  private async fetch(lane: Lane): Promise<void> {
+  private async fetch(lane: DispatchLane): Promise<void> {
     const token = `${this.instance}:${this.seq++}`;
     try {
       if (lane.probe) {
         lane.probe = false;
         const due = await this.signal.settle(lane.fn);
-        if (due === 0 || due > Date.now()) {
+        const now = Date.now();
+        if (due === 0 || due > now) {
           lane.ready = false;
-          if (due > 0) this.readyAt(lane, due);
+          if (due > 0) lane.readyAt(due);
           return;
         }
       }
+      if (await this.placement.leaveToWarmNode(lane)) return;
       await this.stalls.beforeTake(lane.fn);
       const taken = await lane.worker.take(token);
       if (taken.job) {
@@ -321,62 +256,31 @@ export class Dispatcher {
       const due = await this.signal.settle(lane.fn);
       // Jobs arrived between the fetch and the settle (their wake-up is on its way too), or
       // waiting jobs BullMQ would not hand out now: look again shortly rather than spin.
-      if (due === -1) this.readyAt(lane, Date.now() + 100, true);
-      else if (due > 0) this.readyAt(lane, due);
+      if (due === -1) lane.readyAt(Date.now() + 100, true);
+      else if (due > 0) lane.readyAt(due);
     } catch (err) {
       lane.ready = false;
       this.opts.onError(`fetching from ${lane.fn} failed`, err as Error);
-      this.readyAt(lane, Date.now() + RETRY_MS, true);
+      lane.readyAt(Date.now() + RETRY_MS, true);
     }
   }
 
   /** Runs the job, and the next ones of its function fetched as each finishes, in one slot. */
-  private run(lane: Lane, first: InvocationBullJob, token: string): void {
+  private run(lane: DispatchLane, first: InvocationBullJob, token: string): void {
     lane.inFlight++;
     const slot = (async () => {
       let job: InvocationBullJob | undefined = first;
-      while (job) job = await this.runOne(lane, job, token);
+      while (job) job = await runJob(this.runDeps, lane, job, token);
     })()
       .catch((err: Error) => this.opts.onError(`running a job of ${lane.fn} failed`, err))
       .finally(() => {
         lane.inFlight--;
         lane.runs.delete(slot);
-        this.warmthAt = 0;
-        void this.directory.announce(this.currentWarmth().warm);
+        this.warmth.invalidate();
+        void this.directory.announce(this.warmth.current().warm);
         this.pump();
       });
     lane.runs.add(slot);
-  }
-
-  private async runOne(lane: Lane, job: InvocationBullJob, token: string): Promise<InvocationBullJob | undefined> {
-    const release = this.held.hold(lane.fn, lane.worker, job, token);
-    try {
-      if (job.deferredFailure) {
-        await this.opts.lost(job, job.deferredFailure).catch((err: Error) => this.opts.onError('recording a lost job failed', err));
-        await lane.worker.fail(job, new UnrecoverableError(job.deferredFailure), token, false);
-        return undefined;
-      }
-      let value: InvocationResult | undefined;
-      let failure: Error | undefined;
-      try {
-        value = await this.opts.process(job);
-      } catch (err) {
-        failure = err as Error;
-      }
-      // The container just used is idle now: the next job of the function goes to it.
-      const fetchNext = lane.ready && !lane.removed && !this.closed && lane.inFlight <= lane.limit;
-      // A stop gave it back (returnToQueue): it is waiting again, not ours to finish.
-      if (failure instanceof JobReturnedToQueue) return undefined;
-      if (failure) {
-        const next = await lane.worker.fail(job, failure, token, fetchNext);
-        // The retry waits in the delayed set: a fetch learns when it is due.
-        lane.ready = true;
-        return next;
-      }
-      return await lane.worker.complete(job, value!, token, fetchNext);
-    } finally {
-      release();
-    }
   }
 
   private async renewLocks(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { FunctionCatalog } from '../catalog/index.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationExecutor, InvocationJob, InvocationResult } from './invocation.ts';
+import { runQueuedHttp } from './http-job.ts';
 
 /** Margin kept between the function's own deadline and the caller's, so the caller hears "timeout" from us. */
 const REPLY_MARGIN_MS = 250;
@@ -34,10 +35,9 @@ export function createExecutor(deps: { catalog: FunctionCatalog; pool: Pool }): 
 
     let deadline = startedAt + fn.config.timeoutMs;
     if (job.callerDeadline !== undefined) deadline = Math.min(deadline, job.callerDeadline - REPLY_MARGIN_MS);
-    const run = await deps.pool.run(
-      { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },
-      { invocationId: job.invocationId, event: job.event, deadline },
-    );
+    const poolFn = { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config };
+    const req = { invocationId: job.invocationId, event: job.event, deadline };
+    const run = job.http ? await runQueuedHttp(deps.pool, poolFn, { ...req, event: null }, job.http) : await deps.pool.run(poolFn, req);
     const outcome = run.outcome;
     return {
       ...base,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { HearthError } from '../errors/index.ts';
-import type { FunctionCatalog } from '../catalog/index.ts';
+import type { FunctionCatalog, FunctionRecord } from '../catalog/index.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationStore } from './invocation-store.ts';
 import { attemptEnded, attemptStarted, queuedRecord, type AttemptOutcome, type InvocationRecord } from './invocation-record.ts';
 import type { InvocationError } from './invocation.ts';
+import type { QueuedHttp } from './queued-http.ts';
 
 /** Hop-by-hop headers (and a length that no longer holds once the body is re-streamed). */
 const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer']);
@@ -28,23 +29,32 @@ export interface TriggerResponse {
   body: ReadableStream<Uint8Array>;
 }
 
+/** Another node may run what this one cannot: the queued path, and when to take it. */
+export interface TriggerOverflow {
+  http: QueuedHttp;
+  /** This node can run the function now: it has the image and room in its pool. */
+  runsHere(fn: FunctionRecord): boolean;
+}
+
 /**
  * The HTTP trigger (`ANY /fn/:name/*`): runs the request in a warm container of this process's
- * pool and streams the function's response back as the agent produces it. It does not go through
- * the queue: a byte stream cannot travel as a job result, and the caller is connected right here.
- * The invocation still gets a record with its logs (trigger `http`) once the body has ended.
+ * pool and streams the function's response back as the agent produces it; the caller is connected
+ * right here, so the stream needs no queue. The invocation still gets a record with its logs
+ * (trigger `http`) once the body has ended. When this node cannot run it (no image, no room) and
+ * `overflow` is given, the request goes through the queue to a node that can, buffered both ways.
  */
 export class HttpTrigger {
   /** `node`: this node's id, written into each record (the trigger runs where the request arrived). */
-  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; node?: string }) {}
+  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; node?: string; overflow?: TriggerOverflow }) {}
 
   async handle(name: string, req: TriggerRequest): Promise<TriggerResponse> {
     const fn = await this.deps.catalog.get(name);
     if (!fn) throw new HearthError('not_found', `function ${name} does not exist`);
+    const overflow = this.deps.overflow;
+    if (overflow && !overflow.runsHere(fn)) return this.viaQueue(overflow.http, fn, req);
     const invocationId = randomUUID();
     const queuedAt = Date.now();
     const deadline = queuedAt + fn.config.timeoutMs;
-    const host = req.headers.find(([k]) => k.toLowerCase() === 'host')?.[1] ?? 'localhost';
 
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
@@ -63,7 +73,7 @@ export class HttpTrigger {
       {
         request: {
           method: req.method,
-          url: `http://${host}${req.path}${req.search}`,
+          url: requestUrl(req),
           headers: req.headers.filter(([k]) => !DROP_REQUEST_HEADERS.has(k.toLowerCase())),
         },
         ...(req.body ? { body: req.body } : {}),
@@ -109,6 +119,29 @@ export class HttpTrigger {
     }
     return { invocationId, coldStart, status: started.status, headers: started.headers, body };
   }
+
+  private async viaQueue(queued: QueuedHttp, fn: FunctionRecord, req: TriggerRequest): Promise<TriggerResponse> {
+    const answer = await queued.call(fn, {
+      method: req.method,
+      url: requestUrl(req),
+      headers: req.headers.filter(([k]) => !DROP_REQUEST_HEADERS.has(k.toLowerCase())),
+      body: req.body,
+    });
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        if (answer.body.length > 0) c.enqueue(answer.body);
+        c.close();
+      },
+    });
+    const headers = answer.headers.filter(([k]) => !DROP_RESPONSE_HEADERS.has(k.toLowerCase()));
+    return { invocationId: answer.invocationId, coldStart: answer.coldStart, status: answer.status, headers, body };
+  }
+}
+
+/** The URL the function sees: the path after `/fn/<name>` on the host the caller used. */
+function requestUrl(req: TriggerRequest): string {
+  const host = req.headers.find(([k]) => k.toLowerCase() === 'host')?.[1] ?? 'localhost';
+  return `http://${host}${req.path}${req.search}`;
 }
 
 /** An HTTP-triggered invocation runs once, straight from the request: its record is written when it ends. */

@@ -20,4 +20,6 @@ export { ScheduleService, validateSchedule } from './schedules.ts';
 export type { ScheduleInfo, ScheduleSpec } from './schedules.ts';
 export { invocationIdOf } from './job-delivery.ts';
 export { HttpTrigger } from './http-trigger.ts';
-export type { TriggerRequest, TriggerResponse } from './http-trigger.ts';
+export { QueuedHttp } from './queued-http.ts';
+export { hasLocalCapacity } from './local-capacity.ts';
+export type { TriggerOverflow, TriggerRequest, TriggerResponse } from './http-trigger.ts';

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors/index.ts';
+import type { QueuedHttpRequest } from './http-job.ts';
 
 /** How an invocation was started. */
 export type InvocationTrigger = 'sync' | 'async' | 'schedule' | 'http';
@@ -26,6 +27,8 @@ export interface InvocationJob {
   trigger?: InvocationTrigger;
   /** Keep the result in the sync invocation's record (an Idempotency-Key resubmission reads it). */
   keepResult?: boolean;
+  /** An HTTP-trigger request the receiving node could not run itself: its response is the result. */
+  http?: QueuedHttpRequest;
   /** Set on jobs a schedule produced (those carry no invocationId; the worker derives one per tick). */
   scheduleId?: string;
 }

@@ -39,7 +39,15 @@ export function deliveryOf(job: DeliveredJob): Delivery {
   };
 }
 
+/**
+ * A caller waits for the reply (a sync call, or an HTTP request run on another node): the record
+ * begins only once the run ended, and the result travels in the reply, not in the record.
+ */
+export function repliesToCaller(delivery: Delivery): boolean {
+  return delivery.trigger === 'sync' || (delivery.trigger === 'http' && delivery.job.replyTo !== undefined);
+}
+
 /** Sync results travel in the reply; their record keeps one only for a resubmission with the same Idempotency-Key. */
 export function keepsResult(delivery: Delivery): boolean {
-  return delivery.trigger !== 'sync' || delivery.job.keepResult === true;
+  return !repliesToCaller(delivery) || delivery.job.keepResult === true;
 }

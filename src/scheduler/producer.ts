@@ -36,11 +36,13 @@ export class InvocationProducer {
   }
 
   /** `retries` (async and scheduled invocations): extra attempts with exponential backoff from `backoffMs`. */
-  async enqueue(job: InvocationJob, retries?: { attempts: number; backoffMs: number }): Promise<void> {
+  /** `keepFinished: false`: the job is removed once it ended (its data is large, or private). */
+  async enqueue(job: InvocationJob, retries?: { attempts: number; backoffMs: number }, o: { keepFinished?: boolean } = {}): Promise<void> {
     const retry = retries && retries.attempts > 0
       ? { attempts: retries.attempts + 1, backoff: { type: 'exponential', delay: retries.backoffMs } }
       : {};
-    await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keepJobs, ...retry });
+    const keep = o.keepFinished === false ? { removeOnComplete: true, removeOnFail: true } : keepJobs;
+    await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keep, ...retry });
     await this.workAdded(job.function);
   }
 

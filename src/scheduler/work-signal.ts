@@ -28,6 +28,19 @@ end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 0`;
 
+/**
+ * When the job next in line in a queue's wait list was added (epoch ms; BullMQ pushes new jobs
+ * on the left and takes from the right), 1 (long ago) for prioritized jobs, or 0 when none
+ * waits. ARGV[1] is the queue's key prefix.
+ */
+const OLDEST_WAITING = `
+local id = redis.call('LINDEX', KEYS[1], -1)
+if not id then
+  if redis.call('ZCARD', KEYS[2]) > 0 then return 1 end
+  return 0
+end
+return tonumber(redis.call('HGET', ARGV[1] .. id, 'timestamp')) or 1`;
+
 /** How many due functions one sweep reads; the rest come in the next sweeps. */
 const SWEEP_BATCH = 500;
 
@@ -62,6 +75,12 @@ export class WorkSignal {
     const q = `${this.prefix}:${queueNameFor(functionName)}`;
     const result = await this.redis.eval(SETTLE, 4, dueKey(this.prefix), `${q}:wait`, `${q}:prioritized`, `${q}:delayed`, functionName);
     return Number(result);
+  }
+
+  /** When the job a fetch would take now was queued (epoch ms), or 0 when none waits. */
+  async oldestWaitingAt(functionName: string): Promise<number> {
+    const q = `${this.prefix}:${queueNameFor(functionName)}`;
+    return Number(await this.redis.eval(OLDEST_WAITING, 2, `${q}:wait`, `${q}:prioritized`, `${q}:`));
   }
 
   /** A removed function's entry. */

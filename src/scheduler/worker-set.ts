@@ -18,7 +18,7 @@ import {
   workerLost,
   type InvocationRecord,
 } from './invocation-record.ts';
-import { deliveryOf, invocationIdOf, keepsResult, type Delivery } from './job-delivery.ts';
+import { deliveryOf, invocationIdOf, keepsResult, repliesToCaller, type Delivery } from './job-delivery.ts';
 import { isLastAttempt } from './retry-decision.ts';
 import type { CallbackDelivery } from './callbacks.ts';
 import { JobReturnedToQueue, returnToQueue } from './return-to-queue.ts';
@@ -136,7 +136,7 @@ export class InvocationWorkers {
    */
   private async recordStart(delivery: Delivery): Promise<RecordedStart> {
     const store = this.opts.store;
-    if (!store || delivery.trigger === 'sync') return { running: undefined };
+    if (!store || repliesToCaller(delivery)) return { running: undefined };
     const { job, trigger, attempt, maxAttempts, redeliveries } = delivery;
     const existing = await store.get(job.invocationId);
     if (existing && isFinished(existing)) return { duplicateOf: existing };
@@ -165,7 +165,7 @@ export class InvocationWorkers {
     if (!store) return;
     const started = running ?? syncRunStarted(delivery, result, this.opts.node);
     const record = attemptEnded(started, result, { final: last, keepResult: keepsResult(delivery), finishedAt: Date.now() });
-    if (delivery.trigger === 'sync') {
+    if (repliesToCaller(delivery)) {
       // The caller has its answer already: keep the record write off the job slot (throughput).
       void store.put(record, result.logs).catch(() => undefined);
       return;

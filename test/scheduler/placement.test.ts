@@ -31,3 +31,14 @@ describe('warmth of a pool', () => {
     expect([...w.idle]).toEqual(['a']);
   });
 });
+
+describe('what a pool runs of each function', () => {
+  it('counts invocations in flight per function, starting and retiring containers included', () => {
+    const w = warmthOf([
+      { function: 'a', state: 'busy', retiring: false, inFlight: 2 },
+      { function: 'a', state: 'busy', retiring: true, inFlight: 1 },
+      { function: 'b', state: 'idle', retiring: false, inFlight: 0 },
+    ]);
+    expect([...w.inFlight]).toEqual([['a', 3]]);
+  });
+});
