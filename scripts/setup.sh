@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 # System packages: binary -> Debian package. `setup.sh test` (npm's pretest) adds what only the
 # tests need: skopeo, umoci and docker-registry (CNCF distribution), which the image tests check
 # Hearth's images and registry client against; openssl for the token-auth test's signing
-# certificate; chromium, which the dashboard test drives headless with playwright-core.
+# certificate; chromium, which the dashboard test drives headless with playwright-core;
+# redis-sentinel (its own Debian package), for the Redis failover test.
 # network "bridge" needs iptables rules, `ip netns` and the CNI plugins (Debian: /usr/lib/cni).
 pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount iptables:iptables ip:iproute2"
-[ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium"
+[ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium redis-sentinel:redis-sentinel"
 missing=""
 for pair in $pairs; do
   bin=${pair%%:*}; pkg=${pair#*:}

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { rootLogger } from '../log/index.ts';
+import { SENTINEL_SCHEME, parseSentinelUrl, sentinelOptions } from './sentinel-url.ts';
 
 /** Reconnect delays: quick at first (a restarted local Redis is back in ~100 ms), then at most every 2 s. */
 export function reconnectDelayMs(attempt: number): number {
@@ -7,8 +8,11 @@ export function reconnectDelayMs(attempt: number): number {
 }
 
 /**
- * Parses a Redis URL (redis://, rediss://, or redis+socket:///path for unix sockets)
- * into ioredis options. BullMQ needs `maxRetriesPerRequest: null` on its connections.
+ * Parses a Redis URL (redis://, rediss://, redis+socket:///path for unix sockets, or
+ * redis-sentinel://h:p[,h:p…]/<master> for a Sentinel-managed master) into ioredis options.
+ * BullMQ needs `maxRetriesPerRequest: null` on its connections. Every other connection (BullMQ's
+ * blocking ones included) is a `duplicate()` of one made from these options, so it finds the
+ * master through the sentinels too.
  */
 export function redisOptions(url: string): RedisOptions {
   // Never give up reconnecting: the managed Redis is restarted, an external one may come back.
@@ -18,6 +22,7 @@ export function redisOptions(url: string): RedisOptions {
     const db = u.searchParams.get('db');
     return { ...base, path: decodeURIComponent(u.pathname), ...(db ? { db: Number(db) } : {}) };
   }
+  if (url.startsWith(SENTINEL_SCHEME)) return { ...base, ...sentinelOptions(parseSentinelUrl(url)) };
   const u = new URL(url);
   return {
     ...base,
