@@ -6,3 +6,4 @@ export { managedRedisArgs, type ManagedRedisConfig } from './managed-args.ts';
 export { redisServersFor, isAlive } from './process-table.ts';
 export { restartDelayMs } from './restart-backoff.ts';
 export { parseSentinelUrl, sentinelOptions, type SentinelTarget } from './sentinel-url.ts';
+export { ReplicaAck, replicaShortfall, type ReplicaAckOptions } from './replica-ack.ts';
