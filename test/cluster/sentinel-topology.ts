@@ -203,12 +203,26 @@ export class SentinelTopology {
     return port;
   }
 
-  /** Starts a killed server again on its port and data; the sentinels turn it into a replica of the new primary. */
-  async restart(port: number): Promise<void> {
+  /**
+   * Starts a killed server again on its port and data, as a replica of the current primary (as an
+   * operator would: Sentinel alone would convert it too, but only after its 10 s INFO period).
+   */
+  async restartAsReplica(port: number): Promise<void> {
     const old = this.servers.get(port)!;
     if (old.running) throw new Error(`redis ${port} is still running`);
-    await this.startServer(port);
+    await this.startServer(port, await this.primaryPort());
     await until(`redis ${port} answering`, () => ping(port), 10_000);
+  }
+
+  /** SIGSTOP / SIGCONT of a server: it keeps its sockets but answers nothing (a stalled replica). */
+  freeze(port: number, frozen: boolean): void {
+    this.servers.get(port)!.signal(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** The replica's port (the server that is not the primary). */
+  async replicaPort(): Promise<number> {
+    const primary = await this.primaryPort();
+    return this.serverPorts.find((p) => p !== primary)!;
   }
 
   /** Replicas the current primary has connected, in sync. */
