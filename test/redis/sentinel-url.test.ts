@@ -44,6 +44,13 @@ describe('redis-sentinel URLs', () => {
     expect(opts).not.toHaveProperty('sentinelPassword');
   });
 
+  it('retries at least every 500 ms, so a finished failover is noticed quickly', () => {
+    const retry = redisOptions('redis-sentinel://h:1/m').retryStrategy!;
+    expect(retry(1)).toBe(100);
+    expect(retry(50)).toBe(500);
+    expect(redisOptions('redis://h:1').retryStrategy!(50)).toBe(2000);
+  });
+
   it('reconnects (to the new master) when a demoted one refuses a write', () => {
     const reconnect = redisOptions('redis-sentinel://h:1/m').reconnectOnError!;
     expect(reconnect(new Error("READONLY You can't write against a read only replica."))).toBe(2);
