@@ -214,6 +214,11 @@ export class SentinelTopology {
     await until(`redis ${port} answering`, () => ping(port), 10_000);
   }
 
+  /** A plain client of the current primary (the caller disconnects it). */
+  async primaryClient(): Promise<Redis> {
+    return this.client(await this.primaryPort());
+  }
+
   /** SIGSTOP / SIGCONT of a server: it keeps its sockets but answers nothing (a stalled replica). */
   freeze(port: number, frozen: boolean): void {
     this.servers.get(port)!.signal(frozen ? 'SIGSTOP' : 'SIGCONT');

@@ -63,7 +63,23 @@ describe.runIf(canRunContainers && canRunSentinel)('Redis failover through Senti
         times.push(a.ms);
       }
     }
-    console.log(`sentinel: async accept p50 without WAIT ${p50(cost.plain).toFixed(2)} ms, with WAIT 1 ${p50(cost.waiting).toFixed(2)} ms (loopback, appendfsync always)`);
+    // The same at the Redis level: one write alone, or followed by what an accept adds (marker + WAIT 1).
+    const direct = await topology.primaryClient();
+    const raw = { plain: [] as number[], waiting: [] as number[] };
+    try {
+      for (let i = 0; i < 200; i++) {
+        let t = performance.now();
+        await direct.set('wait-cost', String(i));
+        raw.plain.push(performance.now() - t);
+        t = performance.now();
+        await direct.pipeline().set('wait-cost', String(i)).publish('hearth:replica-ack', '').wait(1, 1000).exec();
+        raw.waiting.push(performance.now() - t);
+      }
+    } finally {
+      direct.disconnect();
+    }
+    console.log(`sentinel: async accept p50 without WAIT ${p50(cost.plain).toFixed(2)} ms, with WAIT 1 ${p50(cost.waiting).toFixed(2)} ms; `
+      + `a bare SET ${p50(raw.plain).toFixed(2)} ms, SET + PUBLISH + WAIT 1 ${p50(raw.waiting).toFixed(2)} ms (loopback, appendfsync always on both servers)`);
     await plain.stop();
 
     // A replica that answers nothing: the accept cannot be confirmed and says so, with the id.

@@ -3,19 +3,19 @@ import type { Redis } from 'ioredis';
 import { ReplicaAck } from '../../src/redis/index.ts';
 import { HearthError } from '../../src/errors/index.ts';
 
-/** A connection whose SET+WAIT rounds the test answers by hand, in order. */
+/** A connection whose PUBLISH+WAIT rounds the test answers by hand, in order. */
 function fakeConnection() {
   const rounds: { replicas: number; answer(acked: number | Error): void }[] = [];
   const connection = {
     pipeline() {
       let replicas = 0;
       const p = {
-        set: () => p,
+        publish: () => p,
         wait: (n: number) => { replicas = n; return p; },
         exec: () => new Promise((resolve) => {
           rounds.push({
             replicas,
-            answer: (acked) => resolve(acked instanceof Error ? [[null, 'OK'], [acked, null]] : [[null, 'OK'], [null, acked]]),
+            answer: (acked) => resolve(acked instanceof Error ? [[null, 0], [acked, null]] : [[null, 0], [null, acked]]),
           });
         }),
       };
