@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { rootLogger } from '../log/index.ts';
 import { SENTINEL_SCHEME, parseSentinelUrl, sentinelOptions } from './sentinel-url.ts';
+import { reviveUnexpectedEnd } from './revive-client.ts';
 
 /** Reconnect delays: quick at first (a restarted local Redis is back in ~100 ms), then at most every 2 s. */
 export function reconnectDelayMs(attempt: number): number {
@@ -64,7 +65,9 @@ export function logClientErrors(client: Redis, name: string): Redis {
 
 /** An ioredis client for `url` that reconnects with backoff and logs its errors as JSON. */
 export function createRedis(url: string, overrides: RedisOptions = {}, name = 'main'): Redis {
-  return logClientErrors(new Redis({ ...redisOptions(url), ...overrides }), name);
+  const client = logClientErrors(new Redis({ ...redisOptions(url), ...overrides }), name);
+  if (!url.startsWith(SENTINEL_SCHEME)) return client;
+  return reviveUnexpectedEnd(client, () => rootLogger().child({ component: 'redis', client: name }).warn('redis client ended by a failed master lookup; connecting again'));
 }
 
 /**

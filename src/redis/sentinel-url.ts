@@ -98,8 +98,10 @@ export function sentinelOptions(target: SentinelTarget): RedisOptions {
     name: target.name,
     role: 'master',
     retryStrategy: sentinelReconnectDelayMs,
-    // Sentinels announce a switch (+switch-master): a client still connected to a demoted master
-    // (partitioned, not dead: its socket stays open) reconnects at once instead of failing writes.
+    // Sentinels announce a switch (+switch-master): a client still connected to a demoted primary
+    // (partitioned, or switched over: it keeps taking writes until Sentinel reconfigures it, up
+    // to 10 s later) moves at once. Its disconnect can end a client that is mid-reconnect for
+    // good: createRedis revives those (revive-client.ts).
     failoverDetector: true,
     // A demoted master that kept our socket answers writes with READONLY: reconnect (through the
     // sentinels, to the new master) and resend the command.

@@ -219,6 +219,36 @@ export class SentinelTopology {
     return this.client(await this.primaryPort());
   }
 
+  /** A switch without a crash (`SENTINEL FAILOVER`): the primary is demoted to a replica of the promoted one. */
+  async switchover(): Promise<void> {
+    const client = this.client(this.sentinelPorts[0]!);
+    try {
+      await client.call('SENTINEL', 'FAILOVER', MASTER_NAME);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /**
+   * The client connections a server has from applications: not the sentinels' (named
+   * `sentinel-…`), not replication links, not the one asking.
+   */
+  async applicationClients(port: number): Promise<string[]> {
+    const client = this.client(port);
+    try {
+      const self = String(await client.client('ID'));
+      const list = (await client.client('LIST')) as string;
+      return list.trim().split('\n').filter((line) => {
+        const id = /\bid=(\d+)/.exec(line)?.[1];
+        const name = /\bname=(\S*)/.exec(line)?.[1] ?? '';
+        const flags = /\bflags=(\S*)/.exec(line)?.[1] ?? '';
+        return id !== self && !name.startsWith('sentinel-') && !/[MS]/.test(flags);
+      });
+    } finally {
+      client.disconnect();
+    }
+  }
+
   /** SIGSTOP / SIGCONT of a server: it keeps its sockets but answers nothing (a stalled replica). */
   freeze(port: number, frozen: boolean): void {
     this.servers.get(port)!.signal(frozen ? 'SIGSTOP' : 'SIGCONT');

@@ -165,4 +165,44 @@ describe.runIf(canRunContainers && canRunSentinel)('Redis failover through Senti
     expect(records.filter((r) => r.status !== 'succeeded').map((r) => `${r.id} ${r.status}`)).toEqual([]);
     expect(records).toHaveLength(accepted.length);
   }, 240_000);
+
+  it('a switch without a crash (SENTINEL FAILOVER): no connection stays on the demoted primary, nothing accepted is lost', async () => {
+    const node = waiting;
+    const accepted: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const a = await call(node.url, 'POST', '/v1/functions/work/invocations', { i: `switch-${i}` });
+      expect(a.status).toBe(202);
+      accepted.push(a.body.id);
+    }
+    const demoted = await topology.primaryPort();
+    expect((await topology.applicationClients(demoted)).length).toBeGreaterThan(0);
+    await topology.switchover();
+    const switchedAt = performance.now();
+    // The demoted server keeps its sockets open (it was not killed): a client that stays on it would
+    // read stale data, fail writes with READONLY, and a blocking one could wait there for ever.
+    let left: string[] = [];
+    let movedMs: number | undefined;
+    while (movedMs === undefined) {
+      if (performance.now() - switchedAt > 20_000) throw new Error(`connections still on the demoted primary after 20 s:\n${left.join('\n')}`);
+      if ((await topology.primaryPort()) !== demoted) {
+        left = await topology.applicationClients(demoted);
+        if (left.length === 0) movedMs = performance.now() - switchedAt;
+      }
+      await sleep(100);
+    }
+    // The demoted primary is a replica of the new one at once, so WAIT 1 holds without a restart.
+    const { ms: backMs } = await (async () => {
+      for (;;) {
+        const sync = await call(node.url, 'POST', '/v1/functions/work/invoke', { i: 'after-switch' }, 6000);
+        const a = await call(node.url, 'POST', '/v1/functions/work/invocations', { i: 'after-switch' }, 6000);
+        if (a.status === 202) accepted.push(a.body.id);
+        if (sync.status === 200 && a.status === 202) return { ms: performance.now() - switchedAt };
+        if (performance.now() - switchedAt > 30_000) throw new Error(`not back after a switchover: sync ${sync.status}, async ${a.status}`);
+        await sleep(100);
+      }
+    })();
+    console.log(`sentinel: switchover; every connection left the demoted primary after ${Math.round(movedMs)} ms, sync and async (WAIT 1) both work after ${Math.round(backMs)} ms`);
+    const records = await waitForFinal(node.url, accepted, 90_000);
+    expect(records.filter((r) => r.status !== 'succeeded').map((r) => `${r.id} ${r.status}`)).toEqual([]);
+  }, 120_000);
 });
