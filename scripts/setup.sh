@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 # tests need: skopeo, umoci and docker-registry (CNCF distribution), which the image tests check
 # Hearth's images and registry client against; openssl for the token-auth test's signing
 # certificate; chromium, which the dashboard test drives headless with playwright-core; dnsmasq,
-# the stand-in DNS server the resolver test runs in its own network namespace.
+# the stand-in DNS server the resolver test runs in its own network namespace; redis-sentinel (its
+# own Debian package), for the Redis failover test.
 # network "bridge" needs iptables rules, `ip netns` and the CNI plugins (Debian: /usr/lib/cni).
 pairs="runc:runc redis-server:redis-server tini-static:tini mount:mount iptables:iptables ip:iproute2"
-[ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium dnsmasq:dnsmasq-base"
+[ "${1:-}" = test ] && pairs="$pairs skopeo:skopeo umoci:umoci docker-registry:docker-registry openssl:openssl chromium:chromium dnsmasq:dnsmasq-base redis-sentinel:redis-sentinel"
 missing=""
 for pair in $pairs; do
   bin=${pair%%:*}; pkg=${pair#*:}

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import { assertSafeBind, type Settings } from './config/index.ts';
-import { ManagedRedis, RedisHealth, checkPersistence, closeRedisClient, createRedis } from './redis/index.ts';
+import { ManagedRedis, RedisHealth, ReplicaAck, checkPersistence, closeRedisClient, createRedis, replicaShortfall } from './redis/index.ts';
 import { Readiness } from './health/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
@@ -99,6 +99,7 @@ export class Hearth {
     if (settings.redisUrl) {
       for (const warning of await checkPersistence(redis)) rootLogger().warn({ component: 'redis' }, warning);
     }
+    const replicaAck = settings.redisWaitReplicas > 0 ? await this.replicaAck(redis, redisUrl) : undefined;
     const health = new RedisHealth(redisUrl, [redis, subscriber]);
     this.redisHealth = health;
     this.steps.add('redis health', async () => health.close());
@@ -187,6 +188,7 @@ export class Hearth {
       catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store,
       availability: new ImageAvailability({ images, registry }),
       announce: async (name) => this.cluster?.announce({ kind: 'function', name }),
+      ...(replicaAck ? { replicated: () => replicaAck.confirm() } : {}),
     });
     this.functions = functions;
     const cluster = new ClusterNode(redis, subscriber, {
@@ -230,7 +232,7 @@ export class Hearth {
       functions,
       invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure }),
       pool,
-      invocations: new AsyncInvoker({ catalog, producer, store, backpressure }),
+      invocations: new AsyncInvoker({ catalog, producer, store, backpressure, ...(replicaAck ? { replicated: (id: string) => replicaAck.confirm(id) } : {}) }),
       store,
       schedules,
       secrets,
@@ -259,6 +261,16 @@ export class Hearth {
     this.url = `http://${host}:${address.port}`;
     await cluster.register(settings.nodeUrl ?? this.url);
     this.readiness.phase = 'serving';
+  }
+
+  /** HEARTH_REDIS_WAIT_REPLICAS: WAIT blocks its connection, so it gets one of its own. */
+  private async replicaAck(redis: Redis, redisUrl: string): Promise<ReplicaAck> {
+    const { redisWaitReplicas: replicas, redisWaitTimeoutMs: timeoutMs } = this.settings;
+    // No offline queue and a command timeout: during an outage a caller gets its 503 at once, not after it.
+    const connection = this.own('redis replica-ack', createRedis(redisUrl, { enableOfflineQueue: false, commandTimeout: timeoutMs + 1000 }, 'replica-ack'));
+    const shortfall = await replicaShortfall(redis, replicas).catch((err: Error) => `could not read Redis' replicas: ${err.message}`);
+    if (shortfall) rootLogger().warn({ component: 'redis' }, shortfall);
+    return new ReplicaAck(connection, { replicas, timeoutMs });
   }
 
   private own(name: string, redis: Redis): Redis {

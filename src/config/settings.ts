@@ -50,6 +50,10 @@ export interface Settings {
   redisFsync: 'always' | 'everysec';
   /** HEARTH_REDIS_MAXMEMORY: the managed Redis' maxmemory (default 256mb; 0 = none); beyond it new work gets 503. */
   redisMaxmemory: string;
+  /** HEARTH_REDIS_WAIT_REPLICAS (0): replicas that must hold an async accept or a deploy before it is answered (Redis WAIT). */
+  redisWaitReplicas: number;
+  /** HEARTH_REDIS_WAIT_TIMEOUT_MS (1000): how long to wait for them; then the answer is 503 (the write may exist). */
+  redisWaitTimeoutMs: number;
   /** HEARTH_METRICS_TOKEN: a bearer token that opens /metrics only (the API key opens it too). */
   metricsToken: string | undefined;
   /** HEARTH_NODE_NAME: this node's id in the cluster registry, records and metrics (see defaultNodeName). */
@@ -143,6 +147,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
     redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
     redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),
+    redisWaitReplicas: optionalCount(env, 'HEARTH_REDIS_WAIT_REPLICAS', 0) ?? 0,
+    redisWaitTimeoutMs: positiveNumber(env, 'HEARTH_REDIS_WAIT_TIMEOUT_MS', 1000),
     metricsToken: env.HEARTH_METRICS_TOKEN || undefined,
     nodeName: '',
     nodeUrl: env.HEARTH_NODE_URL || undefined,

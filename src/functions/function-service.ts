@@ -72,6 +72,8 @@ export class FunctionService {
       availability?: ImageAvailability;
       /** Tells the other nodes that the function changed (deploy, rollback, removal). */
       announce?: (name: string) => Promise<void>;
+      /** Resolves once Redis replicas hold what was written (HEARTH_REDIS_WAIT_REPLICAS); throws `unavailable` if they do not. */
+      replicated?: () => Promise<void>;
     },
   ) {}
 
@@ -131,6 +133,7 @@ export class FunctionService {
         await this.deps.pool.retire(req.name, record.version);
         await this.#announce(req.name);
       }
+      await this.deps.replicated?.();
       return {
         ...record,
         unchanged,

@@ -1,5 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { rootLogger } from '../log/index.ts';
+import { SENTINEL_SCHEME, parseSentinelUrl, sentinelOptions } from './sentinel-url.ts';
+import { reviveUnexpectedEnd } from './revive-client.ts';
 
 /** Reconnect delays: quick at first (a restarted local Redis is back in ~100 ms), then at most every 2 s. */
 export function reconnectDelayMs(attempt: number): number {
@@ -7,8 +9,11 @@ export function reconnectDelayMs(attempt: number): number {
 }
 
 /**
- * Parses a Redis URL (redis://, rediss://, or redis+socket:///path for unix sockets)
- * into ioredis options. BullMQ needs `maxRetriesPerRequest: null` on its connections.
+ * Parses a Redis URL (redis://, rediss://, redis+socket:///path for unix sockets, or
+ * redis-sentinel://h:p[,h:p…]/<master> for a Sentinel-managed master) into ioredis options.
+ * BullMQ needs `maxRetriesPerRequest: null` on its connections. Every other connection (BullMQ's
+ * blocking ones included) is a `duplicate()` of one made from these options, so it finds the
+ * master through the sentinels too.
  */
 export function redisOptions(url: string): RedisOptions {
   // Never give up reconnecting: the managed Redis is restarted, an external one may come back.
@@ -18,6 +23,7 @@ export function redisOptions(url: string): RedisOptions {
     const db = u.searchParams.get('db');
     return { ...base, path: decodeURIComponent(u.pathname), ...(db ? { db: Number(db) } : {}) };
   }
+  if (url.startsWith(SENTINEL_SCHEME)) return { ...base, ...sentinelOptions(parseSentinelUrl(url)) };
   const u = new URL(url);
   return {
     ...base,
@@ -59,7 +65,9 @@ export function logClientErrors(client: Redis, name: string): Redis {
 
 /** An ioredis client for `url` that reconnects with backoff and logs its errors as JSON. */
 export function createRedis(url: string, overrides: RedisOptions = {}, name = 'main'): Redis {
-  return logClientErrors(new Redis({ ...redisOptions(url), ...overrides }), name);
+  const client = logClientErrors(new Redis({ ...redisOptions(url), ...overrides }), name);
+  if (!url.startsWith(SENTINEL_SCHEME)) return client;
+  return reviveUnexpectedEnd(client, () => rootLogger().child({ component: 'redis', client: name }).warn('redis client ended by a failed master lookup; connecting again'));
 }
 
 /**

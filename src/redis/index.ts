@@ -5,3 +5,5 @@ export { checkPersistence, persistenceWarnings } from './persistence-check.ts';
 export { managedRedisArgs, type ManagedRedisConfig } from './managed-args.ts';
 export { redisServersFor, isAlive } from './process-table.ts';
 export { restartDelayMs } from './restart-backoff.ts';
+export { parseSentinelUrl, sentinelOptions, type SentinelTarget } from './sentinel-url.ts';
+export { ReplicaAck, replicaShortfall, type ReplicaAckOptions } from './replica-ack.ts';

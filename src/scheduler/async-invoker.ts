@@ -30,7 +30,11 @@ export class AsyncInvoker {
   private readonly backpressure: Backpressure;
 
   constructor(
-    private readonly deps: { catalog: FunctionCatalog; producer: InvocationProducer; store: InvocationStore; backpressure?: Backpressure },
+    private readonly deps: {
+      catalog: FunctionCatalog; producer: InvocationProducer; store: InvocationStore; backpressure?: Backpressure;
+      /** Resolves once Redis replicas hold what was written (HEARTH_REDIS_WAIT_REPLICAS); throws `unavailable` if they do not. */
+      replicated?: (invocationId: string) => Promise<void>;
+    },
   ) {
     this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
   }
@@ -69,6 +73,8 @@ export class AsyncInvoker {
       if (opts.idempotencyKey !== undefined) await this.deps.store.releaseIdempotencyKey(name, opts.idempotencyKey).catch(() => undefined);
       throw err;
     }
+    // After the catch: the job exists even when the replicas do not confirm it, so its key stays.
+    await this.deps.replicated?.(id);
     return { id, existing: false };
   }
 
