@@ -12,6 +12,7 @@ import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor } from './scheduler/index.ts';
 import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
+import { DirectDispatch, RecordWriter } from './scheduler/index.ts';
 import { FunctionService, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources } from './metrics/index.ts';
@@ -118,6 +119,9 @@ export class Hearth {
     const producer = new InvocationProducer(redis);
     this.closers.push(() => producer.close());
     const store = new InvocationStore(redis, settings.resultTtlS);
+    // Records of direct sync calls, batched per event-loop turn; flushed before Redis closes.
+    const records = new RecordWriter(store, (message) => rootLogger().warn({ component: 'records' }, message));
+    this.closers.push(() => records.close());
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
     this.closers.push(() => callbacks.close());
     const schedules = new ScheduleService(redis, producer);
@@ -161,7 +165,7 @@ export class Hearth {
     const backpressure = new Backpressure(producer);
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records }) }),
       pool,
       invocations: new AsyncInvoker({ catalog, producer, store, backpressure }),
       store,

@@ -41,3 +41,10 @@ export const coldStartsTotal = new Counter({
   labelNames: ['function'] as const,
   registers: [registry],
 });
+
+export const syncDispatchTotal = new Counter({
+  name: 'hearth_sync_dispatch_total',
+  help: 'Sync invocations by how they reached a container: direct (a free warm slot here, nothing queued) or queued',
+  labelNames: ['function', 'path'] as const,
+  registers: [registry],
+});

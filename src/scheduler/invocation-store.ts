@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
 import { isFinished, type InvocationRecord } from './invocation-record.ts';
 
@@ -75,11 +75,28 @@ export class InvocationStore {
 
   /** Replaces the record; with `logs`, appends them (an earlier attempt's lines stay). */
   async put(record: InvocationRecord, logs?: LogEntry[]): Promise<void> {
-    const tx = this.redis.multi().set(this.key(record.id), JSON.stringify(record), 'EX', this.ttlS);
-    if (logs && logs.length > 0) {
-      const previous = record.attempts > 1 ? await this.getLogs(record.id) : [];
-      tx.set(this.key(record.id, 'logs'), JSON.stringify([...previous, ...logs]), 'EX', this.ttlS);
-    }
+    const previous = logs && logs.length > 0 && record.attempts > 1 ? await this.getLogs(record.id) : [];
+    const tx = this.redis.multi();
+    this.addPut(tx, record, logs && logs.length > 0 ? [...previous, ...logs] : undefined);
+    await tx.exec();
+  }
+
+  /**
+   * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip. Each
+   * record's commands stay together in the pipeline; a failure is thrown after all were tried.
+   */
+  async putMany(entries: { record: InvocationRecord; logs?: LogEntry[] }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { record, logs } of entries) this.addPut(pipeline, record, logs && logs.length > 0 ? logs : undefined);
+    const replies = await pipeline.exec();
+    const failed = replies?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  private addPut(tx: ChainableCommander, record: InvocationRecord, logs: LogEntry[] | undefined): void {
+    tx.set(this.key(record.id), JSON.stringify(record), 'EX', this.ttlS);
+    if (logs) tx.set(this.key(record.id, 'logs'), JSON.stringify(logs), 'EX', this.ttlS);
     if (isFinished(record)) {
       const at = record.finishedAt ? Date.parse(record.finishedAt) : Date.now();
       tx.zadd(this.recentKey(record.function), at, record.id)
@@ -88,7 +105,6 @@ export class InvocationStore {
       if (record.deadLetter) tx.zadd(this.deadKey(record.function), at, record.id).expire(this.deadKey(record.function), this.ttlS);
       else tx.zrem(this.deadKey(record.function), record.id);
     }
-    await tx.exec();
   }
 
   /** Applies `change` to the current record, if it still exists. */
