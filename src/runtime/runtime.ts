@@ -3,7 +3,7 @@
  * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
  * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
  */
-import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
@@ -17,6 +17,7 @@ import {
   FUNCTION_GID,
   FUNCTION_UID,
   functionSpec,
+  NODE_PRELOAD_PATH,
   mappedHostIds,
   UserNamespaceRanges,
   withNetworkNamespace,
@@ -172,7 +173,7 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const spec = functionSpec({ ...params, rootfsPath }, extra);
+      const spec = functionSpec({ ...params, rootfsPath, nodePreload: await shipsNodePreload(opts.layerDirs) }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
@@ -280,4 +281,10 @@ export class Runtime {
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
+}
+
+/** Whether one of the image's layers holds the node preload (a stat per layer; base layers before it lack it). */
+async function shipsNodePreload(layerDirs: string[]): Promise<boolean> {
+  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, NODE_PRELOAD_PATH)).then(() => true, () => false)));
+  return found.includes(true);
 }

@@ -100,7 +100,10 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     const out = await invoke(warm, { action: 'sandbox' });
     if (!out.ok) throw new Error(out.error.message);
     const r = out.result as Record<string, unknown>;
-    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '/hearth/agent.mjs']);
+    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '--require', '/hearth/code-cache.cjs', '/hearth/agent.mjs']);
+    // The preload resets the flag for node's code cache; V8's heap limit set at start stays (96 MB old space + young).
+    expect(r.heapLimitMb).toBeGreaterThan(90);
+    expect(r.heapLimitMb).toBeLessThan(160);
     expect(r.hostname).toBe('probe-host');
     expect(r.interfaces).toEqual(['lo']);
     expect(r.writeFunction).toBe('EROFS');
