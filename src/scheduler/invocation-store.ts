@@ -82,13 +82,27 @@ export class InvocationStore {
   }
 
   /**
-   * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip. Each
-   * record's commands stay together in the pipeline; a failure is thrown after all were tried.
+   * Writes finished first attempts (no earlier logs to keep, never a dead letter before) in one
+   * pipelined round trip: per record its value, logs and place among the recent ones; each
+   * function's recent list is trimmed once per batch. Throws the first failure after all were tried.
    */
   async putMany(entries: { record: InvocationRecord; logs?: LogEntry[] }[]): Promise<void> {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const { record, logs } of entries) this.addPut(pipeline, record, logs && logs.length > 0 ? logs : undefined);
+    const functions = new Set<string>();
+    for (const { record, logs } of entries) {
+      if (!isFinished(record) || record.deadLetter) {
+        this.addPut(pipeline, record, logs && logs.length > 0 ? logs : undefined);
+        continue;
+      }
+      pipeline.set(this.key(record.id), JSON.stringify(record), 'EX', this.ttlS);
+      if (logs && logs.length > 0) pipeline.set(this.key(record.id, 'logs'), JSON.stringify(logs), 'EX', this.ttlS);
+      pipeline.zadd(this.recentKey(record.function), record.finishedAt ? Date.parse(record.finishedAt) : Date.now(), record.id);
+      functions.add(record.function);
+    }
+    for (const fn of functions) {
+      pipeline.zremrangebyrank(this.recentKey(fn), 0, -RECENT_PER_FUNCTION - 1).expire(this.recentKey(fn), this.ttlS);
+    }
     const replies = await pipeline.exec();
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];

@@ -40,6 +40,9 @@ describe('sync calls with a free warm container skip the queue', () => {
     expect(await record(id)).toMatchObject({ id, function: 'hop', version: 1, status: 'succeeded', trigger: 'sync', attempts: 1, coldStart: false });
     const logs = await h.api('GET', `/v1/invocations/${id}/logs`);
     expect(logs.body.logs).toEqual([{ time: expect.any(Number), stream: 'stdout', line: 'hop 1' }]);
+    // Listed among the function's recent invocations, like a queued one.
+    const fnLogs = await h.api('GET', '/v1/functions/hop/logs');
+    expect(fnLogs.body.logs.map((l: { line: string }) => l.line)).toEqual(['hop 0', 'hop 1']);
 
     const metrics = await fetch(`${h.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/hearth_sync_dispatch_total\{function="hop",path="direct"\} [1-9]/);

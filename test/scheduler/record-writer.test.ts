@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordWriter } from '../../src/scheduler/record-writer.ts';
+import { FLUSH_INTERVAL_MS, RecordWriter } from '../../src/scheduler/record-writer.ts';
 import type { InvocationStore } from '../../src/scheduler/invocation-store.ts';
 import type { InvocationRecord } from '../../src/scheduler/invocation-record.ts';
 
@@ -7,18 +7,21 @@ function rec(id: string): InvocationRecord {
   return { id, function: 'f', version: 1, status: 'succeeded', trigger: 'sync', attempts: 1, maxAttempts: 1, queuedAt: new Date(0).toISOString() };
 }
 
+const afterInterval = () => new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS * 4));
+
 function fakeStore(putMany: (entries: unknown[]) => Promise<void>): InvocationStore {
   return { putMany } as unknown as InvocationStore;
 }
 
 describe('RecordWriter', () => {
-  it('writes records handed over in one turn of the event loop in one batch, after it', async () => {
+  it('writes records handed over within the flush interval in one batch, after it', async () => {
     const batches: string[][] = [];
     const writer = new RecordWriter(fakeStore(async (entries) => void batches.push((entries as { record: InvocationRecord }[]).map((e) => e.record.id))));
     writer.write(rec('a'));
     writer.write(rec('b'), [{ time: 1, stream: 'stdout', line: 'x' }]);
-    expect(batches).toEqual([]);
     await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([]);
+    await afterInterval();
     writer.write(rec('c'));
     await writer.close();
     expect(batches).toEqual([['a', 'b'], ['c']]);
@@ -40,7 +43,7 @@ describe('RecordWriter', () => {
       for (const e of entries as { record: InvocationRecord }[]) written.push(e.record.id);
     }));
     writer.write(rec('a'));
-    await new Promise((r) => setImmediate(r));
+    await afterInterval();
     writer.write(rec('b'));
     let closed = false;
     const closing = writer.close().then(() => (closed = true));
