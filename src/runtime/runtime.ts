@@ -11,6 +11,7 @@ import { Container } from './container.ts';
 import { ContainerStartError } from './start-error.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { RootfsSpares } from './rootfs-spares.ts';
+import { RootfsDetacher } from './rootfs-detach.ts';
 import { Runc } from './runc.ts';
 import { BridgeNetwork } from './network/index.ts';
 import {
@@ -60,6 +61,7 @@ export class Runtime {
   private readonly network: BridgeNetwork;
   /** Rootfs overlays mounted ahead of a function's first cold start (see prepareRootfs). */
   private readonly spares: RootfsSpares;
+  private readonly detacher: RootfsDetacher;
 
   private readonly warn: (message: string) => void;
 
@@ -70,6 +72,7 @@ export class Runtime {
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
     this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir });
+    this.detacher = new RootfsDetacher(this.warn);
   }
 
   private get containersDir(): string {
@@ -207,6 +210,8 @@ export class Runtime {
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
+      // The agent runs, so runc has pivoted into the rootfs: the host's mount of it can go.
+      this.detacher.detach(rootfsPath);
       this.handedOut.add(container);
       return container;
     } catch (e) {
@@ -235,6 +240,7 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.detacher.close();
     await this.spares.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);

@@ -275,6 +275,16 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     for (const c of cs) expect(c.alive).toBe(false);
   });
 
+  it("a started container's rootfs leaves the host's mount table; the container keeps its own and runs on", async () => {
+    const c = await create({ id: 'detached-root' });
+    await waitUntil(() => mountsBelow(rootfsMountPoint(instance, 'detached-root')).length === 0);
+    // Every later start copies the host's mount table: this container no longer adds to it.
+    const out = await invoke(c, { action: 'sandbox' });
+    expect(out).toMatchObject({ ok: true, result: { writeTmp: 'ok' } });
+    await c.destroy();
+    expectGone(c.id);
+  });
+
   it('prepareRootfs mounts a spare ahead; one container takes it and unmounts it when gone; close drops unused ones', async () => {
     const inst = testInstance();
     const dir = await tempStateDir();
