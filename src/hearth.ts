@@ -13,7 +13,7 @@ import { Pool } from './pool/index.ts';
 import { CachedCatalog } from './catalog/index.ts';
 import { InvocationProducer, InvocationWorkers, ReplyChannel, SyncInvoker, createExecutor, warmthOf } from './scheduler/index.ts';
 import { AsyncInvoker, Backpressure, CallbackDelivery, HttpTrigger, InvocationStore, ScheduleService } from './scheduler/index.ts';
-import { QueuedHttp, hasLocalCapacity } from './scheduler/index.ts';
+import { DirectDispatch, QueuedHttp, RecordWriter, hasLocalCapacity } from './scheduler/index.ts';
 import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, deployFunctionsDir, imageResolver } from './functions/index.ts';
 import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
@@ -168,6 +168,9 @@ export class Hearth {
       perFunction: settings.recordsPerFunction,
       syncPerFunction: settings.syncRecordsPerFunction,
     });
+    // Records of direct sync calls, batched per event-loop turn; flushed (after the drain) before Redis closes.
+    const recordWriter = new RecordWriter(store, (message) => rootLogger().warn({ component: 'records' }, message));
+    this.steps.add('record writer', () => recordWriter.close(), REDIS_STEP_MS);
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
     this.steps.add('callbacks', () => callbacks.close(), REDIS_STEP_MS);
     const schedules = new ScheduleService(redis, producer);
@@ -230,7 +233,7 @@ export class Hearth {
     const backpressure = new Backpressure(producer);
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName }) }),
       pool,
       invocations: new AsyncInvoker({ catalog, producer, store, backpressure, ...(replicaAck ? { replicated: (id: string) => replicaAck.confirm(id) } : {}) }),
       store,

@@ -1,4 +1,4 @@
-export { registry, invocationsTotal, invocationDuration, queueWait, coldStartsTotal, labelMetricsWithNode } from './registry.ts';
+export { registry, invocationsTotal, invocationDuration, queueWait, coldStartsTotal, labelMetricsWithNode, syncDispatchTotal } from './registry.ts';
 export { bindMetricSources } from './sources.ts';
 export type { MetricSources } from './sources.ts';
 export { observeInvocation, recentInvocations } from './observe.ts';

@@ -46,3 +46,10 @@ export const coldStartsTotal = new Counter({
 export function labelMetricsWithNode(node: string): void {
   registry.setDefaultLabels({ node });
 }
+
+export const syncDispatchTotal = new Counter({
+  name: 'hearth_sync_dispatch_total',
+  help: 'Sync invocations by how they reached a container: direct (a free warm slot here, nothing queued) or queued',
+  labelNames: ['function', 'path'] as const,
+  registers: [registry],
+});

@@ -67,6 +67,19 @@ export class Pool {
   }
 
   /**
+   * Runs the invocation at once in a warm container of this exact version that has a free slot,
+   * or answers undefined without waiting or starting anything: when none has one, or when a
+   * caller of the function already waits for a container (it keeps its turn).
+   */
+  tryRun(fn: PoolFunction, req: InvokeRequest): Promise<RunResult> | undefined {
+    if (this.closed || this.waiting.has(fn.name)) return undefined;
+    const warm = this.capacity.findWarm(fn);
+    if (!warm) return undefined;
+    warm.inFlight++;
+    return this.useLease({ pooled: warm, coldStart: false }, (container) => container.invoke(req));
+  }
+
+  /**
    * Runs an HTTP-trigger invocation the same way: `onLease` hears whether it is a cold start
    * before the response begins; the lease is held until the response body has ended.
    */
@@ -162,7 +175,14 @@ export class Pool {
     } catch (err) {
       return notAcquired(err, this.closed);
     }
-    const { pooled, coldStart } = lease;
+    return this.useLease(lease, use);
+  }
+
+  /** Runs `use` on a leased container and releases it. */
+  private async useLease(
+    { pooled, coldStart }: Lease,
+    use: (container: PoolContainer, coldStart: boolean) => Promise<InvokeOutcome>,
+  ): Promise<RunResult> {
     try {
       const outcome = await use(pooled.container!, coldStart);
       return { outcome, coldStart, stemCell: coldStart && pooled.fromStemCell, containerId: pooled.id };

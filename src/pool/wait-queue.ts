@@ -30,6 +30,11 @@ export class WaitQueue<L> {
     return this.waiters.length;
   }
 
+  /** Whether a caller of function `name` waits. */
+  has(name: string): boolean {
+    return this.waiters.some((w) => w.fn.name === name);
+  }
+
   /** Waits until `serve` hands this caller a lease; rejects with PoolTimeoutError at `deadline` (epoch ms). */
   wait(fn: PoolFunction, deadline: number): Promise<L> {
     return new Promise((resolve, reject) => {

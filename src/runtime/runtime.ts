@@ -3,7 +3,7 @@
  * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
  * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
  */
-import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
@@ -11,12 +11,14 @@ import { Container } from './container.ts';
 import { ContainerStartError } from './start-error.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
 import { RootfsSpares } from './rootfs-spares.ts';
+import { RootfsDetacher } from './rootfs-detach.ts';
 import { Runc } from './runc.ts';
 import { BridgeNetwork, writeResolvConf } from './network/index.ts';
 import {
   FUNCTION_GID,
   FUNCTION_UID,
   functionSpec,
+  NODE_PRELOAD_PATH,
   mappedHostIds,
   UserNamespaceRanges,
   withNetworkNamespace,
@@ -60,6 +62,7 @@ export class Runtime {
   private readonly network: BridgeNetwork;
   /** Rootfs overlays mounted ahead of a function's first cold start (see prepareRootfs). */
   private readonly spares: RootfsSpares;
+  private readonly detacher: RootfsDetacher;
 
   private readonly warn: (message: string) => void;
 
@@ -70,6 +73,7 @@ export class Runtime {
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
     this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir });
+    this.detacher = new RootfsDetacher(this.warn);
   }
 
   private get containersDir(): string {
@@ -173,7 +177,7 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const spec = functionSpec({ ...params, rootfsPath }, extra);
+      const spec = functionSpec({ ...params, rootfsPath, nodePreload: await shipsNodePreload(opts.layerDirs) }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') {
         // A network without a resolver reaches nothing by name.
@@ -211,6 +215,8 @@ export class Runtime {
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
+      // The agent runs, so runc has pivoted into the rootfs: the host's mount of it can go.
+      this.detacher.detach(rootfsPath);
       this.handedOut.add(container);
       return container;
     } catch (e) {
@@ -239,6 +245,7 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.detacher.close();
     await this.spares.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
@@ -285,4 +292,10 @@ export class Runtime {
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
+}
+
+/** Whether one of the image's layers holds the node preload (a stat per layer; base layers before it lack it). */
+async function shipsNodePreload(layerDirs: string[]): Promise<boolean> {
+  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, NODE_PRELOAD_PATH)).then(() => true, () => false)));
+  return found.includes(true);
 }

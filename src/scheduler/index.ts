@@ -3,6 +3,8 @@ export { InvocationWorkers } from './worker-set.ts';
 export { warmthOf } from './warmth.ts';
 export { ReplyChannel, publishReply } from './reply-channel.ts';
 export { SyncInvoker, START_MARGIN_MS } from './sync-invoker.ts';
+export { DirectDispatch } from './direct-dispatch.ts';
+export { RecordWriter } from './record-writer.ts';
 export { createExecutor } from './executor.ts';
 export { Backpressure, overloadedError } from './backpressure.ts';
 export { queueNameFor } from './invocation.ts';

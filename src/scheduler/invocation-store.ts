@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
 import { isFinished, type InvocationRecord } from './invocation-record.ts';
 import { capFor, retentionClassOf, retentionFrom, ttlFor, type RecordRetention, type RetentionClass } from './record-retention.ts';
@@ -96,12 +96,31 @@ export class InvocationStore {
 
   /** Replaces the record; with `logs`, appends them (an earlier attempt's lines stay). */
   async put(record: InvocationRecord, logs?: LogEntry[]): Promise<void> {
+    const previous = logs && logs.length > 0 && record.attempts > 1 ? await this.getLogs(record.id) : [];
+    const tx = this.redis.multi();
+    this.addPut(tx, record, logs && logs.length > 0 ? [...previous, ...logs] : undefined);
+    await tx.exec();
+  }
+
+  /**
+   * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip, each
+   * with its retention trim: how direct sync calls' records leave the hot path in batches.
+   * Throws the first failure after all were tried.
+   */
+  async putMany(entries: { record: InvocationRecord; logs?: LogEntry[] }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { record, logs } of entries) this.addPut(pipeline, record, logs && logs.length > 0 ? logs : undefined);
+    const replies = await pipeline.exec();
+    const failed = replies?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  /** One record's writes: value, logs, and once finished its place in the function's trimmed index. */
+  private addPut(tx: ChainableCommander, record: InvocationRecord, logs: LogEntry[] | undefined): void {
     const ttl = ttlFor(this.retention, record.trigger);
-    const tx = this.redis.multi().set(this.key(record.id), JSON.stringify(record), 'EX', ttl);
-    if (logs && logs.length > 0) {
-      const previous = record.attempts > 1 ? await this.getLogs(record.id) : [];
-      tx.set(this.key(record.id, 'logs'), JSON.stringify([...previous, ...logs]), 'EX', ttl);
-    }
+    tx.set(this.key(record.id), JSON.stringify(record), 'EX', ttl);
+    if (logs) tx.set(this.key(record.id, 'logs'), JSON.stringify(logs), 'EX', ttl);
     if (isFinished(record)) {
       const at = record.finishedAt ? Date.parse(record.finishedAt) : Date.now();
       const cls = retentionClassOf(record.trigger);
@@ -113,10 +132,8 @@ export class InvocationStore {
       if (record.deadLetter) tx.zadd(dead, at, record.id).expire(dead, ttl);
       else if (cls === 'kept') tx.zrem(dead, record.id);
     }
-    await tx.exec();
   }
 
-  /** Applies `change` to the current record, if it still exists. */
   async update(id: string, change: (r: InvocationRecord) => InvocationRecord | undefined): Promise<InvocationRecord | undefined> {
     const current = await this.get(id);
     if (!current) return undefined;

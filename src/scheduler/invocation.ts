@@ -55,6 +55,8 @@ export interface InvocationResult {
   queuedMs: number;
   durationMs: number;
   logs: LogEntry[];
+  /** Ran straight in a warm container of the receiving process, without a trip through the queue. */
+  direct?: boolean;
 }
 
 /** Runs one invocation to completion; never throws for function failures, only reports them. */

@@ -8,6 +8,8 @@ import type { InvocationStore } from './invocation-store.ts';
 import { isFinished, recordToResult } from './invocation-record.ts';
 import { Backpressure } from './backpressure.ts';
 import { resolveFunction } from './resolve-function.ts';
+import type { DirectDispatch } from './direct-dispatch.ts';
+import { syncDispatchTotal } from '../metrics/index.ts';
 
 /** Room for a cold start and a short queue wait on top of the function's own timeout. */
 export const START_MARGIN_MS = 10_000;
@@ -22,8 +24,10 @@ export interface SyncInvokeOptions {
 const IDEMPOTENT_POLL_MS = 50;
 
 /**
- * The caller's side of a synchronous invocation: enqueue, then wait for the reply — never longer
- * than the function's timeout plus START_MARGIN_MS, whatever happens to the worker or container.
+ * The caller's side of a synchronous invocation. With `direct` and a free warm slot here while
+ * nothing of the function waits in its queue, the call runs at once in that container; otherwise
+ * it is enqueued and the caller waits for the reply — never longer than the function's timeout
+ * plus START_MARGIN_MS, whatever happens to the worker or container.
  */
 export class SyncInvoker {
   private readonly backpressure: Backpressure;
@@ -35,6 +39,7 @@ export class SyncInvoker {
       replies: ReplyChannel;
       store?: InvocationStore;
       backpressure?: Backpressure;
+      direct?: DirectDispatch;
     },
   ) {
     this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
@@ -42,7 +47,7 @@ export class SyncInvoker {
 
   async invoke(name: string, event: unknown, opts: SyncInvokeOptions = {}): Promise<InvocationResult> {
     const fn = await resolveFunction(this.deps.catalog, name, opts.version);
-    await this.backpressure.admit(name, fn.config.maxQueued);
+    await this.backpressure.admit(name, fn.config.maxQueued, { mayRunDirect: this.deps.direct !== undefined });
     const invocationId = randomUUID();
     const enqueuedAt = Date.now();
     const waitMs = fn.config.timeoutMs + START_MARGIN_MS;
@@ -52,6 +57,13 @@ export class SyncInvoker {
       const existing = await store.claimIdempotencyKey(name, key, invocationId);
       if (existing !== undefined) return this.awaitRecord(store, name, existing, waitMs);
     }
+    // Skipping the queue must not overtake what waits there; opts.version pins a version the same way.
+    const direct = this.deps.direct && this.backpressure.queueSeenEmpty(name)
+      ? this.deps.direct.tryRun(fn, { invocationId, event, keepResult: key !== undefined })
+      : undefined;
+    if (direct) return direct;
+    const leftQueue = this.deps.direct ? this.backpressure.queued(name) : () => undefined;
+    syncDispatchTotal.inc({ function: name, path: 'queued' });
     const reply = this.deps.replies.wait(invocationId, waitMs);
     try {
       await this.deps.producer.enqueue({
@@ -65,11 +77,13 @@ export class SyncInvoker {
         ...(key !== undefined ? { keepResult: true } : {}),
       });
     } catch (err) {
+      leftQueue();
       this.deps.replies.cancel(invocationId);
       if (store && key !== undefined) await store.releaseIdempotencyKey(name, key).catch(() => undefined);
       throw err;
     }
     const result = await reply;
+    leftQueue();
     if (result) return result;
     await this.deps.producer.withdraw(name, invocationId).catch(() => undefined);
     if (this.deps.replies.stopped) throw new HearthError('unavailable', 'Hearth is stopping; the invocation did not run here, call again', { invocationId, retryAfterSeconds: 1 });

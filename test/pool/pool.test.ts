@@ -47,6 +47,35 @@ describe('leases', () => {
     await Promise.all(runs);
   });
 
+  it('tryRun takes only a free warm slot: never starts a container, never jumps ahead of a waiting caller', async () => {
+    startPool();
+    const fn = fakeFunction('direct', { maxContainers: 1 });
+    // Nothing warm yet: no start, nothing run.
+    expect(pool.tryRun(fn, request())).toBeUndefined();
+    expect(runtime.live('direct')).toHaveLength(0);
+
+    const first = await pool.run(fn, request());
+    const direct = await pool.tryRun(fn, request());
+    expect(direct).toMatchObject({ coldStart: false, containerId: first.containerId, outcome: { ok: true } });
+    // Another version's container is no use to it.
+    expect(pool.tryRun(fakeFunction('direct', { maxContainers: 1 }, 2), request())).toBeUndefined();
+
+    // Busy (concurrency 1), then a caller waits for it: a free slot goes to the waiter, not to tryRun.
+    const hold = new Gate();
+    const busy = pool.tryRun(fn, request(10_000, hold.promise))!;
+    expect(busy).toBeDefined();
+    expect(pool.tryRun(fn, request())).toBeUndefined();
+    const waiter = pool.run(fn, request(10_000, hold.promise));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.tryRun(fn, request())).toBeUndefined();
+    hold.open();
+    await busy;
+    expect(pool.tryRun(fn, request())).toBeUndefined();
+    await waiter;
+    expect(await pool.tryRun(fn, request())).toMatchObject({ coldStart: false, outcome: { ok: true } });
+    expect(runtime.live('direct')).toHaveLength(1);
+  });
+
   it('a container that dies is forgotten, and the next invoke starts a new one', async () => {
     startPool();
     const fn = fakeFunction('crashy');

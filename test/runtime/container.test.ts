@@ -100,7 +100,10 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     const out = await invoke(warm, { action: 'sandbox' });
     if (!out.ok) throw new Error(out.error.message);
     const r = out.result as Record<string, unknown>;
-    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '/hearth/agent.mjs']);
+    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '--require', '/hearth/code-cache.cjs', '/hearth/agent.mjs']);
+    // The preload resets the flag for node's code cache; V8's heap limit set at start stays (96 MB old space + young).
+    expect(r.heapLimitMb).toBeGreaterThan(90);
+    expect(r.heapLimitMb).toBeLessThan(160);
     expect(r.hostname).toBe('probe-host');
     expect(r.interfaces).toEqual(['lo']);
     expect(r.writeFunction).toBe('EROFS');
@@ -270,6 +273,16 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     await extra.close();
     expect(extra.containers()).toHaveLength(0);
     for (const c of cs) expect(c.alive).toBe(false);
+  });
+
+  it("a started container's rootfs leaves the host's mount table; the container keeps its own and runs on", async () => {
+    const c = await create({ id: 'detached-root' });
+    await waitUntil(() => mountsBelow(rootfsMountPoint(instance, 'detached-root')).length === 0);
+    // Every later start copies the host's mount table: this container no longer adds to it.
+    const out = await invoke(c, { action: 'sandbox' });
+    expect(out).toMatchObject({ ok: true, result: { writeTmp: 'ok' } });
+    await c.destroy();
+    expectGone(c.id);
   });
 
   it('prepareRootfs mounts a spare ahead; one container takes it and unmounts it when gone; close drops unused ones', async () => {

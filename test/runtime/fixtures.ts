@@ -1,6 +1,7 @@
 /**
  * Test rootfs layers built from this host, following the image contract: a base layer with node
- * (+ the libs ldd lists), tini at /usr/bin/tini, the agent bundle at /hearth/agent.mjs, /etc/passwd
+ * (+ the libs ldd lists), tini at /usr/bin/tini, the agent bundle at /hearth/agent.mjs, the node
+ * preload, /etc/passwd
  * with uid 1000 and the empty mount-point dirs; and small function layers holding
  * /function/index.mjs. Layers are content-addressed under the OS temp dir, so every test file
  * (and later runs) reuses them; the ~100 MB node binary is hard-linked when possible.
@@ -12,7 +13,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { agentBundleOptions } from '../../src/image/index.ts';
+import { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE, agentBundleOptions } from '../../src/image/index.ts';
 import { AGENT_ENTRY } from '../../src/runtime/index.ts';
 
 const CACHE = join(tmpdir(), 'hearth-runtime-fixtures');
@@ -71,6 +72,7 @@ export function baseLayer(): Promise<string> {
       // Bump when the layout below changes: the cache is keyed by its inputs.
       .update('layout-2')
       .update(agent)
+      .update(NODE_PRELOAD_SOURCE)
       .update(`${NODE}:${nodeStat.size}:${nodeStat.mtimeMs}:${(await stat(TINI)).size}`)
       .digest('hex')
       .slice(0, 16);
@@ -84,6 +86,7 @@ export function baseLayer(): Promise<string> {
       await chmod(join(root, 'usr/bin/tini'), 0o755);
       for (const lib of nodeLibs()) await linkOrCopy(realpathSync(lib), join(root, lib));
       await writeFile(join(root, 'hearth/agent.mjs'), agent);
+      await writeFile(join(root, NODE_PRELOAD_PATH), NODE_PRELOAD_SOURCE);
       await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/sbin/nologin\n');
       await writeFile(join(root, 'etc/group'), 'root:x:0:\nhearth:x:1000:\n');
       await writeFile(join(root, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');

@@ -5,6 +5,7 @@ export const PROBE = String.raw`
 import { readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { getHeapStatistics } from 'node:v8';
 
 let count = 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -29,6 +30,7 @@ export default async function probe(event, ctx) {
       const field = (name) => new RegExp('^' + name + ':\\s*(.*)$', 'm').exec(status)?.[1];
       return {
         pid1: readFileSync('/proc/1/cmdline', 'utf8').split('\0').filter(Boolean),
+        heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576),
         hostname: hostname(),
         interfaces: Object.keys(networkInterfaces()),
         writeFunction: tryWrite('/function/x'),

@@ -68,7 +68,8 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     const bundle = join(stateDir, 'containers', 'orphan');
     expect(runcIds(instance)).toEqual(['orphan']);
     expect(cgroupDirsOf(instance, 'orphan').length).toBeGreaterThan(0);
-    expect(mountsBelow(rootfsMountPoint(instance, 'orphan'))).toHaveLength(1);
+    // Its rootfs may or may not still be in the host's mount table (a running container's is
+    // detached shortly after it started); either way the restart below leaves none.
     expect(pidsWith('/hearth/agent.mjs').length).toBeGreaterThan(0);
 
     const runtime = new Runtime({ stateDir, instance });

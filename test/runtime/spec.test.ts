@@ -179,6 +179,10 @@ describe('functionSpec: a function container', () => {
 
   it('runs tini as pid 1 with node (heap at ~75% of memory) and the agent', () => {
     expect(s.process.args).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '/hearth/agent.mjs']);
+    // Images whose base layer ships the preload: node runs it first, so its code cache stays valid.
+    expect(functionSpec({ ...params, nodePreload: true }).process.args).toEqual(
+      ['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '--require', '/hearth/code-cache.cjs', '/hearth/agent.mjs'],
+    );
     expect(maxOldSpaceMb(128)).toBe(96);
     expect(maxOldSpaceMb(16)).toBe(16);
   });

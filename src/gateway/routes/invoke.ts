@@ -10,9 +10,11 @@ import { nameParam } from './functions.ts';
 import { invokeQuerySchema } from '../../api/index.ts';
 import { idempotencyKeyOf } from './invocations.ts';
 
-function invocationHeaders(c: Context, result: Pick<InvocationResult, 'invocationId' | 'coldStart'>): void {
+function invocationHeaders(c: Context, result: Pick<InvocationResult, 'invocationId' | 'coldStart' | 'direct'>): void {
   c.header('x-hearth-invocation-id', result.invocationId);
   c.header('x-hearth-cold-start', String(result.coldStart));
+  // Whether the call skipped the queue (a free warm container here): tells a slow call's cause.
+  c.header('x-hearth-dispatch', result.direct ? 'direct' : 'queued');
 }
 
 /** `POST /v1/functions/:name/invoke`: the body is the event, the answer the function's result. */

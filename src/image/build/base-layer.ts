@@ -10,6 +10,7 @@ import { formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-opt
 import { GZIP_LEVEL } from './layer.ts';
 import { sharedLibraries } from './ldd.ts';
 import type { TarEntry } from './tar.ts';
+import { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE } from './node-preload.ts';
 
 /** Bump when the layer's layout changes, so cached layers from older code are not reused. */
 const BASE_LAYER_FORMAT = 1;
@@ -52,6 +53,7 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
 
   const generated: Array<[string, Uint8Array]> = [
     ['/hearth/agent.mjs', await bundleAgent(agentEntry)],
+    [NODE_PRELOAD_PATH, Buffer.from(NODE_PRELOAD_SOURCE)],
     ['/etc/passwd', text('root:x:0:0:root:/root:/usr/sbin/nologin', 'hearth:x:1000:1000:hearth:/tmp:/usr/sbin/nologin')],
     ['/etc/group', text('root:x:0:', 'hearth:x:1000:')],
     ['/etc/hosts', text('127.0.0.1\tlocalhost', '::1\tlocalhost')],

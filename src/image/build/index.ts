@@ -4,5 +4,6 @@
  */
 export { DEFAULT_ENTRIES } from './source-files.ts';
 export { agentBundleOptions } from './base-layer.ts';
+export { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE } from './node-preload.ts';
 export { REQUIRE_BANNER, formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
 export type { NodeBundleOptions } from './esbuild-options.ts';

@@ -48,6 +48,8 @@ export function buildSpec(opts: SpecOpt[]): Spec {
 export const TINI_PATH = '/usr/bin/tini';
 export const NODE_PATH = '/usr/bin/node';
 export const AGENT_PATH = '/hearth/agent.mjs';
+/** Run by node before the agent (images built since it exists): keeps node's code cache valid despite the heap flag. */
+export const NODE_PRELOAD_PATH = '/hearth/code-cache.cjs';
 
 export interface FunctionSpecParams {
   hostname: string;
@@ -62,6 +64,8 @@ export interface FunctionSpecParams {
   cpuCount?: number;
   /** Host id range container root maps to; omitted only by tests of the spec without one. */
   userNamespace?: UserNamespaceRange;
+  /** The image ships NODE_PRELOAD_PATH (older base layers do not). */
+  nodePreload?: boolean;
   /** Absolute rootfs path (default: `rootfs` in the bundle). */
   rootfsPath?: string;
   /** A prepared network namespace (bridge networking); omitted: a fresh one with only loopback. */
@@ -81,7 +85,11 @@ export function maxOldSpaceMb(memoryMb: number): number {
 export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
   return [
     withHostname(p.hostname),
-    withProcessArgs(TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`, AGENT_PATH),
+    withProcessArgs(
+      TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`,
+      ...(p.nodePreload ? ['--require', NODE_PRELOAD_PATH] : []),
+      AGENT_PATH,
+    ),
     withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
     withEnv(p.env),
     withEnv({ HEARTH_FUNCTION: p.functionName, HEARTH_VERSION: String(p.version), HEARTH_MEMORY_MB: String(p.memoryMb) }),

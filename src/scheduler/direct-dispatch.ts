@@ -1,0 +1,59 @@
+import type { FunctionVersion } from '../catalog/index.ts';
+import type { Pool } from '../pool/index.ts';
+import { observeInvocation, syncDispatchTotal } from '../metrics/index.ts';
+import type { InvocationResult } from './invocation.ts';
+import { attemptEnded, attemptStarted, queuedRecord } from './invocation-record.ts';
+import type { RecordWriter } from './record-writer.ts';
+
+export interface DirectCall {
+  invocationId: string;
+  event: unknown;
+  /** Keep the result in the record (an Idempotency-Key resubmission reads it). */
+  keepResult: boolean;
+}
+
+/**
+ * Runs a sync call straight in a warm container of this process's pool, skipping the queue: no
+ * job, no pickup, no reply through Redis. Only when a container of the version has a free slot
+ * now; the caller decides first that nothing of the function waits in its queue. The call ends
+ * like a queued one: metrics, and a record with its logs, written off the caller's path.
+ */
+export class DirectDispatch {
+  constructor(private readonly deps: { pool: Pool; records?: RecordWriter; /** This node's name, kept on the record. */ node?: string }) {}
+
+  /** The call's result, or undefined (nothing run) when no warm slot is free now. */
+  tryRun(fn: FunctionVersion, call: DirectCall): Promise<InvocationResult> | undefined {
+    const startedAt = Date.now();
+    const run = this.deps.pool.tryRun(
+      { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },
+      { invocationId: call.invocationId, event: call.event, deadline: startedAt + fn.config.timeoutMs },
+    );
+    if (!run) return undefined;
+    return run.then(({ outcome, coldStart, containerId }) => {
+      const result: InvocationResult = {
+        invocationId: call.invocationId,
+        function: fn.name,
+        version: fn.version,
+        ok: outcome.ok,
+        ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+        coldStart,
+        containerId,
+        queuedMs: 0,
+        durationMs: outcome.durationMs,
+        logs: outcome.logs,
+        direct: true,
+      };
+      observeInvocation(result);
+      syncDispatchTotal.inc({ function: fn.name, path: 'direct' });
+      this.deps.records?.write(directRecord(result, startedAt, Date.now(), call.keepResult, this.deps.node), result.logs);
+      return result;
+    });
+  }
+}
+
+/** A direct call runs once, as soon as it arrives: queued and started at the same moment. */
+function directRecord(result: InvocationResult, startedAt: number, finishedAt: number, keepResult: boolean, node: string | undefined) {
+  const queued = queuedRecord({ id: result.invocationId, function: result.function, version: result.version, trigger: 'sync', maxAttempts: 1, queuedAt: startedAt });
+  const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt, ...(node ? { node } : {}) });
+  return attemptEnded(running, result, { final: true, keepResult, finishedAt });
+}
