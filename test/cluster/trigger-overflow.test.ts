@@ -69,6 +69,13 @@ describe.runIf(canRunContainers)('the HTTP trigger through any node', () => {
     expect((await api(a.url, 'POST', '/v1/functions', { name: 'slow', source: slow, config: { maxContainers: 1 } })).version).toBe(1);
     // Warm on node-x: its one container is then busy with the first request when the second arrives.
     expect((await fetch(`${a.url}/fn/slow/`)).status).toBe(200);
+    // The lease ends just after the response body: wait until the container is idle again, or the
+    // next request would (rightly) overflow too.
+    await waitFor(async () => {
+      const pool = await api(a.url, 'GET', '/v1/pool');
+      const mine = (pool?.containers as { function: string; node: string; inFlight: number }[] | undefined)?.find((x) => x.function === 'slow' && x.node === 'node-x');
+      return mine && mine.inFlight === 0 ? true : undefined;
+    }, 5_000, 50);
     const first = fetch(`${a.url}/fn/slow/`);
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
