@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { FunctionConfig } from '../config/index.ts';
 import { functionName } from '../config/index.ts';
 import { BaseLayerCache, planBaseLayer } from './build/base-layer.ts';
-import { bundleFunction } from './build/bundle.ts';
+import { maxAssetBytes } from './build/asset-rules.ts';
+import { bundleFunction, sourceHost } from './build/bundle.ts';
+import { functionLayerFiles } from './build/layer-files.ts';
 import { writeFunctionImage } from './build/function-image.ts';
 import { writeLayer } from './build/layer.ts';
 import { digestHex, isDigest, sha256Digest } from './digest.ts';
@@ -128,8 +130,12 @@ export class ImageStore {
 
   async #build(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
     const started = performance.now();
-    const [base, bundle] = await Promise.all([this.ensureBaseLayer(), bundleFunction(source, config.entry)]);
-    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config);
+    const [base, bundle, files] = await Promise.all([
+      this.ensureBaseLayer(),
+      bundleFunction(source, config.entry, config.external),
+      functionLayerFiles(sourceHost(source), config, maxAssetBytes()),
+    ]);
+    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config, files);
     const [, fnLayer] = image.layers;
     await this.#layers.unpack(fnLayer);
     // Last: once named in the index, the image is complete on disk.
@@ -140,6 +146,7 @@ export class ImageStore {
       configDigest: image.configDigest,
       layers: image.layers,
       bundleBytes: bundle.code.byteLength,
+      assetBytes: files.reduce((sum, f) => sum + f.size, 0),
       buildMs: Math.round(performance.now() - started),
     };
   }
