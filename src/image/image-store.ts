@@ -39,6 +39,7 @@ const STALE_TMP_MS = 60 * 60_000;
  */
 export class ImageStore {
   readonly #agentEntry: string;
+  readonly #maxAssetBytes: number;
   readonly #layout: OciLayout;
   readonly #blobs: ContentStore;
   readonly #layers: UnpackedLayers;
@@ -54,6 +55,7 @@ export class ImageStore {
   constructor(opts: ImageStoreOptions) {
     const root = path.resolve(opts.root);
     this.#agentEntry = opts.agentEntry;
+    this.#maxAssetBytes = opts.maxAssetBytes ?? maxAssetBytes();
     this.#layout = new OciLayout(path.join(root, 'oci'));
     this.#tmpDir = path.join(root, 'tmp');
     this.#blobs = new ContentStore(this.#layout.blobsDir, this.#tmpDir);
@@ -130,10 +132,12 @@ export class ImageStore {
 
   async #build(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
     const started = performance.now();
+    // Before anything starts: a bad file map throws here, not in a promise nobody awaits.
+    const host = sourceHost(source);
     const [base, bundle, files] = await Promise.all([
       this.ensureBaseLayer(),
       bundleFunction(source, config.entry, config.external),
-      functionLayerFiles(sourceHost(source), config, maxAssetBytes()),
+      functionLayerFiles(host, config, this.#maxAssetBytes),
     ]);
     const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config, files);
     const [, fnLayer] = image.layers;

@@ -59,4 +59,6 @@ export interface ImageStoreOptions {
   root: string;
   /** The agent's TypeScript entry (src/runtime/agent/agent.ts), bundled into the base layer. */
   agentEntry: string;
+  /** Cap on the bytes a function ships beside its bundle; default HEARTH_MAX_ASSET_BYTES from the environment, else 50 MiB. */
+  maxAssetBytes?: number;
 }

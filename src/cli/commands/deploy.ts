@@ -38,7 +38,7 @@ export async function deployFolder(client: HearthClient, out: Out, target: strin
     progress.stop();
     const ms = Math.round(performance.now() - started);
     if (out.json) {
-      printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, assetBytes: res.assetBytes ?? 0, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms, unchanged: res.unchanged === true });
+      printJson(out, { name: res.name, version: res.version, digest: res.digest, bundleBytes: res.bundleBytes, assetBytes: res.assetBytes ?? 0, functionLayerBytes: res.layers.at(-1)?.size ?? 0, localBundleMs: Math.round(bundle.ms), serverBuildMs: res.buildMs, totalMs: ms, unchanged: res.unchanged === true });
       return { name: res.name, version: res.version };
     }
     out.stdout(res.unchanged ? `${res.name} v${res.version} unchanged (same source and config)\n` : `deployed ${res.name} v${res.version}\n`);
