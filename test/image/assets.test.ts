@@ -44,9 +44,8 @@ describe('globs', () => {
 });
 
 describe('the default: everything that is not code', () => {
-  it('ships templates, JSON, HTML, .wasm and fonts; not code, node_modules, dot-files, lock files or the reserved names', () => {
+  it('ships templates, JSON, HTML, .wasm and fonts; not code, node_modules, dot-files, build metadata or the reserved names', () => {
     expect(selectAssets(folder)).toEqual([
-      'package.json',
       'templates/page.html',
       'templates/greeting.json',
       'templates/drafts/old.html',
@@ -85,7 +84,7 @@ describe('.hearthignore excludes', () => {
   });
 
   it('applies after the default and after "files"', () => {
-    expect(selectAssets(folder, { ignore: 'drafts\n*.woff2\npackage.json' })).toEqual(['templates/page.html', 'templates/greeting.json', 'pkg/module.wasm']);
+    expect(selectAssets(folder, { include: ['**'], ignore: 'drafts\n*.woff2\npackage*.json\n*.js\n*.ts\n.*\nnode_modules' })).toEqual(['templates/page.html', 'templates/greeting.json', 'pkg/module.wasm']);
     expect(selectAssets(folder, { include: ['templates'], ignore: '*.json' })).toEqual(['templates/page.html', 'templates/drafts/old.html']);
   });
 });

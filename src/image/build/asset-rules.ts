@@ -19,8 +19,11 @@ export function maxAssetBytes(env: NodeJS.ProcessEnv = process.env): number {
 
 /** esbuild bundles these into index.mjs: they are code, not files to ship. */
 const CODE_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
-/** Lock files say how node_modules was installed; nothing reads them at run time. */
-const LOCK_FILES = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb']);
+/**
+ * Build metadata: how the code was installed and compiled. esbuild has used it already (and bundles
+ * `require('./package.json')`); shipping it would only cost the function its stem-cell start.
+ */
+const BUILD_FILES = new Set(['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'tsconfig.json']);
 /**
  * Paths the layer itself uses at the function's root: the bundle and the config. A user file of
  * that name would be overwritten, so it never counts as an asset.
@@ -36,13 +39,14 @@ export interface AssetRules {
 
 /**
  * Whether a file of the function's folder is shipped with it by default: anything that is not
- * code, not under node_modules, not a dot-file or inside a dot-folder (.git, .env), not a lock file.
+ * code, not under node_modules, not a dot-file or inside a dot-folder (.git, .env), not build
+ * metadata (package.json, lock files, tsconfig.json).
  */
 export function isDefaultAsset(rel: string): boolean {
   const segments = rel.split('/');
   if (segments.some((s) => s.startsWith('.') || s === 'node_modules')) return false;
   const base = segments[segments.length - 1]!;
-  if (LOCK_FILES.has(base)) return false;
+  if (BUILD_FILES.has(base)) return false;
   return !CODE_EXTENSIONS.some((ext) => base.endsWith(ext));
 }
 
