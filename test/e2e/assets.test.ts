@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hearthCli } from '../cli/run.ts';
 import { startHearth, type TestHearth } from '../helpers/hearth.ts';
+import { waitFor } from '../helpers/host.ts';
 
 const FIXTURE = path.resolve('test/fixtures/esm-assets');
 /** Small enough to test past, large enough for every function here. */
@@ -45,7 +46,8 @@ beforeAll(async () => {
   await mkdir(functionsDir);
   execFileSync('cp', ['-r', FIXTURE, path.join(functionsDir, 'served')]);
   await writeFile(path.join(functionsDir, 'served', 'hearth.json'), '{ "name": "served" }');
-  h = await startHearth({ functionsDir, env: { HEARTH_MAX_ASSET_BYTES: String(CAP) } });
+  // One stem cell: a function with files beside its code must not take it (it starts from its own image).
+  h = await startHearth({ functionsDir, env: { HEARTH_MAX_ASSET_BYTES: String(CAP), HEARTH_STEM_CELLS: '1' } });
 });
 
 afterAll(async () => {
@@ -57,9 +59,14 @@ describe('an ESM function reads files beside it through import.meta.url', () => 
   it('deployed with the CLI: text, a .wasm module and bytes that are not UTF-8; .hearthignore kept drafts out', async () => {
     const out = await deploy(FIXTURE);
     expect(out.assetBytes).toBe(41 + 6 + 40);
+    await waitFor(async () => (await h.api('GET', '/v1/pool')).body.stemCells?.some((c: { state: string }) => c.state === 'ready'), 20_000);
+    const cell = (await h.api('GET', '/v1/pool')).body.stemCells.find((c: { state: string }) => c.state === 'ready').id;
     const res = await h.invoke('esm-assets', { name: 'Ada', a: 40, b: 2 });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual(EXPECTED);
+    expect(res.headers.get('x-hearth-cold-start')).toBe('true');
+    // Started cold from its image: the ready stem cell is still there, untouched.
+    expect((await h.api('GET', '/v1/pool')).body.stemCells.map((c: { id: string }) => c.id)).toContain(cell);
     // The function layer (bundle, config, three files) stays small beside the shared base layer.
     expect(out.functionLayerBytes).toBeGreaterThan(out.assetBytes / 2);
     expect(out.functionLayerBytes).toBeLessThan(4096);
