@@ -109,7 +109,7 @@ export class Hearth {
     this.steps.add('leave the cluster', async () => this.cluster?.close(), REDIS_STEP_MS);
     labelMetricsWithNode(settings.nodeName);
 
-    const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY });
+    const images = new ImageStore({ root: path.join(settings.dataDir, 'images'), agentEntry: AGENT_ENTRY, maxAssetBytes: settings.maxAssetBytes });
     await images.init();
     await images.ensureBaseLayer();
 
@@ -252,6 +252,7 @@ export class Hearth {
       readiness: this.readiness,
       redis: health,
       ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
+      maxAssetBytes: settings.maxAssetBytes,
     });
     const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port });
     this.server = server;

@@ -10,11 +10,26 @@ import { errorStatus } from '../errors/index.ts';
 
 // ---- requests -------------------------------------------------------------------------------
 
+/** One file of a deploy: UTF-8 text as a string, any other bytes as `{ "base64": "…" }`. */
+export const deployFileSchema = z.union([
+  z.string(),
+  z.object({ base64: z.string().describe('The file\'s bytes, standard base64 with padding.') }).strict(),
+]);
+
 /** `POST /v1/functions`: either a file tree (`files` + optional `entry`) or a single `source`. */
 export const deployBodySchema = z
   .object({
     name: functionName,
-    files: z.record(z.string().min(1), z.string()).optional(),
+    files: z
+      .record(z.string().min(1), deployFileSchema)
+      .optional()
+      .describe(
+        'Relative path → content. Code is bundled from the entry; every other file (templates, JSON, HTML, .wasm, fonts) ' +
+          'ships in the function layer at the same path beside the bundle, read at run time through __dirname or ' +
+          'new URL("./x", import.meta.url). Text files as strings, binary files as {"base64": "…"}. Which files ship follows ' +
+          'config.files (globs) and a .hearthignore among the files; config.external packages are taken from node_modules/ ' +
+          'in the map. Files beside the code above HEARTH_MAX_ASSET_BYTES (50 MiB by default) together are refused with 413.',
+      ),
     entry: z.string().min(1).optional(),
     source: z.string().optional(),
     config: z.unknown().optional(),
@@ -106,6 +121,8 @@ export type FunctionDescriptionInfo = z.infer<typeof functionDescriptionSchema>;
 export const deployResponseSchema = functionRecordSchema.extend({
   layers: z.array(z.object({ digest: z.string(), size: z.number().int() })),
   buildMs: z.number(),
+  /** Uncompressed bytes of the files shipped beside the bundle (assets, `external` packages). */
+  assetBytes: z.number().int().optional(),
   /** Same source and config as the current version (same image digest): no version was added. */
   unchanged: z.boolean().optional(),
 });

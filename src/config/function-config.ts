@@ -45,6 +45,13 @@ export const functionConfigSchema = z
     auth: z.enum(['none', 'key']).optional(),
     /** Names of secrets (`PUT /v1/secrets/:name`) mounted as files under /run/secrets. */
     secrets: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a secret name')).optional(),
+    /**
+     * Globs of the files shipped beside the bundle (default: every file of the folder that is not
+     * code, node_modules, a dot-file or a lock file); a `.hearthignore` then excludes.
+     */
+    files: z.array(z.string().min(1)).max(100).optional(),
+    /** Packages esbuild must not bundle (native addons, dynamic requires): copied into the layer with their dependencies. */
+    external: z.array(z.string().min(1)).max(100).optional(),
     retries: z
       .object({ attempts: z.number().int().min(0).max(100), backoffMs: z.number().int().min(0) })
       .strict()

@@ -44,6 +44,8 @@ export interface Settings {
   maxContainers: number | undefined;
   /** HEARTH_POOL_MEMORY_MB: budget for the sum of the containers' memoryMb; unset: the host's memory minus min(2 GiB, 10 %). */
   poolMemoryMb: number;
+  /** HEARTH_MAX_ASSET_BYTES: cap on the files a function ships beside its bundle (50 MiB); past it a deploy gets 413. */
+  maxAssetBytes: number;
   /** HEARTH_STEM_CELLS: generic containers kept started for first invocations (0). */
   stemCells: number;
   /** HEARTH_REDIS_FSYNC: the managed Redis' appendfsync, `always` (default: a 202 means on disk) or `everysec`. */
@@ -145,6 +147,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
     poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64) ?? defaultPoolMemoryMb(usableMemoryBytes()),
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? 0,
+    maxAssetBytes: optionalCount(env, 'HEARTH_MAX_ASSET_BYTES', 1) ?? 50 * 1024 * 1024,
     redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
     redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),
     redisWaitReplicas: optionalCount(env, 'HEARTH_REDIS_WAIT_REPLICAS', 0) ?? 0,

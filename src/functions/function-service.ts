@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HearthError } from '../errors/index.ts';
 import { functionConfigSchema, type FunctionConfig } from '../config/index.ts';
 import type { FunctionCatalog, FunctionRecord, FunctionVersion } from '../catalog/index.ts';
-import { BuildError, type CollectionReport, type DiskUsage, type FunctionSource, type ImageStore } from '../image/index.ts';
+import { AssetsTooLargeError, BuildError, type CollectionReport, type DiskUsage, type FunctionSource, type ImageStore } from '../image/index.ts';
 import type { ImageRegistry, PushedImage } from './image-registry.ts';
 import type { ImageAvailability } from './image-availability.ts';
 import type { StorageCollector } from './storage-collector.ts';
@@ -20,6 +20,8 @@ export interface DeployRequest {
 export interface DeployResult extends FunctionRecord {
   layers: { digest: string; size: number }[];
   buildMs: number;
+  /** Uncompressed bytes of the files beside the bundle (assets, `external` packages). */
+  assetBytes: number;
   /** The source and config built to the current version's image: nothing changed, no version was added. */
   unchanged: boolean;
   /** Set when HEARTH_REGISTRY is: where the image went and what the push moved. */
@@ -103,6 +105,7 @@ export class FunctionService {
       // Pinned until a version names it: a collection running meanwhile must not take it.
       image = await this.deps.images.buildFunctionImage(req.name, source, config, { pin: true });
     } catch (err) {
+      if (err instanceof AssetsTooLargeError) throw new HearthError('payload_too_large', err.message);
       if (err instanceof BuildError) throw new HearthError('invalid_request', err.message);
       throw err;
     }
@@ -139,6 +142,7 @@ export class FunctionService {
         unchanged,
         layers: image.layers.map((l) => ({ digest: l.digest, size: l.size })),
         buildMs: image.buildMs,
+        assetBytes: image.assetBytes,
         ...(registry ? { registry } : {}),
       };
     } finally {

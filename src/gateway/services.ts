@@ -25,6 +25,8 @@ export interface GatewayServices {
   readiness?: { check(): ReadinessReport };
   /** Absent: requests are never turned away for Redis (unit tests without one). */
   redis?: RedisGate;
+  /** HEARTH_MAX_ASSET_BYTES: the deploy body may carry this much beside the code, in base64. Default 50 MiB. */
+  maxAssetBytes?: number;
   /** HEARTH_METRICS_TOKEN: a bearer token for /metrics only (the API key works there too). */
   metricsToken?: string;
   /** The cluster this node belongs to: `GET /v1/nodes`, and `/v1/pool` across nodes. Absent: this node alone. */

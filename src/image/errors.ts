@@ -22,3 +22,8 @@ export class CorruptContentError extends Error {
     super(message);
   }
 }
+
+/** The files shipped beside a function's bundle exceed the size cap: the gateway answers 413. */
+export class AssetsTooLargeError extends BuildError {
+  override name = 'AssetsTooLargeError';
+}

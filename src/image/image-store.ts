@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { FunctionConfig } from '../config/index.ts';
 import { functionName } from '../config/index.ts';
 import { BaseLayerCache, planBaseLayer } from './build/base-layer.ts';
-import { bundleFunction } from './build/bundle.ts';
+import { maxAssetBytes } from './build/asset-rules.ts';
+import { bundleFunction, sourceHost } from './build/bundle.ts';
+import { functionLayerFiles } from './build/layer-files.ts';
 import { writeFunctionImage } from './build/function-image.ts';
 import { writeLayer } from './build/layer.ts';
 import { digestHex, isDigest, sha256Digest } from './digest.ts';
@@ -37,6 +39,7 @@ const STALE_TMP_MS = 60 * 60_000;
  */
 export class ImageStore {
   readonly #agentEntry: string;
+  readonly #maxAssetBytes: number;
   readonly #layout: OciLayout;
   readonly #blobs: ContentStore;
   readonly #layers: UnpackedLayers;
@@ -52,6 +55,7 @@ export class ImageStore {
   constructor(opts: ImageStoreOptions) {
     const root = path.resolve(opts.root);
     this.#agentEntry = opts.agentEntry;
+    this.#maxAssetBytes = opts.maxAssetBytes ?? maxAssetBytes();
     this.#layout = new OciLayout(path.join(root, 'oci'));
     this.#tmpDir = path.join(root, 'tmp');
     this.#blobs = new ContentStore(this.#layout.blobsDir, this.#tmpDir);
@@ -128,8 +132,14 @@ export class ImageStore {
 
   async #build(name: string, source: FunctionSource, config: FunctionConfig): Promise<FunctionImage> {
     const started = performance.now();
-    const [base, bundle] = await Promise.all([this.ensureBaseLayer(), bundleFunction(source, config.entry)]);
-    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config);
+    // Before anything starts: a bad file map throws here, not in a promise nobody awaits.
+    const host = sourceHost(source);
+    const [base, bundle, files] = await Promise.all([
+      this.ensureBaseLayer(),
+      bundleFunction(source, config.entry, config.external),
+      functionLayerFiles(host, config, this.#maxAssetBytes),
+    ]);
+    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config, files);
     const [, fnLayer] = image.layers;
     await this.#layers.unpack(fnLayer);
     // Last: once named in the index, the image is complete on disk.
@@ -140,6 +150,7 @@ export class ImageStore {
       configDigest: image.configDigest,
       layers: image.layers,
       bundleBytes: bundle.code.byteLength,
+      assetBytes: files.reduce((sum, f) => sum + f.size, 0),
       buildMs: Math.round(performance.now() - started),
     };
   }

@@ -8,9 +8,12 @@ export interface LayerInfo {
   mediaType: string;
 }
 
+/** One file of an HTTP deploy: UTF-8 text as is, or any bytes (fonts, .wasm, images) as base64. */
+export type DeployFileContent = string | { base64: string };
+
 /** Where a function's code comes from: an HTTP deploy (`files`) or a folder on disk (`dir`). */
 export type FunctionSource =
-  | { kind: 'files'; files: Record<string, string>; entry?: string }
+  | { kind: 'files'; files: Record<string, DeployFileContent>; entry?: string }
   | { kind: 'dir'; dir: string; entry?: string };
 
 export interface FunctionImage {
@@ -22,6 +25,8 @@ export interface FunctionImage {
   layers: LayerInfo[];
   /** Size of the bundled JS. */
   bundleBytes: number;
+  /** Bytes of the files shipped beside the bundle (assets and `external` packages), uncompressed. */
+  assetBytes: number;
   buildMs: number;
   /** Present when built with `pin`: lets garbage collection remove the image again. */
   unpin?: () => void;
@@ -54,4 +59,6 @@ export interface ImageStoreOptions {
   root: string;
   /** The agent's TypeScript entry (src/runtime/agent/agent.ts), bundled into the base layer. */
   agentEntry: string;
+  /** Cap on the bytes a function ships beside its bundle; default HEARTH_MAX_ASSET_BYTES from the environment, else 50 MiB. */
+  maxAssetBytes?: number;
 }

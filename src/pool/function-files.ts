@@ -4,21 +4,21 @@ import path from 'node:path';
 /** Where the image module puts a function's files in its top layer (see image/build/function-layer.ts). */
 const FUNCTION_DIR = 'function';
 
+/** What a stem cell can be sent: the bundle and its config, both text. */
+const CODE_FILES = new Set(['index.mjs', 'hearth.json']);
+
 /**
  * A function's files as a stem cell receives them (relative path → UTF-8 source), read from the
- * unpacked function layer. Bundles are esbuild output (text); the layer holds index.mjs and hearth.json.
+ * unpacked function layer; undefined when the layer ships more than its bundle and config (assets,
+ * `external` packages). Such a function starts cold from its own image: its files, binary ones
+ * included and up to the asset cap, are already in place there, at the paths its code expects.
  */
-export async function readFunctionFiles(topLayerDir: string): Promise<Record<string, string>> {
+export async function readFunctionFiles(topLayerDir: string): Promise<Record<string, string> | undefined> {
   const root = path.join(topLayerDir, FUNCTION_DIR);
+  const entries = await readdir(root, { withFileTypes: true });
+  if (entries.some((e) => !e.isFile() || !CODE_FILES.has(e.name))) return undefined;
   const files: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) files[path.relative(root, p)] = await readFile(p, 'utf8');
-    }
-  };
-  await walk(root);
+  for (const e of entries) files[e.name] = await readFile(path.join(root, e.name), 'utf8');
   if (files['index.mjs'] === undefined) throw new Error(`no ${FUNCTION_DIR}/index.mjs in ${topLayerDir}`);
   return files;
 }
@@ -28,12 +28,13 @@ const FILES_CACHE_SIZE = 32;
 
 /** A function's files by image digest, read once and kept for the most recent images. */
 export class FunctionFilesCache {
-  private readonly byDigest = new Map<string, Promise<Record<string, string>>>();
+  private readonly byDigest = new Map<string, Promise<Record<string, string> | undefined>>();
 
   /** `layerDirs`: the image's unpacked layer dirs, top-most (the function layer) first. */
   constructor(private readonly layerDirs: (digest: string) => Promise<string[]>) {}
 
-  get(digest: string): Promise<Record<string, string>> {
+  /** undefined: the function ships files beside its code and does not run in a stem cell. */
+  get(digest: string): Promise<Record<string, string> | undefined> {
     let files = this.byDigest.get(digest);
     if (!files) {
       files = this.layerDirs(digest).then((dirs) => readFunctionFiles(dirs[0]!));

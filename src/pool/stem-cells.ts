@@ -77,11 +77,19 @@ export class StemCells {
    * cold); the function's own init error is thrown.
    */
   async specialize(fn: PoolFunction): Promise<PoolContainer | undefined> {
-    if (!this.canServe(fn)) return undefined;
+    if (!this.canServe(fn) || this.ready.length === 0) return undefined;
+    let files: Record<string, string> | undefined;
+    try {
+      files = await this.files.get(fn.digest);
+    } catch (err) {
+      this.opts.warn(`could not read the files of ${fn.name} for a stem cell, starting cold: ${(err as Error).message}`);
+      return undefined;
+    }
+    // Files beside the code (assets, external packages): its own image has them in place.
+    if (files === undefined) return undefined;
     const cell = this.take();
     if (!cell) return undefined;
     try {
-      const files = await this.files.get(fn.digest);
       await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb });
       return cell;
     } catch (err) {

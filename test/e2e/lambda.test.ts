@@ -77,7 +77,15 @@ describe('a CommonJS callback-style Lambda function', () => {
     expect(record.result).toMatchObject({ message: 'Hello, async!' });
   });
 
-  it.todo('reads templates beside its code through __dirname (needs the function layer to ship non-code files)');
+  it('reads templates beside its code through __dirname, invoked and over the HTTP trigger', async () => {
+    const res = await h.invoke('lambda-cjs', { page: 'Ada' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<p>Ada</p>\n' });
+    const web = await fetch(`${h.url}/fn/lambda-cjs/?page=Grace`);
+    expect(web.status).toBe(200);
+    expect(web.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await web.text()).toBe('<p>Grace</p>\n');
+  });
 });
 
 describe('legacy context.succeed / fail / done', () => {

@@ -198,6 +198,21 @@ describe('stem cells and spare rootfs', () => {
     await rm(top, { recursive: true });
   });
 
+  it('a function shipping files beside its code (assets, external packages) starts cold from its own image, leaving the cell', async () => {
+    const top = await mkdtemp(path.join(tmpdir(), 'hearth-pool-'));
+    await mkdir(path.join(top, 'function', 'templates'), { recursive: true });
+    await writeFile(path.join(top, 'function', 'index.mjs'), 'export default () => 1');
+    await writeFile(path.join(top, 'function', 'templates', 'page.html'), '<p>hi</p>');
+    const warnings: string[] = [];
+    startPool({ stemCells: 1, baseLayerDir, layerDirs: async () => [top], warn: (m) => warnings.push(m) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await pool.run(fakeFunction('assets'), request())).toMatchObject({ coldStart: true, stemCell: false, outcome: { ok: true } });
+    expect(pool.readyStemCells).toBe(1);
+    expect(runtime.created.filter((c) => c.specializedFor !== undefined)).toEqual([]);
+    expect(warnings).toEqual([]);
+    await rm(top, { recursive: true });
+  });
+
   it('functions a cell cannot serve (bridge network, secrets, more memory than a cell) start cold from their own image', async () => {
     startPool({ stemCells: 1, baseLayerDir });
     await vi.advanceTimersByTimeAsync(0);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { HearthError } from '../../errors/index.ts';
 import { functionName } from '../../config/index.ts';
 import { describeZodError } from '../../functions/index.ts';
-import type { FunctionSource } from '../../image/index.ts';
+import { DEFAULT_MAX_ASSET_BYTES, type FunctionSource } from '../../image/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
@@ -19,7 +19,9 @@ export function nameParam(raw: string): string {
 export function functionRoutes(services: GatewayServices): Hono {
   const app = new Hono();
 
-  app.post('/', limitBody(50 * MB), async (c) => {
+  // Room for the asset cap in base64 (4/3) plus the code: past it, the build's own 413 says more.
+  const assetCap = services.maxAssetBytes ?? DEFAULT_MAX_ASSET_BYTES;
+  app.post('/', limitBody(Math.ceil((assetCap * 4) / 3) + 16 * MB), async (c) => {
     const parsed = deployBodySchema.safeParse(await readJsonBody(c));
     if (!parsed.success) throw new HearthError('invalid_request', describeZodError(parsed.error));
     const body = parsed.data;

@@ -6,6 +6,8 @@ import type { Plugin } from 'esbuild';
 import { BuildError } from '../errors.ts';
 import type { FunctionSource } from '../types.ts';
 import { formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
+import { esbuildExternals } from './external-packages.ts';
+import { DiskHost, MapHost, type SourceHost } from './source-host.ts';
 import { DEFAULT_ENTRIES, userPath, validateFiles } from './source-files.ts';
 
 export interface Bundle {
@@ -16,15 +18,20 @@ export interface Bundle {
 
 /**
  * Bundles a function's code and every npm dependency it imports into one ESM file. Only node
- * built-ins stay external: the container has no node_modules.
+ * built-ins and `external` packages (left to node at run time; the layer carries them) stay external.
  * `files` are written to a fresh temp dir and may import nothing but each other (and node
  * built-ins); `dir` is bundled in place, so its own and its parents' node_modules resolve.
  */
-export async function bundleFunction(source: FunctionSource, configEntry: string | undefined): Promise<Bundle> {
+export async function bundleFunction(
+  source: FunctionSource,
+  configEntry: string | undefined,
+  externalPackages: readonly string[] = [],
+): Promise<Bundle> {
+  const external = esbuildExternals(externalPackages);
   if (source.kind === 'dir') {
     const dir = path.resolve(source.dir);
     const entry = await pickEntry(source.entry ?? configEntry, (p) => isFile(path.join(dir, p)));
-    return { code: await run(nodeBundleOptions(dir, entry)), entry };
+    return { code: await run({ ...nodeBundleOptions(dir, entry), external }), entry };
   }
   const files = validateFiles(source.files);
   const entry = await pickEntry(source.entry ?? configEntry, async (p) => files.has(p));
@@ -38,10 +45,15 @@ export async function bundleFunction(source: FunctionSource, configEntry: string
       await writeFile(file, content);
     }
     const options = nodeBundleOptions(dir, entry);
-    return { code: await run({ ...options, plugins: [confineTo(dir)] }), entry };
+    return { code: await run({ ...options, external, plugins: [confineTo(dir)] }), entry };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The source as the layer-file rules read it: the folder itself, or the deploy's file map. */
+export function sourceHost(source: FunctionSource): SourceHost {
+  return source.kind === 'dir' ? new DiskHost(path.resolve(source.dir)) : new MapHost(validateFiles(source.files));
 }
 
 async function pickEntry(requested: string | undefined, exists: (p: string) => Promise<boolean>): Promise<string> {

@@ -6,6 +6,7 @@ import type { ContentStore } from '../store/content-store.ts';
 import type { LayerInfo } from '../types.ts';
 import { functionLayerEntries } from './function-layer.ts';
 import { writeLayer } from './layer.ts';
+import type { HostFile } from './source-host.ts';
 
 export interface WrittenImage {
   /** The manifest blob: the image's identity. */
@@ -16,7 +17,7 @@ export interface WrittenImage {
 }
 
 /**
- * Writes a function image's blobs: the function layer (bundle + config) on top of the shared
+ * Writes a function image's blobs: the function layer (bundle, config, files beside them) on top of the shared
  * base layer, the image config and the manifest, all as canonical JSON so the same inputs give
  * the same digests. It names nothing: the caller adds the manifest to the index once the image
  * is complete on disk.
@@ -27,8 +28,9 @@ export async function writeFunctionImage(
   base: LayerInfo,
   bundle: Uint8Array,
   config: FunctionConfig,
+  files: readonly HostFile[] = [],
 ): Promise<WrittenImage> {
-  const fn = await writeLayer(blobs, functionLayerEntries(name, bundle, config));
+  const fn = await writeLayer(blobs, functionLayerEntries(name, bundle, config, files));
   const layers: WrittenImage['layers'] = [base, fn];
   const imageConfig = await blobs.put(Buffer.from(canonicalJson(functionImageConfig(name, layers.map((l) => l.diffId)))));
   const manifest = functionManifest(

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { BuildError } from '../errors.ts';
+import type { DeployFileContent } from '../types.ts';
 
-/** A deploy may not carry more files than this (node_modules included). */
-export const MAX_FILES = 1000;
+/** A deploy may not carry more files than this (node_modules of `external` packages included). */
+export const MAX_FILES = 5000;
 
 /**
  * A user-supplied relative path, normalized ("./a//b.ts" → "a/b.ts"). Refused: absolute paths,
@@ -19,17 +20,22 @@ export function userPath(p: string, what = 'path'): string {
   return normalized;
 }
 
-/** Validates a deploy's file map: relative, unique after normalization, not too many, text only. */
-export function validateFiles(files: Record<string, string>): Map<string, string> {
+/** Base64 as Buffer.from would otherwise read leniently: a typo must not become silent garbage. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Validates a deploy's file map (relative, unique after normalization, not too many) and decodes
+ * it: a string is UTF-8 text, `{ base64 }` any bytes.
+ */
+export function validateFiles(files: Record<string, DeployFileContent>): Map<string, Uint8Array> {
   const entries = Object.entries(files);
   if (entries.length === 0) throw new BuildError('no files to deploy');
   if (entries.length > MAX_FILES) throw new BuildError(`too many files: ${entries.length} (at most ${MAX_FILES})`);
-  const out = new Map<string, string>();
+  const out = new Map<string, Uint8Array>();
   for (const [name, content] of entries) {
     const p = userPath(name, 'file path');
-    if (typeof content !== 'string') throw new BuildError(`file ${JSON.stringify(name)} must be a string`);
     if (out.has(p)) throw new BuildError(`file ${JSON.stringify(name)} is given twice`);
-    out.set(p, content);
+    out.set(p, decodeFile(name, content));
   }
   // "a" and "a/b" cannot both be files.
   for (const p of out.keys()) {
@@ -38,6 +44,15 @@ export function validateFiles(files: Record<string, string>): Map<string, string
     }
   }
   return out;
+}
+
+function decodeFile(name: string, content: unknown): Uint8Array {
+  if (typeof content === 'string') return Buffer.from(content, 'utf8');
+  const b64 = typeof content === 'object' && content !== null ? (content as { base64?: unknown }).base64 : undefined;
+  if (typeof b64 !== 'string' || b64.length % 4 !== 0 || !BASE64.test(b64)) {
+    throw new BuildError(`file ${JSON.stringify(name)} must be a string (UTF-8 text) or {"base64": "…"} (padded standard base64)`);
+  }
+  return Buffer.from(b64, 'base64');
 }
 
 /** Looked for, in order, when neither the deploy nor the config names an entry. */
