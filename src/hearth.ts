@@ -20,22 +20,12 @@ import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
 import { rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
-import { ShutdownSteps, settlesWithin } from './lifecycle/index.ts';
+import { ShutdownSteps, drainInvocations, settlesWithin } from './lifecycle/index.ts';
 
 /** Removing every container and mount; each removal is ~100 ms and they run in parallel. */
 const POOL_CLOSE_MS = 10_000;
-/** After the containers are gone, the cut-short attempts put their jobs back (a few Redis calls each). */
-const GIVE_BACK_MS = 3_000;
 /** redis-server flushes its AOF on SIGTERM; ManagedRedis SIGKILLs it after 5 s. */
 const MANAGED_REDIS_MS = 6_000;
-/** Resolves once `check` holds (polled every 100 ms), or never if `signal` aborts first. */
-async function pollUntil(check: () => boolean, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 100).unref());
-  }
-  await new Promise(() => undefined);
-}
 
 /** Closing what only talks to Redis: milliseconds when it answers; when it does not, waiting longer would not help. */
 const REDIS_STEP_MS = 1_000;
@@ -185,7 +175,11 @@ export class Hearth {
     this.steps.add('reply channel', () => replies.close(), REDIS_STEP_MS);
     // Before functions activate their workers; stops the HTTP server too (created last, stopped first).
     // Bounded inside by HEARTH_SHUTDOWN_TIMEOUT_MS plus the clean-up after it.
-    this.steps.add('drain', () => this.drain({ workers, replies, pool, redisUp: () => redis.status === 'ready' }), Infinity);
+    this.steps.add('drain', () => drainInvocations({
+      stopServer: () => this.stopServer(), closeAllConnections: () => this.closeAllConnections(),
+      workers, replies, pool, redisUp: () => redis.status === 'ready',
+      timeoutMs: settings.shutdownTimeoutMs, poolCloseMs: POOL_CLOSE_MS,
+    }), Infinity);
 
     const functions = new FunctionService({
       catalog, images, workers, producer, pool, registry, collector, log: this.log, schedules, store,
@@ -296,37 +290,6 @@ export class Hearth {
   private closeAllConnections(): void {
     const server = this.server;
     if (server && 'closeAllConnections' in server) server.closeAllConnections();
-  }
-
-  /**
-   * Stops accepting requests and taking jobs, and gives in-flight invocations
-   * HEARTH_SHUTDOWN_TIMEOUT_MS to finish. Those still running then lose their containers and
-   * their jobs go back to the queue for the next start; callers still connected are cut off.
-   */
-  private async drain({ workers, replies, pool, redisUp }: { workers: InvocationWorkers; replies: ReplyChannel; pool: Pool; redisUp: () => boolean }): Promise<void> {
-    const log = rootLogger().child({ component: 'shutdown' });
-    const serverClosed = this.stopServer();
-    // Once no worker here runs anything, a sync caller whose job is still queued is told so now.
-    const workersClosed = workers.close().finally(() => replies.stopWaiting());
-    const timeoutMs = this.settings.shutdownTimeoutMs;
-    const inFlight = () => pool.snapshot().reduce((n, c) => n + c.inFlight, 0);
-    // Without Redis the workers cannot acknowledge what finished, so their close would wait out the
-    // whole grace period: once nothing runs here any more, there is nothing left to wait for.
-    const idle = new AbortController();
-    const idleWithoutRedis = pollUntil(() => !redisUp() && inFlight() === 0, idle.signal);
-    const drained = await settlesWithin(Promise.race([Promise.all([serverClosed, workersClosed]), idleWithoutRedis]), timeoutMs);
-    idle.abort();
-    if (drained && redisUp()) return;
-    if (drained) log.warn('Redis is unreachable and nothing runs here: jobs not acknowledged stay in Redis and run again after their lock expires');
-    else log.warn({ timeoutMs, inFlight: inFlight() }, 'grace period over: removing the containers of unfinished invocations, their jobs go back to the queue');
-    workers.abandonInFlight();
-    const poolClosed = await settlesWithin(pool.close(), POOL_CLOSE_MS);
-    replies.stopWaiting();
-    // Without Redis the jobs cannot be moved; they stay active there and come back when their lock expires.
-    const givenBack = await settlesWithin(workersClosed, redisUp() ? GIVE_BACK_MS : 0);
-    this.closeAllConnections();
-    const serverDone = await settlesWithin(serverClosed, 1_000);
-    log.info({ poolClosed, givenBack, serverDone }, 'unfinished invocations cut short');
   }
 
   /**
