@@ -18,7 +18,7 @@ import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, de
 import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
-import { rootLogger } from './log/index.ts';
+import { flushLogs, rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 import { ShutdownSteps, settlesWithin } from './lifecycle/index.ts';
 
@@ -346,6 +346,7 @@ export class Hearth {
     const started = performance.now();
     const steps = await this.steps.runAll(log);
     if (steps.length > 0) log.info({ ms: Math.round(performance.now() - started), steps }, 'shutdown complete');
+    flushLogs();
   }
 
   /**
