@@ -2,7 +2,8 @@
  * `tsx bench/profile-warm.ts [--seconds 8] [--callers 1] [--out dir] [--no-profile]`: a Hearth started as the bench
  * starts it, under `node --cpu-prof`, given warm sync invokes of the no-op by `callers` keep-alive
  * callers; its .cpuprofile is written to `out` when it stops. Prints calls/s and p50 too, so a
- * change can be profiled and measured in the same run.
+ * change can be profiled and measured in the same run, and the CPU a call costs the server and
+ * its containers (steadier than calls/s on a shared machine).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
+import { cpuUsedMs } from './cpu-usage.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
@@ -27,8 +29,18 @@ try {
   await api.deploy(NOOP.name, NOOP.source, NOOP.config);
   // Warm-up: the containers started, the JIT settled.
   await callers(Number(values.callers), 1_500, () => api.invoke(NOOP.name));
+  const before = cpuUsedMs(started.hearth.pid);
   const run = await callers(Number(values.callers), Number(values.seconds) * 1000, () => api.invoke(NOOP.name));
-  console.log(JSON.stringify({ callers: Number(values.callers), perSecond: Math.round(run.perSecond), p50Ms: Math.round(median(run.times) * 1000) / 1000, errors: run.errors }));
+  const after = cpuUsedMs(started.hearth.pid);
+  const perCallUs = (ms: number) => Math.round((ms * 1000) / run.times.length);
+  console.log(JSON.stringify({
+    callers: Number(values.callers),
+    perSecond: Math.round(run.perSecond),
+    p50Ms: Math.round(median(run.times) * 1000) / 1000,
+    errors: run.errors,
+    serverCpuUsPerCall: perCallUs(after.serverMs - before.serverMs),
+    containerCpuUsPerCall: perCallUs(after.containersMs - before.containersMs),
+  }));
   api.close();
   await started.stop();
 } finally {
