@@ -233,7 +233,7 @@ export class Hearth {
     const backpressure = new Backpressure(producer);
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName }) }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName, warmElsewhere: (name) => workers.warmElsewhere(name) }) }),
       pool,
       invocations: new AsyncInvoker({ catalog, producer, store, backpressure, ...(replicaAck ? { replicated: (id: string) => replicaAck.confirm(id) } : {}) }),
       store,
