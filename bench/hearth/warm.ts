@@ -1,5 +1,4 @@
 import { callers, sequential } from '../load.ts';
-
 import { median, percentile } from '../stats.ts';
 import type { HearthApi } from './api.ts';
 
