@@ -33,11 +33,20 @@ async function main(): Promise<void> {
   const step = (what: string) => console.log(`bench: ${what} …`);
   const want = (section: BenchSection) => flags.only.size === 0 || flags.only.has(section);
   try {
-    const proxy = want('proxy') || want('warm') ? await (step('floor: proxy (node:http + worker process over a pipe)'), measureProxyFloor(owners, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000 })) : undefined;
-    const bullmq = want('bullmq') || want('async') || want('fsync') ? await (step(`floor: raw BullMQ, ${flags.asyncInvocations} jobs`), measureBullmqFloor(owners, { workDir: path.join(work, 'floor'), jobs: flags.asyncInvocations })) : undefined;
+    /** Runs `measure` when any of `sections` was asked for. */
+    const measureFor = async <T>(sections: BenchSection[], what: string, measure: () => Promise<T>): Promise<T | undefined> => {
+      if (!sections.some(want)) return undefined;
+      step(what);
+      return measure();
+    };
+    const proxy = await measureFor(['proxy', 'warm'], 'floor: proxy (node:http + worker process over a pipe)', () =>
+      measureProxyFloor(owners, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000 }));
+    const bullmq = await measureFor(['bullmq', 'async', 'fsync'], `floor: raw BullMQ, ${flags.asyncInvocations} jobs`, () =>
+      measureBullmqFloor(owners, { workDir: path.join(work, 'floor'), jobs: flags.asyncInvocations }));
     // Same run, same machine: what appendfsync always (Hearth's default) costs the async floor.
-    const bullmqEverysec = want('fsync') ? await (step('floor: raw BullMQ at appendfsync everysec'), measureBullmqFloor(owners, { workDir: path.join(work, 'floor-everysec'), jobs: flags.asyncInvocations, fsync: 'everysec' })) : undefined;
-    const runc = want('runc') || want('cold') || want('many') ? await (step('floor: bare runc run of node -e 0'), measureRuncFloor({ workDir: work, samples: flags.runcSamples })) : undefined;
+    const bullmqEverysec = await measureFor(['fsync'], 'floor: raw BullMQ at appendfsync everysec', () =>
+      measureBullmqFloor(owners, { workDir: path.join(work, 'floor-everysec'), jobs: flags.asyncInvocations, fsync: 'everysec' }));
+    const runc = await measureFor(['runc', 'cold', 'many'], 'floor: bare runc run of node -e 0', () => measureRuncFloor({ workDir: work, samples: flags.runcSamples }));
 
     // One data dir for both Hearths: the base layer is built once. The stem-cell Hearth goes first
     // and removes its functions, so the second starts with an empty catalog.
