@@ -12,7 +12,12 @@ export interface BenchFlags {
   manyFunctions: number;
   deploySamples: number;
   runcSamples: number;
+  /** Sections to run (all when empty): a quick check of one figure without the rest. */
+  only: Set<BenchSection>;
 }
+
+export const SECTIONS = ['proxy', 'bullmq', 'fsync', 'runc', 'stem', 'memory', 'warm', 'async', 'cold', 'deploy', 'many'] as const;
+export type BenchSection = (typeof SECTIONS)[number];
 
 const numeric = {
   'warm-calls': 2000,
@@ -26,11 +31,11 @@ const numeric = {
   'runc-samples': 20,
 } as const;
 
-export const USAGE = `usage: npm run bench -- [--out file.json] ${Object.entries(numeric).map(([k, v]) => `[--${k} ${v}]`).join(' ')}`;
+export const USAGE = `usage: npm run bench -- [--out file.json] [--only ${SECTIONS.join(',')}] ${Object.entries(numeric).map(([k, v]) => `[--${k} ${v}]`).join(' ')}`;
 
 export function parseFlags(argv: string[]): BenchFlags {
   const options = Object.fromEntries(Object.keys(numeric).map((k) => [k, { type: 'string' as const }]));
-  const { values } = parseArgs({ args: argv, options: { ...options, out: { type: 'string', default: 'bench-results.json' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, options: { ...options, out: { type: 'string', default: 'bench-results.json' }, only: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
@@ -42,7 +47,13 @@ export function parseFlags(argv: string[]): BenchFlags {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${key} must be a positive number, got ${raw}\n${USAGE}`);
     return n;
   };
+  const only = new Set<BenchSection>();
+  for (const part of typeof values.only === 'string' ? values.only.split(',').filter(Boolean) : []) {
+    if (!(SECTIONS as readonly string[]).includes(part)) throw new Error(`--only: unknown section ${part}\n${USAGE}`);
+    only.add(part as BenchSection);
+  }
   return {
+    only,
     out: String(values.out),
     warmCalls: num('warm-calls'),
     throughputSeconds: num('throughput-seconds'),

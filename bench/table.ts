@@ -5,7 +5,9 @@
 export type Target =
   | { kind: 'ratio ≤'; limit: number }
   | { kind: 'ratio ≥'; limit: number }
-  | { kind: 'value ≤'; limit: number };
+  | { kind: 'value ≤'; limit: number }
+  /** A figure reported for its ratio alone (e.g. what a setting costs): never a MISS. */
+  | { kind: 'reported' };
 
 export interface Row {
   figure: string;
@@ -26,14 +28,16 @@ const known = (n: number | null): n is number => n !== null && Number.isFinite(n
 
 export function judge(row: Row): JudgedRow {
   const ratio = known(row.hearth) && known(row.floor) && row.floor !== 0 ? row.hearth / row.floor : null;
-  const { kind, limit } = row.target;
+  const target = row.target;
   let pass = false;
-  if (kind === 'value ≤') pass = known(row.hearth) && row.hearth <= limit;
-  else if (ratio !== null) pass = kind === 'ratio ≤' ? ratio <= limit : ratio >= limit;
+  if (target.kind === 'reported') pass = true;
+  else if (target.kind === 'value ≤') pass = known(row.hearth) && row.hearth <= target.limit;
+  else if (ratio !== null) pass = target.kind === 'ratio ≤' ? ratio <= target.limit : ratio >= target.limit;
   return { ...row, ratio, pass };
 }
 
 export function describeTarget(row: Row): string {
+  if (row.target.kind === 'reported') return 'reported';
   const { kind, limit } = row.target;
   return kind === 'value ≤' ? `≤ ${limit} ${row.unit}` : `${kind.slice(-1)} ${limit} × ${row.floorName}`;
 }

@@ -18,7 +18,7 @@ import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, de
 import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
-import { rootLogger } from './log/index.ts';
+import { flushLogs, rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 import { ShutdownSteps, drainInvocations, settlesWithin } from './lifecycle/index.ts';
 
@@ -227,7 +227,7 @@ export class Hearth {
     const backpressure = new Backpressure(producer);
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName }) }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName, warmElsewhere: (name) => workers.warmElsewhere(name) }) }),
       pool,
       invocations: new AsyncInvoker({ catalog, producer, store, backpressure, ...(replicaAck ? { replicated: (id: string) => replicaAck.confirm(id) } : {}) }),
       store,
@@ -310,6 +310,7 @@ export class Hearth {
     const started = performance.now();
     const steps = await this.steps.runAll(log);
     if (steps.length > 0) log.info({ ms: Math.round(performance.now() - started), steps }, 'shutdown complete');
+    flushLogs();
   }
 
   /**

@@ -15,10 +15,11 @@ const WORKER_CONCURRENCY = 8;
 /**
  * Raw BullMQ, async: `jobs` added by 64 concurrent producers, one worker with concurrency 8 running
  * no-ops, time until all completed. On a Redis configured as Hearth's own managed one (same
- * class), in a directory of the bench's, so its persistence settings are the floor's too.
+ * class), in a directory of the bench's, so its persistence settings are the floor's too
+ * (appendfsync always, as Hearth's default, unless `fsync` says otherwise).
  */
-export async function measureBullmqFloor(owners: Owners, o: { workDir: string; jobs: number }): Promise<BullmqFloor> {
-  const redis = new ManagedRedis(o.workDir);
+export async function measureBullmqFloor(owners: Owners, o: { workDir: string; jobs: number; fsync?: 'always' | 'everysec' }): Promise<BullmqFloor> {
+  const redis = new ManagedRedis(o.workDir, { fsync: o.fsync ?? 'always' });
   const stopRedis = owners.add('floor redis', () => redis.close());
   await redis.start();
   const connection = createRedis(redis.url);

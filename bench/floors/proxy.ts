@@ -3,8 +3,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BenchClient } from '../client.ts';
 import { callers, sequential } from '../load.ts';
+
 import type { Owners } from '../owners.ts';
 import { median } from '../stats.ts';
+
+/** The 64-caller warm-up before the timed run. */
+const WARMUP_MS = 1_000;
 
 export interface ProxyFloor {
   /** Sequential keep-alive POST, ms. */
@@ -40,6 +44,9 @@ export async function measureProxyFloor(owners: Owners, o: { calls: number; thro
     };
     try {
       const times = await sequential(o.calls, Math.min(300, o.calls), call);
+      // Untimed first, as the sequential run's first calls are: 64 callers need every container of
+      // the function started, and the figure is of warm calls, not of those starts.
+      await callers(64, WARMUP_MS, call);
       const run = await callers(64, o.throughputMs, call);
       if (run.errors > 0) throw new Error(`proxy floor: ${run.errors} failed calls`);
       return { p50Ms: median(times), perSecond: run.perSecond };

@@ -23,7 +23,7 @@ export class HearthProcess {
     return this.child.pid!;
   }
 
-  static async start(owners: Owners, o: { dataDir: string; logFile: string; env?: Record<string, string> }): Promise<{ hearth: HearthProcess; stop: () => Promise<void> }> {
+  static async start(owners: Owners, o: { dataDir: string; logFile: string; env?: Record<string, string>; /** e.g. --cpu-prof */ nodeArgs?: string[] }): Promise<{ hearth: HearthProcess; stop: () => Promise<void> }> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {};
     // The caller's own Hearth settings (REDIS_URL, a log level …) must not leak into the measurement.
@@ -32,7 +32,7 @@ export class HearthProcess {
     const log = openSync(o.logFile, 'a');
     // setpriv: Hearth gets SIGTERM (and removes its containers) even if the bench dies without stopping it.
     // detached: a Ctrl-C reaches only the bench, which then stops Hearth itself, in order.
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, 'bin/hearth.mjs', 'up'], {
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...(o.nodeArgs ?? []), 'bin/hearth.mjs', 'up'], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', log, log],

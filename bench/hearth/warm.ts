@@ -2,6 +2,9 @@ import { callers, sequential } from '../load.ts';
 import { median, percentile } from '../stats.ts';
 import type { HearthApi } from './api.ts';
 
+/** The 64-caller warm-up before the timed run. */
+const WARMUP_MS = 1_000;
+
 export interface WarmFigures {
   p50Ms: number;
   perSecond: number;
@@ -17,6 +20,9 @@ export const NOOP = { name: 'noop', source: 'export default async () => null', c
 export async function measureWarm(api: HearthApi, o: { calls: number; throughputMs: number; steadyMs: number }): Promise<WarmFigures> {
   const call = () => api.invoke(NOOP.name);
   const times = await sequential(o.calls, Math.min(300, o.calls), call);
+  // Untimed first, as the sequential run's first calls are: 64 callers need every container of
+  // the function started, and the figure is of warm calls, not of those starts.
+  await callers(64, WARMUP_MS, call);
   const burst = await callers(64, o.throughputMs, call);
   const steady = await callers(32, o.steadyMs, call);
   return {

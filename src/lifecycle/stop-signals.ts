@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { flushLogs } from '../log/index.ts';
 
 export interface StopHandlers {
   /** The orderly stop (bounded by itself). */
@@ -28,7 +29,11 @@ const FORCE_LIMIT_MS = 5_000;
  * orderly stop, 1 after a forced one.
  */
 export function handleStopSignals(h: StopHandlers): (signal: NodeJS.Signals) => void {
-  const exit = h.exit ?? ((code: number) => process.exit(code));
+  const exit = h.exit ?? ((code: number) => {
+    // The last lines ("stopped", the final requests) are still in the log buffer.
+    flushLogs();
+    process.exit(code);
+  });
   let stoppingSince: number | undefined;
   let forcing = false;
   const sameStopMs = h.sameStopMs ?? SAME_STOP_MS;

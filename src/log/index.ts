@@ -1,4 +1,4 @@
-export { createLogger, logLevelFrom, rootLogger } from './logger.ts';
+export { createLogger, flushLogs, logLevelFrom, rootLogger } from './logger.ts';
 export { requestLog } from './request-log.ts';
 export type { Logger } from 'pino';
 export { routeConsoleToLogger } from './console-capture.ts';

@@ -1,4 +1,5 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { bufferedStdout, type BufferedStdout } from './buffered-stdout.ts';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -9,21 +10,35 @@ export function logLevelFrom(env: NodeJS.ProcessEnv = process.env): LevelWithSil
   return raw as LevelWithSilent;
 }
 
-/** A JSON-lines logger on stdout (pino): one object per line with time, level, msg and fields. */
-export function createLogger(level: LevelWithSilent = logLevelFrom()): Logger {
-  return pino({
+/**
+ * A JSON-lines logger (pino): one object per line with time, level, msg and fields. On stdout,
+ * written synchronously, unless another destination is given.
+ */
+export function createLogger(level: LevelWithSilent = logLevelFrom(), destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'hearth' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // "level":"info" rather than 30: readable without pino-pretty, and what most log shippers expect.
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 let root: Logger | undefined;
+let rootOut: BufferedStdout | undefined;
 
-/** The process's logger, created on first use from HEARTH_LOG_LEVEL. */
+/** The process's logger, created on first use from HEARTH_LOG_LEVEL, on buffered stdout. */
 export function rootLogger(): Logger {
-  root ??= createLogger();
+  if (!root) {
+    const level = logLevelFrom();
+    rootOut = bufferedStdout();
+    root = createLogger(level, rootOut.stream);
+  }
   return root;
+}
+
+/** Writes out the process logger's buffered lines now (before exit, after the server has closed). */
+export function flushLogs(): void {
+  rootOut?.flushSync();
 }

@@ -69,14 +69,23 @@ export class Pool {
   /**
    * Runs the invocation at once in a warm container of this exact version that has a free slot,
    * or answers undefined without waiting or starting anything: when none has one, or when a
-   * caller of the function already waits for a container (it keeps its turn).
+   * caller of the function already waits for a container (it keeps its turn). With `stemCell`,
+   * a function with no container here may take a ready stem cell instead (within the limits,
+   * evicting nothing): its first call then costs a specialization, not a trip through the queue.
    */
-  tryRun(fn: PoolFunction, req: InvokeRequest): Promise<RunResult> | undefined {
+  tryRun(fn: PoolFunction, req: InvokeRequest, o: { stemCell?: boolean } = {}): Promise<RunResult> | undefined {
     if (this.closed || this.waiting.has(fn.name)) return undefined;
     const warm = this.capacity.findWarm(fn);
-    if (!warm) return undefined;
-    warm.inFlight++;
-    return this.useLease({ pooled: warm, coldStart: false }, (container) => container.invoke(req));
+    if (warm) {
+      warm.inFlight++;
+      return this.useLease({ pooled: warm, coldStart: false }, (container) => container.invoke(req));
+    }
+    const firstHere = o.stemCell && (this.stems?.size ?? 0) > 0 && this.stemCellCanServe(fn) && this.capacity.containersOf(fn.name).length === 0;
+    if (!firstHere || fn.config.maxContainers < 1 || !this.capacity.fits(fn.config.memoryMb)) return undefined;
+    return this.startContainer(fn, { reserve: true, useStemCell: true }).then(
+      (lease) => this.useLease(lease, (container) => container.invoke(req)),
+      (err: unknown) => notAcquired(err, this.closed),
+    );
   }
 
   /**

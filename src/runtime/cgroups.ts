@@ -3,6 +3,7 @@
  * and removing the residue a SIGKILLed runc leaves (a frozen `runc init`, stray pids, dirs in
  * every hierarchy). Paths are "relative" cgroup paths such as /hearth/<instance>/<id>.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountInfo } from './mountinfo.ts';
@@ -71,10 +72,12 @@ export async function setMemoryLimit(rel: string, bytes: number): Promise<boolea
   if (!dir) return false;
   const limit = join(dir, 'memory.limit_in_bytes');
   const memsw = join(dir, 'memory.memsw.limit_in_bytes');
-  const current = Number((await readFile(limit, 'utf8')).trim());
-  const hasMemsw = (await readOrNull(memsw)) !== null;
+  // Synchronous: cgroupfs answers from memory in microseconds, where four trips through the
+  // thread pool cost a stem cell's first invoke 1-2 ms on a busy host.
+  const current = Number(readFileSync(limit, 'utf8').trim());
+  const hasMemsw = existsSync(memsw);
   const order = bytes < current ? [limit, memsw] : [memsw, limit];
-  for (const file of order) if (file === limit || hasMemsw) await writeFile(file, String(bytes));
+  for (const file of order) if (file === limit || hasMemsw) writeFileSync(file, String(bytes));
   return true;
 }
 

@@ -15,18 +15,35 @@ export interface DirectCall {
 /**
  * Runs a sync call straight in a warm container of this process's pool, skipping the queue: no
  * job, no pickup, no reply through Redis. Only when a container of the version has a free slot
- * now; the caller decides first that nothing of the function waits in its queue. The call ends
+ * now, or when a ready stem cell can become the function's first container here; the caller
+ * decides first that nothing of the function waits in its queue. The call ends
  * like a queued one: metrics, and a record with its logs, written off the caller's path.
  */
 export class DirectDispatch {
-  constructor(private readonly deps: { pool: Pool; records?: RecordWriter; /** This node's name, kept on the record. */ node?: string }) {}
+  constructor(
+    private readonly deps: {
+      pool: Pool;
+      records?: RecordWriter;
+      /** This node's name, kept on the record. */
+      node?: string;
+      /**
+       * Another node has the function warm: its first call here goes through the queue (and so to
+       * that node) rather than taking a stem cell. Absent: this node alone.
+       */
+      warmElsewhere?: (name: string) => boolean;
+    },
+  ) {}
 
-  /** The call's result, or undefined (nothing run) when no warm slot is free now. */
+  /**
+   * The call's result, or undefined (nothing run) when no warm slot is free now and no stem cell
+   * can become the function's first container here.
+   */
   tryRun(fn: FunctionVersion, call: DirectCall): Promise<InvocationResult> | undefined {
     const startedAt = Date.now();
     const run = this.deps.pool.tryRun(
       { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },
       { invocationId: call.invocationId, event: call.event, deadline: startedAt + fn.config.timeoutMs },
+      { stemCell: !(this.deps.warmElsewhere?.(fn.name) ?? false) },
     );
     if (!run) return undefined;
     return run.then(({ outcome, coldStart, containerId }) => {

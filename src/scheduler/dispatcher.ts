@@ -110,6 +110,11 @@ export class Dispatcher {
   }
 
   /** Serves the function's queue, with at most `limit` of its jobs running here at once. */
+  /** Another live node announced warm containers of the function (no Redis command). */
+  warmElsewhere(fn: string): boolean {
+    return this.directory.warmElsewhere(fn);
+  }
+
   ensure(fn: string, limit: number): void {
     const existing = this.lanes.get(fn);
     if (existing && !existing.removed) {

@@ -103,14 +103,40 @@ export class InvocationStore {
   }
 
   /**
-   * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip, each
-   * with its retention trim: how direct sync calls' records leave the hot path in batches.
-   * Throws the first failure after all were tried.
+   * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip: how
+   * direct sync calls' records leave the hot path in batches. A finished record that is no dead
+   * letter costs its value, logs and place in its recent list; each recent list is then trimmed
+   * and its expiry renewed once per batch, not once per record (the trim was most of the
+   * batch's Redis work). Throws the first failure after all were tried.
    */
   async putMany(entries: { record: InvocationRecord; logs?: LogEntry[] }[]): Promise<void> {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const { record, logs } of entries) this.addPut(pipeline, record, logs && logs.length > 0 ? logs : undefined);
+    const lists = new Map<string, { fn: string; cap: number; ttl: number; ids: string[]; kept: boolean }>();
+    for (const { record, logs } of entries) {
+      const withLogs = logs && logs.length > 0 ? logs : undefined;
+      if (!isFinished(record) || record.deadLetter) {
+        this.addPut(pipeline, record, withLogs);
+        continue;
+      }
+      const ttl = ttlFor(this.retention, record.trigger);
+      const cls = retentionClassOf(record.trigger);
+      const index = this.recentKey(record.function, cls);
+      pipeline.set(this.key(record.id), JSON.stringify(record), 'EX', ttl);
+      if (withLogs) pipeline.set(this.key(record.id, 'logs'), JSON.stringify(withLogs), 'EX', ttl);
+      pipeline.zadd(index, record.finishedAt ? Date.parse(record.finishedAt) : Date.now(), record.id);
+      const list = lists.get(index) ?? { fn: record.function, cap: capFor(this.retention, record.trigger), ttl: 0, ids: [], kept: cls === 'kept' };
+      list.ttl = Math.max(list.ttl, ttl);
+      list.ids.push(record.id);
+      lists.set(index, list);
+    }
+    for (const [index, list] of lists) {
+      const dead = this.deadKey(list.fn);
+      trimRecords(pipeline, index, dead, list.cap, this.key(''));
+      pipeline.expire(index, list.ttl);
+      // A kept record that succeeded on a retry under the same id is no dead letter any more.
+      if (list.kept) pipeline.zrem(dead, ...list.ids);
+    }
     const replies = await pipeline.exec();
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];

@@ -102,6 +102,11 @@ export class InvocationWorkers {
     // A failed subscribe shows in the log; the due-index sweep still finds the work.
     this.started.catch((err: Error) => log.warn({ component: 'dispatch', err: err.message }, 'subscribing to wake-ups failed'));
   }
+  /** Another live node has warm containers of the function: a first call here should queue for it. */
+  warmElsewhere(fn: string): boolean {
+    return this.dispatcher.warmElsewhere(fn);
+  }
+
 
   /** Resolves once wake-ups are heard (work is found by the sweep before that). */
   async ready(): Promise<void> {

@@ -61,6 +61,11 @@ describe('stem cells', () => {
     const res = await h.invoke('stem-one', {});
     expect(res.status).toBe(200);
     expect(res.headers.get('x-hearth-cold-start')).toBe('true');
+    // A ready stem cell is taken straight away, without a trip through the queue; the call still has its record.
+    expect(res.headers.get('x-hearth-dispatch')).toBe('direct');
+    const id = res.headers.get('x-hearth-invocation-id')!;
+    await waitFor(async () => (await h.api('GET', `/v1/invocations/${id}`)).body?.status === 'succeeded', 5_000);
+    expect((await h.api('GET', `/v1/invocations/${id}`)).body).toMatchObject({ id, function: 'stem-one', trigger: 'sync', coldStart: true });
     expect(res.body).toMatchObject({ marker: 'ONE-MARKER', secret: 'one-secret', fn: 'stem-one', version: '1' });
     // The stem cell's rootfs is the base layer: no function code in it (at most an empty /function).
     expect(res.body.rootFunctionDir ?? []).toEqual([]);

@@ -210,6 +210,33 @@ describe('stem cells and spare rootfs', () => {
     expect(pool.readyStemCells).toBe(1);
     expect(runtime.created.filter((c) => c.specializedFor !== undefined)).toEqual([]);
     expect(warnings).toEqual([]);
+  });
+
+  it('tryRun with stemCell takes a ready cell for a function with no container here, and only then', async () => {
+    const top = await mkdtemp(path.join(tmpdir(), 'hearth-pool-'));
+    await mkdir(path.join(top, 'function'));
+    await writeFile(path.join(top, 'function', 'index.mjs'), 'export default () => 1');
+    startPool({ stemCells: 1, baseLayerDir, layerDirs: async () => [top] });
+    await vi.advanceTimersByTimeAsync(0);
+    const fn = fakeFunction('first', { concurrency: 1 });
+    // Not asked to (the function is warm on another node): nothing starts.
+    expect(pool.tryRun(fn, request(), { stemCell: false })).toBeUndefined();
+    expect(pool.readyStemCells).toBe(1);
+    const first = await pool.tryRun(fn, request(), { stemCell: true });
+    expect(first).toMatchObject({ coldStart: true, stemCell: true, outcome: { ok: true } });
+    // Warm now: the next call takes the slot, not another cell.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.readyStemCells).toBe(1);
+    expect(await pool.tryRun(fn, request(), { stemCell: true })).toMatchObject({ coldStart: false });
+    // Its one container busy: no second container from a cell on the direct path (the queue decides that).
+    const hold = new Gate();
+    const busy = pool.tryRun(fn, request(10_000, hold.promise), { stemCell: true })!;
+    expect(pool.tryRun(fn, request(), { stemCell: true })).toBeUndefined();
+    expect(pool.readyStemCells).toBe(1);
+    hold.open();
+    await busy;
+    // A function a cell cannot serve is never started on the direct path.
+    expect(pool.tryRun(fakeFunction('net', { network: 'bridge' }), request(), { stemCell: true })).toBeUndefined();
     await rm(top, { recursive: true });
   });
 

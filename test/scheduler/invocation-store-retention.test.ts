@@ -61,6 +61,28 @@ describe('invocation record retention', () => {
     expect(ttl).toBeLessThanOrEqual(300);
   }, 120_000);
 
+  it('batched writes (putMany) keep the same caps: each recent list trimmed once per batch, the trimmed records deleted', async () => {
+    await flush();
+    const store = new InvocationStore(client, { ttlS: 86_400, syncTtlS: 300, perFunction: 10_000, syncPerFunction: 50 });
+    const started = Date.now();
+    const written: InvocationRecord[] = [];
+    // Batches of 40 over two functions: each batch alone stays under the cap, together they pass it.
+    for (let batch = 0; batch < 5; batch++) {
+      const records = Array.from({ length: 40 }, (_, i) => finished(`pm-${i % 2}`, 'sync', true, started + batch * 40 + i));
+      written.push(...records);
+      await store.putMany(records.map((record) => ({ record, logs })));
+    }
+    for (const fn of ['pm-0', 'pm-1']) {
+      const kept = await client.zrange(`hearth:fn:${fn}:recent:sync`, 0, -1);
+      // The newest 50 of the function's 100, oldest first.
+      expect(kept).toEqual(written.filter((r) => r.function === fn).slice(-50).map((r) => r.id));
+      expect(await client.ttl(`hearth:fn:${fn}:recent:sync`)).toBeGreaterThan(250);
+    }
+    expect(await client.dbsize()).toBe(2 * 50 * 2 + 2);
+    const newest = written.at(-1)!;
+    expect(await store.get(newest.id)).toMatchObject({ id: newest.id, status: 'succeeded' });
+  });
+
   it('deletes the oldest async records with their event, logs and dead-letter entry past the cap', async () => {
     await flush();
     const store = new InvocationStore(client, { ttlS: 3_600, syncTtlS: 60, perFunction: 3, syncPerFunction: 2 });

@@ -1,0 +1,48 @@
+/**
+ * `tsx bench/profile-warm.ts [--seconds 8] [--callers 1] [--out dir] [--no-profile]`: a Hearth started as the bench
+ * starts it, under `node --cpu-prof`, given warm sync invokes of the no-op by `callers` keep-alive
+ * callers; its .cpuprofile is written to `out` when it stops. Prints calls/s and p50 too, so a
+ * change can be profiled and measured in the same run, and the CPU a call costs the server and
+ * its containers (steadier than calls/s on a shared machine).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
+import { callers, stopLoadsOn } from './load.ts';
+import { Owners } from './owners.ts';
+import { cpuUsedMs } from './cpu-usage.ts';
+import { median } from './stats.ts';
+
+const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
+const owners = new Owners();
+owners.stopOnSignals();
+stopLoadsOn(owners.interrupted.signal);
+const work = await mkdtemp(path.join(os.tmpdir(), 'hearth-prof-'));
+owners.add('work dir', () => rm(work, { recursive: true, force: true }));
+try {
+  const logFile = path.resolve('bench-hearth.log');
+  await writeFile(logFile, '');
+  const started = await HearthProcess.start(owners, { dataDir: path.join(work, 'hearth'), logFile, nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.out)}`] : [] });
+  const api = new HearthApi(started.hearth.url);
+  await api.deploy(NOOP.name, NOOP.source, NOOP.config);
+  // Warm-up: the containers started, the JIT settled.
+  await callers(Number(values.callers), 1_500, () => api.invoke(NOOP.name));
+  const before = cpuUsedMs(started.hearth.pid);
+  const run = await callers(Number(values.callers), Number(values.seconds) * 1000, () => api.invoke(NOOP.name));
+  const after = cpuUsedMs(started.hearth.pid);
+  const perCallUs = (ms: number) => Math.round((ms * 1000) / run.times.length);
+  console.log(JSON.stringify({
+    callers: Number(values.callers),
+    perSecond: Math.round(run.perSecond),
+    p50Ms: Math.round(median(run.times) * 1000) / 1000,
+    errors: run.errors,
+    serverCpuUsPerCall: perCallUs(after.serverMs - before.serverMs),
+    containerCpuUsPerCall: perCallUs(after.containersMs - before.containersMs),
+  }));
+  api.close();
+  await started.stop();
+} finally {
+  await owners.stopAll();
+}
