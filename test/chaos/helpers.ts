@@ -55,10 +55,17 @@ export async function startServer(dataDir: string, opts: { env?: Record<string, 
   return { url, child, dataDir, output: () => output, exited };
 }
 
-/** Kills what a test started, whatever state it is in. */
+/**
+ * Stops what a test started, whatever state it is in: SIGTERM first, so the server removes its own
+ * containers and mounts (a SIGKILL here would leave them on the host); SIGKILL only if it hangs.
+ */
 export async function killServer(server: ServerProcess | undefined): Promise<void> {
   if (!server) return;
-  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  if (server.child.exitCode === null && server.child.signalCode === null) {
+    server.child.kill('SIGTERM');
+    const stopped = await Promise.race([server.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20_000).unref())]);
+    if (!stopped) server.child.kill('SIGKILL');
+  }
   await server.exited;
 }
 

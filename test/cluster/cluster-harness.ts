@@ -56,7 +56,7 @@ export async function startCluster(names: string[]): Promise<TestCluster> {
   const redis = await startSharedRedis();
   const registry = await startRegistry();
   const nodes: ClusterNode[] = [];
-  const children: { child: ChildHearth; dataDir: string }[] = [];
+  const children: { child: ChildHearth; dataDir: string; env: Record<string, string>; killed: boolean }[] = [];
 
   async function addNode(name: string, opts: { registry?: boolean } = {}): Promise<ClusterNode> {
     const dataDir = await prepareDataDir();
@@ -69,7 +69,8 @@ export async function startCluster(names: string[]): Promise<TestCluster> {
     };
     if (opts.registry !== false) env.HEARTH_REGISTRY = `${registry.host}/cluster`;
     const child = await startChildHearth(env);
-    children.push({ child, dataDir });
+    const entry = { child, dataDir, env, killed: false };
+    children.push(entry);
     const node: ClusterNode = {
       name,
       url: child.url,
@@ -77,7 +78,10 @@ export async function startCluster(names: string[]): Promise<TestCluster> {
       api: (method, urlPath, body) => request(child.url + urlPath, method, body),
       deploy: (fn, source, config) => request(`${child.url}/v1/functions`, 'POST', { name: fn, source, ...(config ? { config } : {}) }),
       invoke: (fn, event) => request(`${child.url}/v1/functions/${fn}/invoke`, 'POST', event ?? null),
-      kill: () => child.kill(),
+      kill: () => {
+        entry.killed = true;
+        return child.kill();
+      },
       stop: () => child.stop(),
     };
     nodes.push(node);
@@ -101,6 +105,11 @@ export async function startCluster(names: string[]): Promise<TestCluster> {
     addNode,
     async close() {
       await Promise.all(children.map(({ child }) => child.stop()));
+      // A SIGKILLed node left its containers and mounts behind, as a crashed machine would: its
+      // restart on the same data dir cleans them up (the product's own recovery), then it stops.
+      for (const { env, killed } of children) {
+        if (killed) await (await startChildHearth(env)).stop();
+      }
       for (const { dataDir } of children) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
       await registry.close();
       await redis.close();
