@@ -42,7 +42,11 @@ export async function stopFixture(): Promise<StopFixture> {
       return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
     },
     async cleanup() {
-      for (const h of started) await h.kill();
+      // SIGTERM, so a server still running removes its containers and mounts; SIGKILL only if it hangs.
+      for (const h of started) {
+        const stopped = await Promise.race([h.stop().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20_000).unref())]);
+        if (!stopped) await h.kill();
+      }
       stopStrayRedis(dataDir);
       await rm(dataDir, { recursive: true, force: true });
     },
