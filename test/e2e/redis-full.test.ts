@@ -58,9 +58,18 @@ describe('Redis at maxmemory', () => {
   it('recognises the refusal Redis answers, plain and inside MULTI', async () => {
     try {
       await fill(redis.client);
-      const plain = await redis.client.set('one-more', 'x').catch((e: unknown) => e);
+      // Used memory is not monotonic (buffers are freed between writes): a single write right after
+      // the fill may still fit, so write until Redis refuses, then check the refusal is recognised.
+      const firstRefusal = async (write: (i: number) => Promise<unknown>): Promise<unknown> => {
+        for (let i = 0; i < 1000; i++) {
+          const err = await write(i).then(() => undefined, (e: unknown) => e);
+          if (err !== undefined) return err;
+        }
+        return undefined;
+      };
+      const plain = await firstRefusal((i) => redis.client.set(`one-more:${i}`, 'x'.repeat(1024)));
       expect(isRedisFull(plain)).toBe(true);
-      const multi = await redis.client.multi().set('a', '1').set('b', '2').exec().catch((e: unknown) => e);
+      const multi = await firstRefusal((i) => redis.client.multi().set(`a:${i}`, 'x'.repeat(1024)).set(`b:${i}`, '2').exec());
       expect(isRedisFull(multi)).toBe(true);
       expect(isRedisFull(new Error('connect ECONNREFUSED'))).toBe(false);
     } finally {
