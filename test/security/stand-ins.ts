@@ -26,6 +26,29 @@ function veth30(tag: string, secondHalf: boolean): [string, string] {
   return [`${net}.${fourth + 1}`, `${net}.${fourth + 2}`];
 }
 
+/**
+ * A network namespace joined to the host by a veth pair: the host end holds `hostAddr`/30, the
+ * namespace end `peerAddrs` (the first as a /30, the rest as /32s), with its default route back
+ * through the host. Throws after undoing what it did.
+ */
+function namespaceBehindVeth(ns: string, hostIf: string, peerIf: string, hostAddr: string, peerAddrs: string[]): void {
+  try {
+    ip('netns', 'add', ns);
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf);
+    ip('link', 'set', peerIf, 'netns', ns);
+    ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    peerAddrs.forEach((a, i) => ip('-n', ns, 'addr', 'add', `${a}/${i === 0 ? 30 : 32}`, 'dev', peerIf));
+    ip('-n', ns, 'link', 'set', peerIf, 'up');
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    ip('-n', ns, 'route', 'add', 'default', 'via', hostAddr);
+  } catch (e) {
+    quietly(() => ip('link', 'delete', hostIf));
+    quietly(() => ip('netns', 'delete', ns));
+    throw e;
+  }
+}
+
 /** Spawns a TCP listener inside a namespace that answers `reply` and hangs up; resolves once it listens. */
 async function listenIn(ns: string, host: string, port: number, reply: string): Promise<ChildProcess> {
   const script = `require('net').createServer((s) => { s.on('error', () => {}); s.end(${JSON.stringify(reply)}); })` +
@@ -64,15 +87,7 @@ export async function internetStandIn(port = 8443): Promise<StandIn & { hostAddr
     quietly(() => ip('netns', 'delete', ns));
   };
   try {
-    ip('netns', 'add', ns);
-    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf);
-    ip('link', 'set', peerIf, 'netns', ns);
-    ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-    ip('link', 'set', hostIf, 'up');
-    ip('-n', ns, 'addr', 'add', `${addr}/30`, 'dev', peerIf);
-    ip('-n', ns, 'link', 'set', peerIf, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'route', 'add', 'default', 'via', hostAddr);
+    namespaceBehindVeth(ns, hostIf, peerIf, hostAddr, [addr]);
     const reply = 'hello from the internet';
     listener = await listenIn(ns, addr, port, reply);
     return { addr, hostAddr, port, reply, remove };
@@ -105,16 +120,7 @@ export async function metadataStandIn(): Promise<StandIn> {
     quietly(() => ip('netns', 'delete', ns));
   };
   try {
-    ip('netns', 'add', ns);
-    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf);
-    ip('link', 'set', peerIf, 'netns', ns);
-    ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-    ip('link', 'set', hostIf, 'up');
-    ip('-n', ns, 'addr', 'add', `${peerAddr}/30`, 'dev', peerIf);
-    ip('-n', ns, 'addr', 'add', `${addr}/32`, 'dev', peerIf);
-    ip('-n', ns, 'link', 'set', peerIf, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'route', 'add', 'default', 'via', hostAddr);
+    namespaceBehindVeth(ns, hostIf, peerIf, hostAddr, [peerAddr, addr]);
     if (previousRoute) ip('route', 'delete', `${addr}/32`);
     ip('route', 'add', `${addr}/32`, 'dev', hostIf, 'src', hostAddr);
     routed = true;
