@@ -19,6 +19,10 @@ export interface Context {
   invokedFunctionArn: string;
   logGroupName: string;
   logStreamName: string;
+  /**
+   * Accepted for compatibility; the response is sent when the callback is called either way (a
+   * warm container's event loop is shared and never empties, so waiting would hold every reply).
+   */
   callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
   /** Legacy Lambda outcome reporting: the first outcome (return, callback or these) wins. */

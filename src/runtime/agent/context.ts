@@ -4,30 +4,13 @@
  * run unchanged. Pure and dependency-free (the agent bundle inlines it).
  */
 import type { InvokeContext } from '../protocol.ts';
+import type { Context } from '../../types.ts';
 
 /** Receives the outcome a handler reports through its callback or the legacy context methods. */
 export type Settle = (error: unknown, value?: unknown) => void;
 
-export interface FunctionContext extends InvokeContext {
-  getRemainingTimeMs(): number;
-  /** Lambda names for the same facts. */
-  awsRequestId: string;
-  functionVersion: string;
-  /** A string, as Lambda gives it. */
-  memoryLimitInMB: string;
-  invokedFunctionArn: string;
-  logGroupName: string;
-  logStreamName: string;
-  /**
-   * Accepted for compatibility; the response is sent when the callback is called either way (a
-   * warm container's event loop is shared and never empties, so waiting would hold every reply).
-   */
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-  succeed(value?: unknown): void;
-  fail(error?: unknown): void;
-  done(error?: unknown, value?: unknown): void;
-}
+/** The public `Context` (src/types.ts) is the one list of members; the agent builds exactly that. */
+export type FunctionContext = Context;
 
 export interface ContextFacts {
   /** The container's memory limit in MiB, as a string ('' when unknown). */
