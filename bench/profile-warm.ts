@@ -1,21 +1,23 @@
 /**
- * `tsx bench/profile-warm.ts [--seconds 8] [--callers 1] [--out dir] [--no-profile]`: a Hearth started as the bench
- * starts it, under `node --cpu-prof`, given warm sync invokes of the no-op by `callers` keep-alive
- * callers; its .cpuprofile is written to `out` when it stops. Prints calls/s and p50 too, so a
- * change can be profiled and measured in the same run, and the CPU a call costs the server and
- * its containers (steadier than calls/s on a shared machine).
+ * `tsx bench/profile-warm.ts [--seconds 8] [--callers 1] [--async N] [--out dir] [--no-profile]`: a
+ * Hearth started as the bench starts it, under `node --cpu-prof`, given warm sync invokes of the
+ * no-op by `callers` keep-alive callers (or, with `--async N`, the bench's async measurement of N
+ * invocations); its .cpuprofile is written to `out` when it stops. Prints calls/s and p50 too, so
+ * a change can be profiled and measured in the same run, and the CPU a call costs the server, its
+ * Redis and its containers (steadier than calls/s on a shared machine).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
+import { HearthApi, HearthProcess, NOOP, measureAsync } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
 import { cpuUsedMs } from './cpu-usage.ts';
 import { median } from './stats.ts';
 
-const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
+const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, async: { type: 'string' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
 const owners = new Owners();
 owners.stopOnSignals();
 stopLoadsOn(owners.interrupted.signal);
@@ -29,20 +31,44 @@ try {
   await api.deploy(NOOP.name, NOOP.source, NOOP.config);
   // Warm-up: the containers started, the JIT settled.
   await callers(Number(values.callers), 1_500, () => api.invoke(NOOP.name));
-  const before = cpuUsedMs(started.hearth.pid);
-  const run = await callers(Number(values.callers), Number(values.seconds) * 1000, () => api.invoke(NOOP.name));
-  const after = cpuUsedMs(started.hearth.pid);
-  const perCallUs = (ms: number) => Math.round((ms * 1000) / run.times.length);
+  if (values.async) await measureAsync(api, 200);
+  const redisPid = managedRedisPid(started.hearth.pid);
+  const before = { ...cpuUsedMs(started.hearth.pid), redisMs: cpuUsedMs(redisPid).serverMs };
+  let figures: Record<string, number>;
+  let calls: number;
+  if (values.async) {
+    const run = await measureAsync(api, Number(values.async));
+    calls = run.invocations;
+    figures = { invocations: run.invocations, perSecond: Math.round(run.perSecond), failed: run.failed };
+  } else {
+    const run = await callers(Number(values.callers), Number(values.seconds) * 1000, () => api.invoke(NOOP.name));
+    calls = run.times.length;
+    figures = { callers: Number(values.callers), perSecond: Math.round(run.perSecond), p50Ms: Math.round(median(run.times) * 1000) / 1000, errors: run.errors };
+  }
+  const after = { ...cpuUsedMs(started.hearth.pid), redisMs: cpuUsedMs(redisPid).serverMs };
+  const perCallUs = (ms: number) => Math.round((ms * 1000) / calls);
   console.log(JSON.stringify({
-    callers: Number(values.callers),
-    perSecond: Math.round(run.perSecond),
-    p50Ms: Math.round(median(run.times) * 1000) / 1000,
-    errors: run.errors,
+    ...figures,
     serverCpuUsPerCall: perCallUs(after.serverMs - before.serverMs),
+    redisCpuUsPerCall: perCallUs(after.redisMs - before.redisMs),
     containerCpuUsPerCall: perCallUs(after.containersMs - before.containersMs),
   }));
   api.close();
   await started.stop();
 } finally {
   await owners.stopAll();
+}
+
+/** The managed redis-server Hearth started: a child of it (in its own process group) named redis-server. */
+function managedRedisPid(hearthPid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (/^Name:\s*redis-server$/m.test(status) && new RegExp(`^PPid:\\s*${hearthPid}$`, 'm').test(status)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no redis-server started by ${hearthPid}`);
 }

@@ -5,6 +5,7 @@ import type { InvocationProducer } from './producer.ts';
 import type { InvocationStore } from './invocation-store.ts';
 import { deadLetterRetried, queuedRecord } from './invocation-record.ts';
 import { Backpressure } from './backpressure.ts';
+import { SubmissionBatch } from './submission-batch.ts';
 import { resolveFunction } from './resolve-function.ts';
 
 export interface AsyncInvokeOptions {
@@ -24,10 +25,12 @@ export interface Accepted {
 /**
  * `POST /v1/functions/:name/invocations`: writes the record (status queued) before queueing the
  * job, so the id the caller gets back is always known; the function's `retries` become the job's
- * attempts and exponential backoff.
+ * attempts and exponential backoff. Submissions of the same moment share their writes
+ * (SubmissionBatch).
  */
 export class AsyncInvoker {
   private readonly backpressure: Backpressure;
+  private readonly submissions: SubmissionBatch;
 
   constructor(
     private readonly deps: {
@@ -37,6 +40,7 @@ export class AsyncInvoker {
     },
   ) {
     this.backpressure = deps.backpressure ?? new Backpressure(deps.producer);
+    this.submissions = new SubmissionBatch(deps.store, deps.producer);
   }
 
   async submit(name: string, event: unknown, opts: AsyncInvokeOptions = {}): Promise<Accepted> {
@@ -59,17 +63,11 @@ export class AsyncInvoker {
       ...(opts.callbackUrl ? { callbackUrl: opts.callbackUrl } : {}),
       ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     });
-    let created = false;
+    const job = { invocationId: id, function: name, ...(opts.version === undefined ? {} : { version: opts.version }), event, enqueuedAt, trigger: 'async' as const };
     try {
-      await this.deps.store.create(record, event);
-      created = true;
-      await this.deps.producer.enqueue(
-        { invocationId: id, function: name, ...(opts.version === undefined ? {} : { version: opts.version }), event, enqueuedAt, trigger: 'async' },
-        fn.config.retries,
-      );
+      // With the other submissions of this moment: the record and the job, or an error and neither.
+      await this.submissions.submit({ record, event, job, retries: fn.config.retries });
     } catch (err) {
-      // The caller gets an error, not an id: a record of a job that was never queued would say "queued" forever.
-      if (created) await this.deps.store.discard(id).catch(() => undefined);
       if (opts.idempotencyKey !== undefined) await this.deps.store.releaseIdempotencyKey(name, opts.idempotencyKey).catch(() => undefined);
       throw err;
     }

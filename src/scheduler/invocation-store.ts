@@ -66,17 +66,26 @@ export class InvocationStore {
 
   /** Writes a new record (and its event) before the job is queued, so an accepted id is never a 404. */
   async create(record: InvocationRecord, event: unknown): Promise<void> {
-    const ttl = ttlFor(this.retention, record.trigger);
-    await this.redis
-      .multi()
-      .set(this.key(record.id), JSON.stringify(record), 'EX', ttl)
-      .set(this.key(record.id, 'event'), JSON.stringify(event ?? null), 'EX', ttl)
-      .exec();
+    await this.createMany([{ record, event }]);
+  }
+
+  /** New records and their events in one MULTI (async submissions, group-committed). */
+  async createMany(entries: { record: InvocationRecord; event: unknown }[]): Promise<void> {
+    const tx = this.redis.multi();
+    for (const { record, event } of entries) {
+      const ttl = ttlFor(this.retention, record.trigger);
+      tx.set(this.key(record.id), JSON.stringify(record), 'EX', ttl).set(this.key(record.id, 'event'), JSON.stringify(event ?? null), 'EX', ttl);
+    }
+    await tx.exec();
   }
 
   /** Deletes a record whose job never made it into the queue (the caller got an error, not an id). */
   async discard(id: string): Promise<void> {
-    await this.redis.del(this.key(id), this.key(id, 'event'));
+    await this.discardMany([id]);
+  }
+
+  async discardMany(ids: string[]): Promise<void> {
+    await this.redis.del(...ids.flatMap((id) => [this.key(id), this.key(id, 'event')]));
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {

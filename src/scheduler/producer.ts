@@ -6,6 +6,21 @@ import { WorkSignal } from './work-signal.ts';
 /** Finished jobs are kept briefly for inspection; results proper are the invocation record's job. */
 const keepJobs = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600, count: 5000 } };
 
+/** A function's `retries`: extra attempts with exponential backoff from `backoffMs`. */
+export interface Retries {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** BullMQ options of an invocation's job: its id is the invocation's, retries become attempts and backoff. */
+function jobOptions(job: InvocationJob, retries: Retries | undefined, keepFinished: boolean) {
+  const retry = retries && retries.attempts > 0
+    ? { attempts: retries.attempts + 1, backoff: { type: 'exponential', delay: retries.backoffMs } }
+    : {};
+  const keep = keepFinished ? keepJobs : { removeOnComplete: true, removeOnFail: true };
+  return { jobId: job.invocationId, ...keep, ...retry };
+}
+
 /**
  * The gateway side of the queues: one BullMQ queue per function, so a function that saturates its
  * containers only lengthens its own queue (no head-of-line blocking of other functions).
@@ -35,15 +50,19 @@ export class InvocationProducer {
     return queue;
   }
 
-  /** `retries` (async and scheduled invocations): extra attempts with exponential backoff from `backoffMs`. */
-  /** `keepFinished: false`: the job is removed once it ended (its data is large, or private). */
-  async enqueue(job: InvocationJob, retries?: { attempts: number; backoffMs: number }, o: { keepFinished?: boolean } = {}): Promise<void> {
-    const retry = retries && retries.attempts > 0
-      ? { attempts: retries.attempts + 1, backoff: { type: 'exponential', delay: retries.backoffMs } }
-      : {};
-    const keep = o.keepFinished === false ? { removeOnComplete: true, removeOnFail: true } : keepJobs;
-    await this.queue(job.function).add('invoke', job, { jobId: job.invocationId, ...keep, ...retry });
+  /**
+   * `retries`: async and scheduled invocations. `keepFinished: false`: the job is removed once it
+   * ended (its data is large, or private).
+   */
+  async enqueue(job: InvocationJob, retries?: Retries, o: { keepFinished?: boolean } = {}): Promise<void> {
+    await this.queue(job.function).add('invoke', job, jobOptions(job, retries, o.keepFinished !== false));
     await this.workAdded(job.function);
+  }
+
+  /** Jobs of one function in one round trip (a MULTI: all are added or none), then one wake-up. */
+  async enqueueMany(functionName: string, jobs: { job: InvocationJob; retries?: Retries }[]): Promise<void> {
+    await this.queue(functionName).addBulk(jobs.map(({ job, retries }) => ({ name: 'invoke', data: job, opts: jobOptions(job, retries, true) })));
+    await this.workAdded(functionName);
   }
 
   /** Tells every node's dispatcher that the function's queue has new work (a job, or a schedule's next tick). */
