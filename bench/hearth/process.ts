@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import { sleep } from '../stats.ts';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * A Hearth started the way `npm start` starts it (`node bin/hearth.mjs up`), as a process of its
+ * A Hearth started the way `npm start` starts it (`node dist/cli/main.js up`, after building dist/
+ * if a source changed: not through tsx, whose transform adds work to every call), as a process of its
  * own: its own data dir (and so its own managed Redis), a free loopback port, no example functions,
  * default logging with its output in `logFile`.
  */
@@ -24,6 +25,8 @@ export class HearthProcess {
   }
 
   static async start(owners: Owners, o: { dataDir: string; logFile: string; env?: Record<string, string>; /** e.g. --cpu-prof */ nodeArgs?: string[] }): Promise<{ hearth: HearthProcess; stop: () => Promise<void> }> {
+    // What `npm start`'s prestart does; returns at once when dist/ is current.
+    execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: repoRoot, stdio: 'inherit' });
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {};
     // The caller's own Hearth settings (REDIS_URL, a log level …) must not leak into the measurement.
@@ -32,7 +35,7 @@ export class HearthProcess {
     const log = openSync(o.logFile, 'a');
     // setpriv: Hearth gets SIGTERM (and removes its containers) even if the bench dies without stopping it.
     // detached: a Ctrl-C reaches only the bench, which then stops Hearth itself, in order.
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...(o.nodeArgs ?? []), 'bin/hearth.mjs', 'up'], {
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...(o.nodeArgs ?? []), 'dist/cli/main.js', 'up'], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', log, log],
