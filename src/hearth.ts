@@ -170,7 +170,7 @@ export class Hearth {
     this.steps.add('callbacks', () => callbacks.close(), REDIS_STEP_MS);
     const schedules = new ScheduleService(redis, producer);
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), {
-      store, callbacks, lockMs: settings.jobLockMs, subscriber, node: settings.nodeName,
+      store, records: recordWriter, callbacks, lockMs: settings.jobLockMs, subscriber, node: settings.nodeName,
       coldStartDelayMs: settings.coldStartDelayMs, warmth: () => warmthOf(pool.snapshot()),
     });
     this.owned.workers = workers;

@@ -7,6 +7,12 @@ interface PendingRecord {
   logs?: LogEntry[];
 }
 
+/** Someone waiting for records of a batch to be written (writeDurable). */
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 /** A flush that Redis does not answer is given up after this; the records are lost, never the caller. */
 const FLUSH_TIMEOUT_MS = 2000;
 /**
@@ -19,18 +25,24 @@ export const FLUSH_INTERVAL_MS = 5;
 const MAX_BATCH = 256;
 
 /**
- * Writes finished invocation records off the caller's path: records handed over within
- * FLUSH_INTERVAL_MS go to Redis together, in one pipelined round trip. A caller gets its answer
- * without waiting for its record; the record is readable a few milliseconds later.
+ * Writes invocation records in batches: records handed over within FLUSH_INTERVAL_MS go to Redis
+ * together, in one pipelined round trip (each function's recent list trimmed once per batch, not
+ * once per record). `write` is for records nobody waits on (a sync caller has its answer
+ * already); `writeDurable` is group commit for records that must be in Redis before the caller
+ * goes on (an async attempt's end, before its job is acknowledged): it joins the next batch,
+ * which then leaves at the end of this event-loop turn, and resolves or fails with that batch.
  *
  * @example
  * const writer = new RecordWriter(store, (m) => log.warn(m));
  * writer.write(record, logs);
+ * await writer.writeDurable(otherRecord, logs);
  * await writer.close(); // flushes what is pending
  */
 export class RecordWriter {
   private pending: PendingRecord[] = [];
+  private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private soon = false;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
@@ -49,6 +61,29 @@ export class RecordWriter {
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
   }
 
+  /**
+   * A first attempt's record (no earlier logs to keep), in Redis when this resolves; rejects when
+   * its batch could not be written.
+   */
+  writeDurable(record: InvocationRecord, logs?: LogEntry[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push(logs && logs.length > 0 ? { record, logs } : { record });
+      this.waiters.push({ resolve, reject });
+      if (this.closed || this.pending.length >= MAX_BATCH) {
+        void this.flush();
+        return;
+      }
+      // Whoever writes durably is waiting: the batch goes at the end of this turn, not after the interval.
+      if (!this.soon) {
+        this.soon = true;
+        setImmediate(() => {
+          this.soon = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
   /** Writes everything pending now; resolves when that write ended (failures are reported, not thrown). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
@@ -56,11 +91,24 @@ export class RecordWriter {
     const batch = this.pending;
     if (batch.length === 0) return Promise.all(this.inFlight).then(() => undefined);
     this.pending = [];
+    const waiters = this.waiters;
+    this.waiters = [];
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from Redis within ${FLUSH_TIMEOUT_MS} ms`)), FLUSH_TIMEOUT_MS);
     });
-    const write: Promise<void> = Promise.race([this.store.putMany(batch), timeout])
+    const written = this.store.putMany(batch);
+    // Waiters hear the write's own outcome, however long Redis takes (as a plain write would);
+    // only the flush itself, which close() waits for, is bounded.
+    written.then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: Error) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+    const write: Promise<void> = Promise.race([written, timeout])
       .catch((err: unknown) => this.warn(`writing ${batch.length} invocation records failed: ${(err as Error).message}`))
       .finally(() => {
         clearTimeout(timer);

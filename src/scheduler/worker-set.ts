@@ -8,6 +8,7 @@ import { NO_WARMTH, type Warmth } from './warmth.ts';
 import { WorkSignal } from './work-signal.ts';
 import type { InvocationExecutor, InvocationResult } from './invocation.ts';
 import type { InvocationStore } from './invocation-store.ts';
+import type { RecordWriter } from './record-writer.ts';
 import {
   attemptEnded,
   attemptInterrupted,
@@ -26,6 +27,8 @@ import { JobReturnedToQueue, returnToQueue } from './return-to-queue.ts';
 export interface WorkerSetOptions {
   /** Invocation records (status, result, logs); without it only sync replies are produced. */
   store?: InvocationStore;
+  /** Batches the records of ended attempts (group commit); without it each is written on its own. */
+  records?: RecordWriter;
   callbacks?: CallbackDelivery;
   /** BullMQ lockDuration (stalled checks every quarter of it): how soon a job of a dead worker runs again. */
   lockMs?: number;
@@ -170,12 +173,16 @@ export class InvocationWorkers {
     if (!store) return;
     const started = running ?? syncRunStarted(delivery, result, this.opts.node);
     const record = attemptEnded(started, result, { final: last, keepResult: keepsResult(delivery), finishedAt: Date.now() });
+    const records = this.opts.records;
     if (repliesToCaller(delivery)) {
       // The caller has its answer already: keep the record write off the job slot (throughput).
-      void store.put(record, result.logs).catch(() => undefined);
+      if (records) records.write(record, result.logs);
+      else void store.put(record, result.logs).catch(() => undefined);
       return;
     }
-    await store.put(record, result.logs);
+    // In Redis before the job is acknowledged; a later attempt's logs are appended to the earlier ones' (store.put).
+    if (records && (record.attempts <= 1 || result.logs.length === 0)) await records.writeDurable(record, result.logs);
+    else await store.put(record, result.logs);
     if (last) await this.notifyCallback(record);
   }
 

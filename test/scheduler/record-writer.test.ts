@@ -56,4 +56,32 @@ describe('RecordWriter', () => {
     await closing;
     expect(written.sort()).toEqual(['a', 'b']);
   });
+
+  it('writeDurable joins the pending batch, sends it at the end of the turn and resolves once it is written', async () => {
+    const batches: string[][] = [];
+    const gates: (() => void)[] = [];
+    const writer = new RecordWriter(fakeStore(async (entries) => {
+      await new Promise<void>((r) => gates.push(r));
+      batches.push((entries as { record: InvocationRecord }[]).map((e) => e.record.id));
+    }));
+    writer.write(rec('a'));
+    let durable = false;
+    const writing = writer.writeDurable(rec('b')).then(() => (durable = true));
+    await new Promise((r) => setImmediate(r));
+    // Sent well before the flush interval, with the record written before it.
+    expect(gates).toHaveLength(1);
+    expect(durable).toBe(false);
+    gates[0]!();
+    await writing;
+    expect(batches).toEqual([['a', 'b']]);
+    await writer.close();
+  });
+
+  it('writeDurable fails with its batch, so the caller can stop before acknowledging anything', async () => {
+    const warnings: string[] = [];
+    const writer = new RecordWriter(fakeStore(async () => { throw new Error('OOM command not allowed'); }), (m) => warnings.push(m));
+    await expect(writer.writeDurable(rec('a'))).rejects.toThrow('OOM command not allowed');
+    await writer.close();
+    expect(warnings).toEqual(['writing 1 invocation records failed: OOM command not allowed']);
+  });
 });
