@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { nodeBundleOptions } from '../../src/image/index.ts';
 import { inParallel } from '../load.ts';
 import { median, sleep } from '../stats.ts';
 import type { HearthApi } from './api.ts';
@@ -35,15 +37,9 @@ export const tinySource = (i: number): string => `export default async () => ${i
 
 /** The hono + zod function, bundled here as the CLI would; each sample gets a distinct version. */
 export async function honoZodSource(): Promise<(i: number) => string> {
-  const result = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('../functions/hono-zod.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
+  const entry = fileURLToPath(new URL('../functions/hono-zod.ts', import.meta.url));
+  // The CLI's options: the server re-bundles the upload and adds the require shim itself.
+  const result = await esbuild.build(nodeBundleOptions(path.dirname(entry), entry, { requireShim: false }));
   const code = result.outputFiles[0]!.text;
   // Code, not a comment: the server re-bundles the upload (comments go) and an identical bundle is no new version.
   return (i) => `${code}\nexport const benchVersion = ${i};\n`;

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { redisServersFor } from '../../src/redis/index.ts';
-import { prepareDataDir } from '../helpers/child-hearth.ts';
+import { prepareDataDir, startChildHearth } from '../helpers/child-hearth.ts';
 
 export { prepareDataDir };
 
@@ -23,36 +23,8 @@ export interface ServerProcess {
  * group of its own, standing in for the terminal's or a systemd unit's group a stop signal reaches.
  */
 export async function startServer(dataDir: string, opts: { env?: Record<string, string>; ownGroup?: boolean } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: {
-      ...process.env,
-      HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', HEARTH_DATA_DIR: dataDir,
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: opts.ownGroup ?? false,
-  });
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Hearth did not start: ${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /Hearth listening on (http:\/\/[0-9.:]+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`Hearth exited (${code}): ${output}`));
-    });
-  });
-  return { url, child, dataDir, output: () => output, exited };
+  const hearth = await startChildHearth({ HEARTH_DATA_DIR: dataDir, ...opts.env }, { ownGroup: opts.ownGroup ?? false });
+  return { url: hearth.url, child: hearth.child, dataDir, output: hearth.output, exited: hearth.exited };
 }
 
 /**

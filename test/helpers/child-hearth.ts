@@ -37,8 +37,8 @@ export interface ChildHearth {
   kill(): Promise<void>;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
+  /** Resolves when the process has exited, with how it ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
 }
@@ -57,7 +57,7 @@ export async function startChildHearth(env: Record<string, string>, opts: ChildH
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.ownGroup ?? false,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`child Hearth did not start: ${output}`)), 60_000);
