@@ -20,7 +20,8 @@ import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
 import { flushLogs, rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
-import { ShutdownSteps, drainInvocations, settlesWithin } from './lifecycle/index.ts';
+import { ShutdownSteps, drainInvocations } from './lifecycle/index.ts';
+import { settlesWithin } from './time-bound/index.ts';
 
 /** Removing every container and mount; each removal is ~100 ms and they run in parallel. */
 const POOL_CLOSE_MS = 10_000;

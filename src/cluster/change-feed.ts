@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { bounded } from './bounded.ts';
+import { bounded } from '../time-bound/index.ts';
 
 /** Something every node must act on: a function's catalog entry or a secret changed. */
 export type ClusterChange = { kind: 'function'; name: string } | { kind: 'secret'; name: string };

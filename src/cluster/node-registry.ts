@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PoolDescription } from '../pool/index.ts';
-import { bounded } from './bounded.ts';
+import { bounded } from '../time-bound/index.ts';
 import { parseNodeRecord, registryKeys, type NodeRecord, type NodeReport } from './node-record.ts';
 
 export interface NodeRegistryOptions {

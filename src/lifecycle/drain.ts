@@ -1,5 +1,5 @@
 import { rootLogger } from '../log/index.ts';
-import { settlesWithin } from './bounded.ts';
+import { settlesWithin } from '../time-bound/index.ts';
 
 /** After the containers are gone, the cut-short attempts put their jobs back (a few Redis calls each). */
 const GIVE_BACK_MS = 3_000;

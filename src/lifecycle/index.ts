@@ -1,4 +1,3 @@
-export { settlesWithin } from './bounded.ts';
 export { ShutdownSteps, DEFAULT_STEP_MS } from './shutdown-steps.ts';
 export type { StepReport } from './shutdown-steps.ts';
 export { handleStopSignals } from './stop-signals.ts';

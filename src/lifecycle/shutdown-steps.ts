@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { settlesWithin } from './bounded.ts';
+import { settlesWithin } from '../time-bound/index.ts';
 
 /** What one step may take unless it says otherwise. */
 export const DEFAULT_STEP_MS = 3_000;

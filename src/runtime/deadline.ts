@@ -43,14 +43,3 @@ export class DeadlineWait {
     return true;
   }
 }
-
-/** True if `p` settles (either way) within `ms`, false if the time runs out first. */
-export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = p.then(
-    () => true,
-    () => true,
-  );
-  return Promise.race([settled, expired]).finally(() => clearTimeout(timer));
-}

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type GatewayServices } from '../../src/gateway/index.ts';
-import { BoundTimeoutError } from '../../src/cluster/bounded.ts';
+import { BoundTimeoutError } from '../../src/time-bound/index.ts';
 import { startChildHearth, prepareDataDir, startSharedRedis } from '../helpers/child-hearth.ts';
 import { rm } from 'node:fs/promises';
 

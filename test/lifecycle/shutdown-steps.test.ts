@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { ShutdownSteps, handleStopSignals, settlesWithin } from '../../src/lifecycle/index.ts';
+import { ShutdownSteps, handleStopSignals } from '../../src/lifecycle/index.ts';
+import { settlesWithin } from '../../src/time-bound/index.ts';
 
 const silent = pino({ level: 'silent' });
 const never = new Promise<void>(() => undefined);

@@ -1,6 +1,7 @@
 /** Unit: the container's waits with a deadline (no runc). */
 import { describe, expect, it } from 'vitest';
-import { DeadlineWait, settlesWithin } from '../../src/runtime/deadline.ts';
+import { DeadlineWait } from '../../src/runtime/deadline.ts';
+import { settlesWithin } from '../../src/time-bound/index.ts';
 
 describe('DeadlineWait', () => {
   it('resolves when settled in time, and later settling changes nothing', async () => {
