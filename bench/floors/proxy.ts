@@ -43,7 +43,9 @@ export async function measureProxyFloor(owners: Owners, o: { calls: number; thro
       if (res.status !== 200) throw new Error(`proxy floor answered ${res.status}`);
     };
     try {
-      const times = await sequential(o.calls, Math.min(300, o.calls), call);
+      // Warmed up for the same time as Hearth's sequential run.
+      await callers(1, WARMUP_MS, call);
+      const times = await sequential(o.calls, 0, call);
       // Untimed first, as the sequential run's first calls are: 64 callers need every container of
       // the function started, and the figure is of warm calls, not of those starts.
       await callers(64, WARMUP_MS, call);
