@@ -20,12 +20,17 @@ afterAll(async () => {
   await redis?.close();
 });
 
-async function feedFor(node: string) {
+/**
+ * `checkMs`: how often the counter is compared. A gap must survive one interval before it counts
+ * as missed, so where a test expects notices to be applied, the interval must be longer than a
+ * notice can take on a loaded machine (at 50 ms a delayed one was taken for lost and resynced).
+ */
+async function feedFor(node: string, checkMs = 50) {
   const [cmd, sub] = [createRedis(redis.url), createRedis(redis.url)];
   clients.push(cmd, sub);
   const applied: ClusterChange[] = [];
   let resyncs = 0;
-  const feed = new ChangeFeed(cmd, sub, { node, checkMs: 50 });
+  const feed = new ChangeFeed(cmd, sub, { node, checkMs });
   feeds.push(feed);
   await feed.start({ apply: async (c) => void applied.push(c), resync: async () => void resyncs++ });
   return { feed, cmd, sub, applied, resyncs: () => resyncs };
@@ -33,15 +38,15 @@ async function feedFor(node: string) {
 
 describe('cluster change notices', () => {
   it('reach the other node, not the one that made the change', async () => {
-    const a = await feedFor('a');
-    const b = await feedFor('b');
+    const a = await feedFor('a', 300);
+    const b = await feedFor('b', 300);
     await a.feed.publish({ kind: 'function', name: 'f' });
     await a.feed.publish({ kind: 'secret', name: 's' });
     await waitFor(async () => b.applied.length === 2, 2000);
     expect(b.applied).toEqual([{ kind: 'function', name: 'f' }, { kind: 'secret', name: 's' }]);
     expect(a.applied).toEqual([]);
     // Every change seen, nothing missed: no resync on either side after several checks.
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 700));
     expect([a.resyncs(), b.resyncs()]).toEqual([0, 0]);
   });
 
