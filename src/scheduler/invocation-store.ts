@@ -79,11 +79,7 @@ export class InvocationStore {
     await tx.exec();
   }
 
-  /** Deletes a record whose job never made it into the queue (the caller got an error, not an id). */
-  async discard(id: string): Promise<void> {
-    await this.discardMany([id]);
-  }
-
+  /** Deletes records whose jobs never made it into the queue (their callers got an error, not an id). */
   async discardMany(ids: string[]): Promise<void> {
     await this.redis.del(...ids.flatMap((id) => [this.key(id), this.key(id, 'event')]));
   }

@@ -75,7 +75,9 @@ export class SubmissionBatch {
     const byFunction = new Map<string, Pending[]>();
     for (const p of batch) {
       const fn = p.submission.job.function;
-      byFunction.set(fn, [...(byFunction.get(fn) ?? []), p]);
+      const group = byFunction.get(fn);
+      if (group) group.push(p);
+      else byFunction.set(fn, [p]);
     }
     await Promise.all([...byFunction].map(async ([fn, group]) => {
       try {
