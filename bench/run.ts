@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags, type BenchSection } from './flags.ts';
-import { measureBullmqFloor, measureProxyFloor, measureRuncFloor } from './floors/index.ts';
+import { measureBullmqFloor, measureProxyFloor, measureRuncFloor, startProxyFloor } from './floors/index.ts';
 import {
   HearthApi, HearthProcess, NOOP, honoZodSource, measureAsync, measureColdStarts, measureDeploy, measureIdleMemory,
   measureManyCold, measureStemCells, measureWarm, tinySource,
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
       step(what);
       return measure();
     };
-    const proxy = await measureFor(['proxy', 'warm'], 'floor: proxy (node:http + worker process over a pipe)', () =>
+    // With the warm figures, the proxy floor is measured in the same rounds as Hearth (see measureWarm).
+    let proxy = want('warm') ? undefined : await measureFor(['proxy'], 'floor: proxy (node:http + worker process over a pipe)', () =>
       measureProxyFloor(owners, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000 }));
     const bullmq = await measureFor(['bullmq', 'async', 'fsync'], `floor: raw BullMQ, ${flags.asyncInvocations} jobs`, () =>
       measureBullmqFloor(owners, { workDir: path.join(work, 'floor'), jobs: flags.asyncInvocations }));
@@ -79,8 +80,14 @@ async function main(): Promise<void> {
       }
       await api.deploy(NOOP.name, NOOP.source, NOOP.config);
       if (want('warm')) {
-        step('hearth: warm sync invokes (sequential, 64 callers, 32 steady callers)');
-        warm = await measureWarm(api, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000, steadyMs: flags.steadySeconds * 1000 });
+        step('hearth: warm sync invokes (sequential, 64 callers, 32 steady callers), rounds alternating with the proxy floor');
+        const floor = await startProxyFloor(owners);
+        try {
+          warm = await measureWarm(api, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000, steadyMs: flags.steadySeconds * 1000 }, floor.call);
+        } finally {
+          await floor.stop();
+        }
+        proxy = warm.floor;
       }
       if (want('async')) {
         step(`hearth: ${flags.asyncInvocations} async invocations`);

@@ -7,7 +7,7 @@ import { callers, sequential } from '../load.ts';
 import type { Owners } from '../owners.ts';
 import { median } from '../stats.ts';
 
-/** The 64-caller warm-up before the timed run. */
+/** Warm-up before each timed run (sequential, then 64 callers). */
 const WARMUP_MS = 1_000;
 
 export interface ProxyFloor {
@@ -19,15 +19,23 @@ export interface ProxyFloor {
 
 const serverFile = fileURLToPath(new URL('./proxy-server.ts', import.meta.url));
 
-/** Starts the proxy server (which starts its worker), measures it like Hearth's warm path, stops it. */
-export async function measureProxyFloor(owners: Owners, o: { calls: number; throughputMs: number }): Promise<ProxyFloor> {
+/** A running proxy floor: `call` is one keep-alive POST through it. */
+export interface ProxyServer {
+  call: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** Starts the proxy server (which starts its worker); `stop` ends both. */
+export async function startProxyFloor(owners: Owners): Promise<ProxyServer> {
   // setpriv: the server dies with the bench even if the bench is killed without a chance to stop it.
   const server = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, '--import', 'tsx', serverFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  let client: BenchClient | undefined;
   const stop = owners.add('proxy floor', async () => {
+    client?.close();
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
     await exited;
   });
@@ -37,24 +45,29 @@ export async function measureProxyFloor(owners: Owners, o: { calls: number; thro
       server.once('exit', (code) => reject(new Error(`proxy floor server exited (${code})`)));
       createInterface({ input: server.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
     });
-    const client = new BenchClient(`http://127.0.0.1:${port}`);
+    const http = new BenchClient(`http://127.0.0.1:${port}`);
+    client = http;
     const call = async () => {
-      const res = await client.request('POST', '/invoke', '{}');
+      const res = await http.request('POST', '/invoke', '{}');
       if (res.status !== 200) throw new Error(`proxy floor answered ${res.status}`);
     };
-    try {
-      // Warmed up for the same time as Hearth's sequential run.
-      await callers(1, WARMUP_MS, call);
-      const times = await sequential(o.calls, 0, call);
-      // Untimed first, as the sequential run's first calls are: 64 callers need every container of
-      // the function started, and the figure is of warm calls, not of those starts.
-      await callers(64, WARMUP_MS, call);
-      const run = await callers(64, o.throughputMs, call);
-      if (run.errors > 0) throw new Error(`proxy floor: ${run.errors} failed calls`);
-      return { p50Ms: median(times), perSecond: run.perSecond };
-    } finally {
-      client.close();
-    }
+    return { call, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The proxy floor alone, measured as Hearth's warm path is (see measureWarm, which interleaves the two). */
+export async function measureProxyFloor(owners: Owners, o: { calls: number; throughputMs: number }): Promise<ProxyFloor> {
+  const { call, stop } = await startProxyFloor(owners);
+  try {
+    await callers(1, WARMUP_MS, call);
+    const times = await sequential(o.calls, 0, call);
+    await callers(64, WARMUP_MS, call);
+    const run = await callers(64, o.throughputMs, call);
+    if (run.errors > 0) throw new Error(`proxy floor: ${run.errors} failed calls`);
+    return { p50Ms: median(times), perSecond: run.perSecond };
   } finally {
     await stop();
   }
