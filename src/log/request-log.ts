@@ -21,8 +21,11 @@ export function requestLog(logger: Logger): MiddlewareHandler {
       ms: Math.round((performance.now() - started) * 10) / 10,
       invocationId: c.res.headers.get('x-hearth-invocation-id') ?? undefined,
     };
-    if (status >= 500) logger.error(fields, 'request failed');
-    else if (status >= 400) logger.warn(fields, 'request rejected');
-    else logger.info(fields, 'request');
+    // Written after the response: hono sends it only once every middleware has returned.
+    setImmediate(() => {
+      if (status >= 500) logger.error(fields, 'request failed');
+      else if (status >= 400) logger.warn(fields, 'request rejected');
+      else logger.info(fields, 'request');
+    });
   };
 }

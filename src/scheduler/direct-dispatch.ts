@@ -60,9 +60,14 @@ export class DirectDispatch {
         logs: outcome.logs,
         direct: true,
       };
-      observeInvocation(result);
-      syncDispatchTotal.inc({ function: fn.name, path: 'direct' });
-      this.deps.records?.write(directRecord(result, startedAt, Date.now(), call.keepResult, this.deps.node), result.logs);
+      const finishedAt = Date.now();
+      // Bookkeeping after the answer is on its way: it runs once this turn's response is written
+      // (a record is readable a few ms later anyway; metrics by the next scrape).
+      setImmediate(() => {
+        observeInvocation(result);
+        syncDispatchTotal.inc({ function: fn.name, path: 'direct' });
+        this.deps.records?.write(directRecord(result, startedAt, finishedAt, call.keepResult, this.deps.node), result.logs);
+      });
       return result;
     });
   }
