@@ -80,3 +80,44 @@ export async function inParallel(n: number, parallel: number, op: (i: number) =>
   );
   return times;
 }
+
+/** Warm-up before each timed part of warmRounds (sequential, then 64 callers). */
+const WARMUP_MS = 1_000;
+/** Rounds warmRounds takes its figures in, alternating the sides within each. */
+const ROUNDS = 5;
+
+/** What warmRounds measured of one side. */
+export interface WarmSide {
+  /** Every sequential call's duration, ms. */
+  times: number[];
+  /** Calls per second with 64 keep-alive callers, over all rounds. */
+  perSecond: number;
+  /** Failed calls among the 64-caller runs. */
+  errors: number;
+}
+
+/**
+ * The warm figures of one or more servers, measured by the same code: `calls` sequential calls
+ * and `throughputMs` of 64 callers each, in rounds alternating the sides, so a machine whose
+ * speed drifts (a shared host, frequency changes) moves every side alike. Each part is preceded by
+ * a warm-up of a time, not a count: the figures are of servers in their steady state, whose JIT
+ * has compiled the call path, and 64 callers need every container started first.
+ */
+export async function warmRounds(sides: (() => Promise<unknown>)[], o: { calls: number; throughputMs: number }): Promise<WarmSide[]> {
+  const times = sides.map((): number[] => []);
+  const runs = sides.map(() => ({ calls: 0, ms: 0, errors: 0 }));
+  for (const op of sides) await callers(1, WARMUP_MS, op);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, op] of sides.entries()) times[i]!.push(...(await sequential(Math.ceil(o.calls / ROUNDS), 0, op)));
+  }
+  for (const op of sides) await callers(64, WARMUP_MS, op);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, op] of sides.entries()) {
+      const run = await callers(64, o.throughputMs / ROUNDS, op);
+      runs[i]!.calls += run.times.length;
+      runs[i]!.ms += run.perSecond > 0 ? (run.times.length / run.perSecond) * 1000 : 0;
+      runs[i]!.errors += run.errors;
+    }
+  }
+  return sides.map((_, i) => ({ times: times[i]!, perSecond: runs[i]!.ms > 0 ? runs[i]!.calls / (runs[i]!.ms / 1000) : 0, errors: runs[i]!.errors }));
+}

@@ -2,13 +2,10 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BenchClient } from '../client.ts';
-import { callers, sequential } from '../load.ts';
+import { warmRounds, type WarmSide } from '../load.ts';
 
 import type { Owners } from '../owners.ts';
 import { median } from '../stats.ts';
-
-/** Warm-up before each timed run (sequential, then 64 callers). */
-const WARMUP_MS = 1_000;
 
 export interface ProxyFloor {
   /** Sequential keep-alive POST, ms. */
@@ -62,12 +59,9 @@ export async function startProxyFloor(owners: Owners): Promise<ProxyServer> {
 export async function measureProxyFloor(owners: Owners, o: { calls: number; throughputMs: number }): Promise<ProxyFloor> {
   const { call, stop } = await startProxyFloor(owners);
   try {
-    await callers(1, WARMUP_MS, call);
-    const times = await sequential(o.calls, 0, call);
-    await callers(64, WARMUP_MS, call);
-    const run = await callers(64, o.throughputMs, call);
-    if (run.errors > 0) throw new Error(`proxy floor: ${run.errors} failed calls`);
-    return { p50Ms: median(times), perSecond: run.perSecond };
+    const [floor] = (await warmRounds([call], o)) as [WarmSide];
+    if (floor.errors > 0) throw new Error(`proxy floor: ${floor.errors} failed calls`);
+    return { p50Ms: median(floor.times), perSecond: floor.perSecond };
   } finally {
     await stop();
   }

@@ -53,26 +53,20 @@ export class RecordWriter {
 
   /** Queues a first attempt's record (and its logs) for the next flush. After close it is written at once. */
   write(record: InvocationRecord, logs?: LogEntry[]): void {
-    this.pending.push(logs && logs.length > 0 ? { record, logs } : { record });
-    if (this.closed || this.pending.length >= MAX_BATCH) {
-      void this.flush();
-      return;
-    }
+    if (this.add(record, logs)) return;
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
   }
 
   /**
-   * A first attempt's record (no earlier logs to keep), in Redis when this resolves; rejects when
-   * its batch could not be written.
+   * The record in Redis when this resolves; rejects when it could not be written. A later
+   * attempt's logs are appended to the earlier ones', which a batch does not do (putMany writes
+   * first attempts): such a record is written on its own.
    */
   writeDurable(record: InvocationRecord, logs?: LogEntry[]): Promise<void> {
+    if (record.attempts > 1 && logs && logs.length > 0) return this.store.put(record, logs);
     return new Promise((resolve, reject) => {
-      this.pending.push(logs && logs.length > 0 ? { record, logs } : { record });
       this.waiters.push({ resolve, reject });
-      if (this.closed || this.pending.length >= MAX_BATCH) {
-        void this.flush();
-        return;
-      }
+      if (this.add(record, logs)) return;
       // Whoever writes durably is waiting: the batch goes at the end of this turn, not after the interval.
       if (!this.soon) {
         this.soon = true;
@@ -82,6 +76,14 @@ export class RecordWriter {
         });
       }
     });
+  }
+
+  /** Queues the record for the next batch; true when that batch went at once (closed, or full). */
+  private add(record: InvocationRecord, logs: LogEntry[] | undefined): boolean {
+    this.pending.push(logs && logs.length > 0 ? { record, logs } : { record });
+    if (!this.closed && this.pending.length < MAX_BATCH) return false;
+    void this.flush();
+    return true;
   }
 
   /** Writes everything pending now; resolves when that write ended (failures are reported, not thrown). */

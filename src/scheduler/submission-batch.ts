@@ -33,8 +33,7 @@ interface Pending {
  */
 export class SubmissionBatch {
   private pending: Pending[] = [];
-  private writing: Promise<void> | undefined;
-  private scheduled = false;
+  private draining = false;
 
   constructor(
     private readonly store: InvocationStore,
@@ -44,25 +43,23 @@ export class SubmissionBatch {
   submit(submission: Submission): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ submission, resolve, reject });
-      this.schedule();
+      if (!this.draining) void this.drain();
     });
   }
 
-  /** The next batch goes once the current one is written, after this turn's submissions joined it. */
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const go = () => setImmediate(() => {
-      this.scheduled = false;
-      const batch = this.pending;
-      this.pending = [];
-      this.writing = this.write(batch).finally(() => {
-        this.writing = undefined;
-        if (this.pending.length > 0) this.schedule();
-      });
-    });
-    if (this.writing) void this.writing.then(go);
-    else go();
+  /** One batch at a time, each taken at the end of a turn, so this turn's submissions join it. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.pending;
+        this.pending = [];
+        await this.write(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   private async write(batch: Pending[]): Promise<void> {

@@ -180,8 +180,8 @@ export class InvocationWorkers {
       else void store.put(record, result.logs).catch(() => undefined);
       return;
     }
-    // In Redis before the job is acknowledged; a later attempt's logs are appended to the earlier ones' (store.put).
-    if (records && (record.attempts <= 1 || result.logs.length === 0)) await records.writeDurable(record, result.logs);
+    // In Redis before the job is acknowledged.
+    if (records) await records.writeDurable(record, result.logs);
     else await store.put(record, result.logs);
     if (last) await this.notifyCallback(record);
   }
