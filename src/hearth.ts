@@ -231,9 +231,14 @@ export class Hearth {
 
     // One admission count per process for sync and async submissions alike.
     const backpressure = new Backpressure(producer);
+    const direct = new DirectDispatch({
+      pool, records: recordWriter, node: settings.nodeName,
+      mayStartHere: (name) => !functions.isUnavailable(name) && !workers.warmElsewhere(name),
+      onStarted: () => workers.warmthChanged(),
+    });
     const app = createApp({
       functions,
-      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct: new DirectDispatch({ pool, records: recordWriter, node: settings.nodeName, warmElsewhere: (name) => workers.warmElsewhere(name) }) }),
+      invoker: new SyncInvoker({ catalog, producer, replies, store, backpressure, direct }),
       pool,
       invocations: new AsyncInvoker({ catalog, producer, store, backpressure, ...(replicaAck ? { replicated: (id: string) => replicaAck.confirm(id) } : {}) }),
       store,

@@ -69,18 +69,19 @@ export class Pool {
   /**
    * Runs the invocation at once in a warm container of this exact version that has a free slot,
    * or answers undefined without waiting or starting anything: when none has one, or when a
-   * caller of the function already waits for a container (it keeps its turn). With `stemCell`,
-   * a function with no container here may take a ready stem cell instead (within the limits,
-   * evicting nothing): its first call then costs a specialization, not a trip through the queue.
+   * caller of the function already waits for a container (it keeps its turn). With `startHere`,
+   * a function with no container here starts its first one for this call (a ready stem cell when
+   * one can serve; within the limits, evicting nothing): its first call then costs the start, not
+   * also a trip through the queue. Later containers (scale-out) are the queue's to place.
    */
-  tryRun(fn: PoolFunction, req: InvokeRequest, o: { stemCell?: boolean } = {}): Promise<RunResult> | undefined {
+  tryRun(fn: PoolFunction, req: InvokeRequest, o: { startHere?: boolean } = {}): Promise<RunResult> | undefined {
     if (this.closed || this.waiting.has(fn.name)) return undefined;
     const warm = this.capacity.findWarm(fn);
     if (warm) {
       warm.inFlight++;
       return this.useLease({ pooled: warm, coldStart: false }, (container) => container.invoke(req));
     }
-    const firstHere = o.stemCell && (this.stems?.size ?? 0) > 0 && this.stemCellCanServe(fn) && this.capacity.containersOf(fn.name).length === 0;
+    const firstHere = o.startHere && this.capacity.containersOf(fn.name).length === 0;
     if (!firstHere || fn.config.maxContainers < 1 || !this.capacity.fits(fn.config.memoryMb)) return undefined;
     return this.startContainer(fn, { reserve: true, useStemCell: true }).then(
       (lease) => this.useLease(lease, (container) => container.invoke(req)),

@@ -15,7 +15,8 @@ export interface DirectCall {
 /**
  * Runs a sync call straight in a warm container of this process's pool, skipping the queue: no
  * job, no pickup, no reply through Redis. Only when a container of the version has a free slot
- * now, or when a ready stem cell can become the function's first container here; the caller
+ * now, or when the function has no container here and no other node has it warm (its first
+ * container then starts here, for this call, as Lambda does); the caller
  * decides first that nothing of the function waits in its queue. The call ends
  * like a queued one: metrics, and a record with its logs, written off the caller's path.
  */
@@ -27,26 +28,30 @@ export class DirectDispatch {
       /** This node's name, kept on the record. */
       node?: string;
       /**
-       * Another node has the function warm: its first call here goes through the queue (and so to
-       * that node) rather than taking a stem cell. Absent: this node alone.
+       * Whether the function's first container may start on this node for a direct call: false when
+       * this node cannot get its image, or another node has it warm (the queue takes the call
+       * there). Absent: always (this node alone).
        */
-      warmElsewhere?: (name: string) => boolean;
+      mayStartHere?: (name: string) => boolean;
+      /** A direct call started the function's container here (other nodes should hear of it). */
+      onStarted?: () => void;
     },
   ) {}
 
   /**
-   * The call's result, or undefined (nothing run) when no warm slot is free now and no stem cell
-   * can become the function's first container here.
+   * The call's result, or undefined (nothing run) when no warm slot is free now and the function's
+   * first container cannot start here.
    */
   tryRun(fn: FunctionVersion, call: DirectCall): Promise<InvocationResult> | undefined {
     const startedAt = Date.now();
     const run = this.deps.pool.tryRun(
       { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },
       { invocationId: call.invocationId, event: call.event, deadline: startedAt + fn.config.timeoutMs },
-      { stemCell: !(this.deps.warmElsewhere?.(fn.name) ?? false) },
+      { startHere: this.deps.mayStartHere?.(fn.name) ?? true },
     );
     if (!run) return undefined;
     return run.then(({ outcome, coldStart, containerId }) => {
+      if (coldStart && containerId !== null) this.deps.onStarted?.();
       const result: InvocationResult = {
         invocationId: call.invocationId,
         function: fn.name,

@@ -115,6 +115,15 @@ export class Dispatcher {
     return this.directory.warmElsewhere(fn);
   }
 
+  /**
+   * The pool started a container outside the queue (a direct call's first one): the other nodes
+   * hear of it now, not at the next periodic check, so their next call of it comes here.
+   */
+  warmthChanged(): void {
+    this.warmth.invalidate();
+    void this.directory.announce(this.warmth.current().warm);
+  }
+
   ensure(fn: string, limit: number): void {
     const existing = this.lanes.get(fn);
     if (existing && !existing.removed) {
@@ -281,8 +290,7 @@ export class Dispatcher {
       .finally(() => {
         lane.inFlight--;
         lane.runs.delete(slot);
-        this.warmth.invalidate();
-        void this.directory.announce(this.warmth.current().warm);
+        this.warmthChanged();
         this.pump();
       });
     lane.runs.add(slot);

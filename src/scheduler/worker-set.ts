@@ -110,6 +110,11 @@ export class InvocationWorkers {
     return this.dispatcher.warmElsewhere(fn);
   }
 
+  /** A container started outside the queue: other nodes learn at once that it is warm here. */
+  warmthChanged(): void {
+    this.dispatcher.warmthChanged();
+  }
+
 
   /** Resolves once wake-ups are heard (work is found by the sweep before that). */
   async ready(): Promise<void> {

@@ -27,8 +27,11 @@ describe('sync calls with a free warm container skip the queue', () => {
     await h.deploy('hop', 'export default (e) => { console.log("hop", e.n); return { n: e.n + 1 }; }');
     const cold = await h.invoke('hop', { n: 0 });
     expect(cold.status).toBe(200);
-    // No container yet: the first call goes through the queue and starts one.
-    expect(cold.headers.get('x-hearth-dispatch')).toBe('queued');
+    // No container anywhere yet: the first one starts here, for this call, without the queue.
+    expect(cold.headers.get('x-hearth-dispatch')).toBe('direct');
+    expect(cold.headers.get('x-hearth-cold-start')).toBe('true');
+    const coldId = cold.headers.get('x-hearth-invocation-id')!;
+    expect(await record(coldId)).toMatchObject({ id: coldId, status: 'succeeded', trigger: 'sync', attempts: 1, coldStart: true });
 
     const warm = await h.invoke('hop', { n: 1 });
     expect(warm.status).toBe(200);
@@ -47,6 +50,7 @@ describe('sync calls with a free warm container skip the queue', () => {
     const metrics = await fetch(`${h.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/hearth_sync_dispatch_total\{function="hop",path="direct"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/hearth_invocations_total\{function="hop",outcome="success"[^}]*\} 2/);
+    expect(metrics).not.toMatch(/hearth_sync_dispatch_total\{function="hop",path="queued"/);
   });
 
   it('with work queued for the function, a sync call queues behind it', async () => {

@@ -76,6 +76,22 @@ describe('leases', () => {
     expect(runtime.live('direct')).toHaveLength(1);
   });
 
+  it('tryRun with startHere starts the first container of a function here, never a second, never past the limits', async () => {
+    startPool({ memoryBudgetMb: 200 });
+    const fn = fakeFunction('first-here', { maxContainers: 2, memoryMb: 128 });
+    const hold = new Gate();
+    const first = pool.tryRun(fn, request(10_000, hold.promise), { startHere: true })!;
+    expect(first).toBeDefined();
+    // Starting or busy, it is the function's container here: a second call goes to the queue.
+    expect(pool.tryRun(fn, request(), { startHere: true })).toBeUndefined();
+    hold.open();
+    expect(await first).toMatchObject({ coldStart: true, stemCell: false, outcome: { ok: true } });
+    expect(runtime.live('first-here')).toHaveLength(1);
+    // No memory left for another function's first container: nothing is evicted for it here.
+    expect(pool.tryRun(fakeFunction('too-big', { memoryMb: 128 }), request(), { startHere: true })).toBeUndefined();
+    expect(runtime.live('first-here')).toHaveLength(1);
+  });
+
   it('a container that dies is forgotten, and the next invoke starts a new one', async () => {
     startPool();
     const fn = fakeFunction('crashy');
@@ -212,7 +228,7 @@ describe('stem cells and spare rootfs', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('tryRun with stemCell takes a ready cell for a function with no container here, and only then', async () => {
+  it('tryRun with startHere takes a ready cell for a function with no container here, and only then', async () => {
     const top = await mkdtemp(path.join(tmpdir(), 'hearth-pool-'));
     await mkdir(path.join(top, 'function'));
     await writeFile(path.join(top, 'function', 'index.mjs'), 'export default () => 1');
@@ -220,23 +236,24 @@ describe('stem cells and spare rootfs', () => {
     await vi.advanceTimersByTimeAsync(0);
     const fn = fakeFunction('first', { concurrency: 1 });
     // Not asked to (the function is warm on another node): nothing starts.
-    expect(pool.tryRun(fn, request(), { stemCell: false })).toBeUndefined();
+    expect(pool.tryRun(fn, request(), { startHere: false })).toBeUndefined();
     expect(pool.readyStemCells).toBe(1);
-    const first = await pool.tryRun(fn, request(), { stemCell: true });
+    const first = await pool.tryRun(fn, request(), { startHere: true });
     expect(first).toMatchObject({ coldStart: true, stemCell: true, outcome: { ok: true } });
     // Warm now: the next call takes the slot, not another cell.
     await vi.advanceTimersByTimeAsync(0);
     expect(pool.readyStemCells).toBe(1);
-    expect(await pool.tryRun(fn, request(), { stemCell: true })).toMatchObject({ coldStart: false });
+    expect(await pool.tryRun(fn, request(), { startHere: true })).toMatchObject({ coldStart: false });
     // Its one container busy: no second container from a cell on the direct path (the queue decides that).
     const hold = new Gate();
-    const busy = pool.tryRun(fn, request(10_000, hold.promise), { stemCell: true })!;
-    expect(pool.tryRun(fn, request(), { stemCell: true })).toBeUndefined();
+    const busy = pool.tryRun(fn, request(10_000, hold.promise), { startHere: true })!;
+    expect(pool.tryRun(fn, request(), { startHere: true })).toBeUndefined();
     expect(pool.readyStemCells).toBe(1);
     hold.open();
     await busy;
-    // A function a cell cannot serve is never started on the direct path.
-    expect(pool.tryRun(fakeFunction('net', { network: 'bridge' }), request(), { stemCell: true })).toBeUndefined();
+    // A function a cell cannot serve starts cold from its own image, the cell stays.
+    expect(await pool.tryRun(fakeFunction('net', { network: 'bridge' }), request(), { startHere: true })).toMatchObject({ coldStart: true, stemCell: false, outcome: { ok: true } });
+    expect(pool.readyStemCells).toBe(1);
     await rm(top, { recursive: true });
   });
 
