@@ -1,4 +1,5 @@
 /** OCI image-spec shapes and media types, only the parts Hearth writes or reads. */
+import { AGENT_BUNDLE_PATH } from './build/agent-path.ts';
 
 export const MEDIA_TYPE = {
   index: 'application/vnd.oci.image.index.v1+json',
@@ -62,7 +63,7 @@ export function functionImageConfig(name: string, diffIds: string[]): ImageConfi
     config: {
       User: '1000:1000',
       Env: ['PATH=/usr/bin:/bin', 'NODE_ENV=production'],
-      Entrypoint: ['/usr/bin/tini', '--', '/usr/bin/node', '/hearth/agent.mjs'],
+      Entrypoint: ['/usr/bin/tini', '--', '/usr/bin/node', AGENT_BUNDLE_PATH],
       WorkingDir: '/function',
       Labels: { [ANNOTATION.function]: name },
     },

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 const agentFile = (ext: string): string => fileURLToPath(new URL(`./agent/agent.${ext}`, import.meta.url));
 
 /**
- * Absolute path of the agent source; the image module bundles it (esbuild, ESM, platform node) to
- * /hearth/agent.mjs. The TypeScript in a checkout, the compiled JavaScript in the installed package.
+ * Absolute path of the agent source; the image module bundles it (esbuild, CommonJS, platform
+ * node) to /hearth/agent.cjs. The TypeScript in a checkout, the compiled JavaScript in the installed package.
  */
 export const AGENT_ENTRY: string = existsSync(agentFile('ts')) ? agentFile('ts') : agentFile('js');
 

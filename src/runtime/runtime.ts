@@ -18,6 +18,8 @@ import {
   FUNCTION_GID,
   FUNCTION_UID,
   functionSpec,
+  AGENT_PATH,
+  LEGACY_AGENT_PATH,
   NODE_PRELOAD_PATH,
   mappedHostIds,
   UserNamespaceRanges,
@@ -177,7 +179,7 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const spec = functionSpec({ ...params, rootfsPath, nodePreload: await shipsNodePreload(opts.layerDirs) }, extra);
+      const spec = functionSpec({ ...params, rootfsPath, ...(await agentFiles(opts.layerDirs)) }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') {
         // A network without a resolver reaches nothing by name.
@@ -294,8 +296,14 @@ export class Runtime {
   }
 }
 
-/** Whether one of the image's layers holds the node preload (a stat per layer; base layers before it lack it). */
-async function shipsNodePreload(layerDirs: string[]): Promise<boolean> {
-  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, NODE_PRELOAD_PATH)).then(() => true, () => false)));
+/** What the image's base layer ships of the agent and the node preload (older base layers lack either). */
+async function agentFiles(layerDirs: string[]): Promise<{ agentPath: string; nodePreload: boolean }> {
+  const [agent, preload] = await Promise.all([AGENT_PATH, NODE_PRELOAD_PATH].map((file) => inSomeLayer(layerDirs, file)));
+  return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload: preload! };
+}
+
+/** A stat per layer. */
+async function inSomeLayer(layerDirs: string[], file: string): Promise<boolean> {
+  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, file)).then(() => true, () => false)));
   return found.includes(true);
 }

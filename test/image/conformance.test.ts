@@ -98,7 +98,7 @@ describe('umoci', () => {
     expect(statSync(path.join(rootfs, 'usr', 'bin', 'node')).size).toBe(statSync(process.execPath).size);
     // umoci turns the image config into an OCI runtime config.
     const spec = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: { args: string[]; cwd: string; user: { uid: number } } };
-    expect(spec.process.args).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '/hearth/agent.mjs']);
+    expect(spec.process.args).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '/hearth/agent.cjs']);
     expect(spec.process.cwd).toBe('/function');
     expect(spec.process.user.uid).toBe(1000);
   });

@@ -35,8 +35,8 @@ beforeAll(async () => {
     agentEntry,
     [
       'const event: unknown = JSON.parse(process.argv[2] ?? "null");',
-      'const mod = (await import("/function/index.mjs")) as { default: (e: unknown) => unknown };',
-      'console.log(JSON.stringify(await mod.default(event)));',
+      // No top-level await: the agent is bundled as CommonJS.
+      'void import("/function/index.mjs").then(async (mod: { default: (e: unknown) => unknown }) => console.log(JSON.stringify(await mod.default(event))));',
     ].join('\n'),
   );
   store = new ImageStore({ root, agentEntry });
@@ -97,7 +97,7 @@ describe('the base layer', () => {
     }
     expect(byName.get('usr/bin/node')?.header.size).toBe(statSync(process.execPath).size);
     expect(byName.get('usr/bin/tini')?.body.equals(await readFile('/usr/bin/tini-static'))).toBe(true);
-    expect(byName.get('hearth/agent.mjs')?.body.toString()).toContain('/function/index.mjs');
+    expect(byName.get('hearth/agent.cjs')?.body.toString()).toContain('/function/index.mjs');
     expect(byName.get('etc/passwd')?.body.toString()).toBe(
       'root:x:0:0:root:/root:/usr/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/usr/sbin/nologin\n',
     );
@@ -244,7 +244,7 @@ describe('a function image', () => {
     await mkdir(target);
     execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${(await store.layerDirs(image.digest)).join(':')}`, target]);
     mounts.push(target);
-    const out = execFileSync('chroot', ['--userspec=1000:1000', target, '/usr/bin/node', '/hearth/agent.mjs', '{"n":41}'], { encoding: 'utf8' });
+    const out = execFileSync('chroot', ['--userspec=1000:1000', target, '/usr/bin/node', '/hearth/agent.cjs', '{"n":41}'], { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ n: 42 });
   });
 });

@@ -44,7 +44,7 @@ describe('OCI documents', () => {
       config: {
         User: '1000:1000',
         Env: ['PATH=/usr/bin:/bin', 'NODE_ENV=production'],
-        Entrypoint: ['/usr/bin/tini', '--', '/usr/bin/node', '/hearth/agent.mjs'],
+        Entrypoint: ['/usr/bin/tini', '--', '/usr/bin/node', '/hearth/agent.cjs'],
         WorkingDir: '/function',
         Labels: { 'io.hearth.function': 'hello' },
       },

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
-import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
+import { baseLayer, functionLayer, layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
 import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
 
@@ -96,11 +96,22 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expect(out.ok && out.result === value).toBe(true);
   });
 
+  it('an image whose base layer predates the CommonJS agent still starts its ES module agent', async () => {
+    const legacy = await create({}, [await functionLayer(PROBE), await baseLayer({ legacyAgent: true })]);
+    try {
+      const out = await invoke(legacy, { action: 'sandbox' });
+      if (!out.ok) throw new Error(out.error.message);
+      expect((out.result as { pid1: string[] }).pid1.at(-1)).toBe('/hearth/agent.mjs');
+    } finally {
+      await legacy.destroy();
+    }
+  });
+
   it('runs sandboxed: tini is pid 1, own hostname, only lo, read-only root, writable /tmp, no capabilities', async () => {
     const out = await invoke(warm, { action: 'sandbox' });
     if (!out.ok) throw new Error(out.error.message);
     const r = out.result as Record<string, unknown>;
-    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '--require', '/hearth/code-cache.cjs', '/hearth/agent.mjs']);
+    expect(r.pid1).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=96', '--require', '/hearth/code-cache.cjs', '/hearth/agent.cjs']);
     // The preload resets the flag for node's code cache; V8's heap limit set at start stays (96 MB old space + young).
     expect(r.heapLimitMb).toBeGreaterThan(90);
     expect(r.heapLimitMb).toBeLessThan(160);

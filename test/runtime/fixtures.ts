@@ -1,6 +1,6 @@
 /**
  * Test rootfs layers built from this host, following the image contract: a base layer with node
- * (+ the libs ldd lists), tini at /usr/bin/tini, the agent bundle at /hearth/agent.mjs, the node
+ * (+ the libs ldd lists), tini at /usr/bin/tini, the agent bundle at /hearth/agent.cjs, the node
  * preload, /etc/passwd
  * with uid 1000 and the empty mount-point dirs; and small function layers holding
  * /function/index.mjs. Layers are content-addressed under the OS temp dir, so every test file
@@ -13,18 +13,19 @@ import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE, agentBundleOptions } from '../../src/image/index.ts';
+import { AGENT_BUNDLE_PATH, NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE, REQUIRE_BANNER, agentBundleOptions } from '../../src/image/index.ts';
 import { AGENT_ENTRY } from '../../src/runtime/index.ts';
 
 const CACHE = join(tmpdir(), 'hearth-runtime-fixtures');
 const NODE = realpathSync(process.execPath);
 const TINI = '/usr/bin/tini-static';
 
-let basePromise: Promise<string> | undefined;
+const basePromises = new Map<string, Promise<string>>();
 
-/** The agent bundled exactly as the image module does it. */
-export async function bundleAgent(): Promise<string> {
-  const out = await build(agentBundleOptions(AGENT_ENTRY));
+/** The agent bundled exactly as the image module does it; `legacy`: as base layers before the CommonJS agent held it. */
+export async function bundleAgent(legacy = false): Promise<string> {
+  const options = agentBundleOptions(AGENT_ENTRY);
+  const out = await build(legacy ? { ...options, format: 'esm', banner: { js: REQUIRE_BANNER } } : options);
   return out.outputFiles[0].text;
 }
 
@@ -64,13 +65,17 @@ async function cached(name: string, fill: (dir: string) => Promise<void>): Promi
   return dir;
 }
 
-export function baseLayer(): Promise<string> {
+/** `legacyAgent`: the agent as an ES module at /hearth/agent.mjs, as in base layers built before the CommonJS one. */
+export function baseLayer(o: { legacyAgent?: boolean } = {}): Promise<string> {
+  const agentPath = o.legacyAgent ? 'hearth/agent.mjs' : AGENT_BUNDLE_PATH.slice(1);
+  let basePromise = basePromises.get(agentPath);
   basePromise ??= (async () => {
-    const agent = await bundleAgent();
+    const agent = await bundleAgent(o.legacyAgent);
     const nodeStat = await stat(NODE);
     const key = createHash('sha256')
       // Bump when the layout below changes: the cache is keyed by its inputs.
       .update('layout-2')
+      .update(agentPath)
       .update(agent)
       .update(NODE_PRELOAD_SOURCE)
       .update(`${NODE}:${nodeStat.size}:${nodeStat.mtimeMs}:${(await stat(TINI)).size}`)
@@ -85,7 +90,7 @@ export function baseLayer(): Promise<string> {
       await copyFile(TINI, join(root, 'usr/bin/tini'));
       await chmod(join(root, 'usr/bin/tini'), 0o755);
       for (const lib of nodeLibs()) await linkOrCopy(realpathSync(lib), join(root, lib));
-      await writeFile(join(root, 'hearth/agent.mjs'), agent);
+      await writeFile(join(root, agentPath), agent);
       await writeFile(join(root, NODE_PRELOAD_PATH), NODE_PRELOAD_SOURCE);
       await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/sbin/nologin\n');
       await writeFile(join(root, 'etc/group'), 'root:x:0:\nhearth:x:1000:\n');
@@ -94,6 +99,7 @@ export function baseLayer(): Promise<string> {
       await writeFile(join(root, 'etc/resolv.conf'), '');
     });
   })();
+  basePromises.set(agentPath, basePromise);
   return basePromise;
 }
 

@@ -70,7 +70,7 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     expect(cgroupDirsOf(instance, 'orphan').length).toBeGreaterThan(0);
     // Its rootfs may or may not still be in the host's mount table (a running container's is
     // detached shortly after it started); either way the restart below leaves none.
-    expect(pidsWith('/hearth/agent.mjs').length).toBeGreaterThan(0);
+    expect(pidsWith('/hearth/agent.cjs').length).toBeGreaterThan(0);
 
     const runtime = new Runtime({ stateDir, instance });
     await runtime.start();

@@ -4,6 +4,7 @@ import {
   buildSpec,
   defaultSpec,
   functionSpec,
+  LEGACY_AGENT_PATH,
   maxOldSpaceMb,
   withAnnotations,
   withCgroupsPath,
@@ -178,11 +179,13 @@ describe('functionSpec: a function container', () => {
   const s = functionSpec(params);
 
   it('runs tini as pid 1 with node (heap at ~75% of memory) and the agent', () => {
-    expect(s.process.args).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '/hearth/agent.mjs']);
+    expect(s.process.args).toEqual(['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '/hearth/agent.cjs']);
     // Images whose base layer ships the preload: node runs it first, so its code cache stays valid.
     expect(functionSpec({ ...params, nodePreload: true }).process.args).toEqual(
-      ['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '--require', '/hearth/code-cache.cjs', '/hearth/agent.mjs'],
+      ['/usr/bin/tini', '--', '/usr/bin/node', '--max-old-space-size=192', '--require', '/hearth/code-cache.cjs', '/hearth/agent.cjs'],
     );
+    // Base layers from before the CommonJS agent hold it as an ES module.
+    expect(functionSpec({ ...params, agentPath: LEGACY_AGENT_PATH }).process.args.at(-1)).toBe('/hearth/agent.mjs');
     expect(maxOldSpaceMb(128)).toBe(96);
     expect(maxOldSpaceMb(16)).toBe(16);
   });

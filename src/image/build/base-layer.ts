@@ -11,6 +11,7 @@ import { GZIP_LEVEL } from './layer.ts';
 import { sharedLibraries } from './ldd.ts';
 import type { TarEntry } from './tar.ts';
 import { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE } from './node-preload.ts';
+import { AGENT_BUNDLE_PATH } from './agent-path.ts';
 
 /** Bump when the layer's layout changes, so cached layers from older code are not reused. */
 const BASE_LAYER_FORMAT = 1;
@@ -52,7 +53,7 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
   }
 
   const generated: Array<[string, Uint8Array]> = [
-    ['/hearth/agent.mjs', await bundleAgent(agentEntry)],
+    [AGENT_BUNDLE_PATH, await bundleAgent(agentEntry)],
     [NODE_PRELOAD_PATH, Buffer.from(NODE_PRELOAD_SOURCE)],
     ['/etc/passwd', text('root:x:0:0:root:/root:/usr/sbin/nologin', 'hearth:x:1000:1000:hearth:/tmp:/usr/sbin/nologin')],
     ['/etc/group', text('root:x:0:', 'hearth:x:1000:')],
@@ -81,12 +82,12 @@ export async function planBaseLayer(agentEntry: string): Promise<BaseLayerPlan> 
 }
 
 /**
- * How the agent is bundled into /hearth/agent.mjs: like a function, except that the function
- * itself is loaded at run time from its own layer, never bundled into the agent.
+ * How the agent is bundled into AGENT_BUNDLE_PATH: like a function, except that it is CommonJS
+ * and the function itself is loaded at run time from its own layer, never bundled into the agent.
  */
 export function agentBundleOptions(agentEntry: string): esbuild.BuildOptions & { write: false } {
   const entry = path.resolve(agentEntry);
-  return { ...nodeBundleOptions(path.dirname(entry), entry), external: ['/function/*'] };
+  return { ...nodeBundleOptions(path.dirname(entry), entry, { format: 'cjs' }), external: ['/function/*'] };
 }
 
 /** The agent is our code, not the user's: a failure here is an internal error, not a BuildError. */

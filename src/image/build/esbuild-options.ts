@@ -9,14 +9,17 @@ export const REQUIRE_BANNER =
   "import { createRequire as __hearthCreateRequire } from 'module'; const require = __hearthCreateRequire(import.meta.url);";
 
 export interface NodeBundleOptions {
-  /** Prepend REQUIRE_BANNER. Default true; false only for a bundle that is bundled again later. */
+  /** Prepend REQUIRE_BANNER (ESM only). Default true; false only for a bundle that is bundled again later. */
   requireShim?: boolean;
+  /** Default 'esm'; CommonJS output has node's own `require` and no shim. */
+  format?: 'esm' | 'cjs';
 }
 
 /**
  * The one definition of how Hearth bundles for node: the server (function images), the agent
- * and the CLI (local pre-bundle) all build one ESM file for node 20, readable and deterministic,
- * with only node built-ins external (a container has no node_modules).
+ * and the CLI (local pre-bundle) all build one file for node 20 (ESM, or CommonJS for the
+ * agent), readable and deterministic, with only node built-ins external (a container has no
+ * node_modules).
  */
 export function nodeBundleOptions(
   absWorkingDir: string,
@@ -29,12 +32,12 @@ export function nodeBundleOptions(
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format: opts.format ?? 'esm',
     write: false,
     logLevel: 'silent',
     minify: false,
     sourcemap: false,
-    ...(opts.requireShim === false ? {} : { banner: { js: REQUIRE_BANNER } }),
+    ...(opts.requireShim === false || opts.format === 'cjs' ? {} : { banner: { js: REQUIRE_BANNER } }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 export { DEFAULT_ENTRIES } from './source-files.ts';
 export { agentBundleOptions } from './base-layer.ts';
+export { AGENT_BUNDLE_PATH } from './agent-path.ts';
 export { NODE_PRELOAD_PATH, NODE_PRELOAD_SOURCE } from './node-preload.ts';
 export { REQUIRE_BANNER, formatMessages, isBuildFailure, nodeBundleOptions } from './esbuild-options.ts';
 export type { NodeBundleOptions } from './esbuild-options.ts';

@@ -47,7 +47,10 @@ export function buildSpec(opts: SpecOpt[]): Spec {
 /** Paths of the image contract (what the image module puts in every rootfs). */
 export const TINI_PATH = '/usr/bin/tini';
 export const NODE_PATH = '/usr/bin/node';
-export const AGENT_PATH = '/hearth/agent.mjs';
+/** The agent, CommonJS (node starts it without its ES module loader). */
+export const AGENT_PATH = '/hearth/agent.cjs';
+/** Where base layers built before AGENT_PATH hold it (an ES module). */
+export const LEGACY_AGENT_PATH = '/hearth/agent.mjs';
 /** Run by node before the agent (images built since it exists): keeps node's code cache valid despite the heap flag. */
 export const NODE_PRELOAD_PATH = '/hearth/code-cache.cjs';
 
@@ -66,6 +69,8 @@ export interface FunctionSpecParams {
   userNamespace?: UserNamespaceRange;
   /** The image ships NODE_PRELOAD_PATH (older base layers do not). */
   nodePreload?: boolean;
+  /** The agent the image ships (default AGENT_PATH; LEGACY_AGENT_PATH in older base layers). */
+  agentPath?: string;
   /** Absolute rootfs path (default: `rootfs` in the bundle). */
   rootfsPath?: string;
   /** A prepared network namespace (bridge networking); omitted: a fresh one with only loopback. */
@@ -88,7 +93,7 @@ export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
     withProcessArgs(
       TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`,
       ...(p.nodePreload ? ['--require', NODE_PRELOAD_PATH] : []),
-      AGENT_PATH,
+      p.agentPath ?? AGENT_PATH,
     ),
     withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
     withEnv(p.env),
