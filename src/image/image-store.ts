@@ -139,7 +139,7 @@ export class ImageStore {
       bundleFunction(source, config.entry, config.external),
       functionLayerFiles(host, config, this.#maxAssetBytes),
     ]);
-    const image = await writeFunctionImage(this.#blobs, name, base, bundle.code, config, files);
+    const image = await writeFunctionImage(this.#blobs, name, base, bundle, config, files);
     const [, fnLayer] = image.layers;
     await this.#layers.unpack(fnLayer);
     // Last: once named in the index, the image is complete on disk.

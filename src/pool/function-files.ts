@@ -4,8 +4,10 @@ import path from 'node:path';
 /** Where the image module puts a function's files in its top layer (see image/build/function-layer.ts). */
 const FUNCTION_DIR = 'function';
 
+/** The bundle (CommonJS or an ES module, see image/build/function-layer.ts). */
+const BUNDLE_FILES = ['index.cjs', 'index.mjs'];
 /** What a stem cell can be sent: the bundle and its config, both text. */
-const CODE_FILES = new Set(['index.mjs', 'hearth.json']);
+const CODE_FILES = new Set([...BUNDLE_FILES, 'hearth.json']);
 
 /**
  * A function's files as a stem cell receives them (relative path → UTF-8 source), read from the
@@ -19,7 +21,7 @@ export async function readFunctionFiles(topLayerDir: string): Promise<Record<str
   if (entries.some((e) => !e.isFile() || !CODE_FILES.has(e.name))) return undefined;
   const files: Record<string, string> = {};
   for (const e of entries) files[e.name] = await readFile(path.join(root, e.name), 'utf8');
-  if (files['index.mjs'] === undefined) throw new Error(`no ${FUNCTION_DIR}/index.mjs in ${topLayerDir}`);
+  if (!BUNDLE_FILES.some((name) => files[name] !== undefined)) throw new Error(`no function bundle (${BUNDLE_FILES.join(' or ')}) in ${topLayerDir}/${FUNCTION_DIR}`);
   return files;
 }
 

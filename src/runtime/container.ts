@@ -19,7 +19,7 @@ import type { ContainerExit, HttpSink, InvokeOutcome, InvokeRequest } from './ty
 export interface SpecializeOptions {
   functionName: string;
   version: number;
-  /** The function's files (relative path → source), `index.mjs` the entry. */
+  /** The function's files (relative path → source), `index.cjs` or `index.mjs` the entry. */
   files: Record<string, string>;
   env: Record<string, string>;
   memoryMb: number;

@@ -44,7 +44,7 @@ export interface SpecializeMessage {
   type: 'specialize';
   functionName: string;
   version: number;
-  /** Relative path under the function dir → UTF-8 source; must contain `index.mjs`. */
+  /** Relative path under the function dir → UTF-8 source; must contain the bundle, `index.cjs` or `index.mjs`. */
   files: Record<string, string>;
   env: Record<string, string>;
 }

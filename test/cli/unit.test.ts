@@ -53,13 +53,15 @@ describe('CLI helpers', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-cli-unit-'));
     try {
       expect(DEFAULT_ENTRIES).toContain('handler.ts');
-      await writeFile(path.join(dir, 'handler.ts'), 'export const handler = (e: unknown): unknown => e;');
+      // import.meta keeps the server's bundle an ES module, which needs the shim.
+      await writeFile(path.join(dir, 'handler.ts'), 'export const handler = (e: unknown): unknown => [e, import.meta.url];');
       const local = await bundleLocal(dir);
       expect(local.entry).toBe('handler.ts');
       expect(local.code).not.toContain(REQUIRE_BANNER);
       // The server re-bundles the upload: exactly one shim in what runs.
-      const served = Buffer.from((await bundleFunction({ kind: 'files', files: { 'index.mjs': local.code } }, undefined)).code).toString();
-      expect(served.split(REQUIRE_BANNER).length - 1).toBe(1);
+      const served = await bundleFunction({ kind: 'files', files: { 'index.mjs': local.code } }, undefined);
+      expect(served.format).toBe('esm');
+      expect(Buffer.from(served.code).toString().split(REQUIRE_BANNER).length - 1).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -43,7 +43,7 @@ describe('a CommonJS callback-style Lambda function', () => {
       message: 'Hello, Ada!',
       visits: 1,
       dirname: '/function',
-      filename: '/function/index.mjs',
+      filename: '/function/index.cjs',
       taskRoot: '/function',
       lambdaName: 'lambda-cjs',
       context: {

@@ -69,7 +69,7 @@ describe('stem cells', () => {
     expect(res.body).toMatchObject({ marker: 'ONE-MARKER', secret: 'one-secret', fn: 'stem-one', version: '1' });
     // The stem cell's rootfs is the base layer: no function code in it (at most an empty /function).
     expect(res.body.rootFunctionDir ?? []).toEqual([]);
-    expect(res.body.files).toEqual(['hearth.json', 'index.mjs']);
+    expect(res.body.files).toEqual(['hearth.json', 'index.cjs']);
 
     const c = await containerOf('stem-one');
     expect(c.fromStemCell).toBe(true);
@@ -81,6 +81,15 @@ describe('stem cells', () => {
     expect(await readyStemCells()).not.toContain(c.id);
     // Warm from now on.
     expect((await h.invoke('stem-one', {})).headers.get('x-hearth-cold-start')).toBe('false');
+  });
+
+  it('specializes a function whose code needs an ES module (top-level await) from its index.mjs', async () => {
+    await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
+    await h.deploy('stem-esm', `import fs from 'node:fs';\nconst answer = await Promise.resolve(42);\nexport default () => ({ answer, files: fs.readdirSync('/tmp/.hearth-function').sort() });`);
+    const res = await h.invoke('stem-esm', {});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ answer: 42, files: ['hearth.json', 'index.mjs'] });
+    expect((await containerOf('stem-esm')).fromStemCell).toBe(true);
   });
 
   it('never lets one function see another function\'s code or secrets', async () => {

@@ -100,7 +100,7 @@ describe('a registry with Basic auth (htpasswd)', () => {
       expect(index.manifests.map((m) => m.digest)).toEqual([first.body.digest]);
       const bundle = path.join(out.dir, 'bundle');
       await run('umoci', ['unpack', '--image', `${out.dir}/layout:pulled`, bundle]);
-      expect(await readFile(path.join(bundle, 'rootfs', 'function', 'index.mjs'), 'utf8')).toContain('hello');
+      expect(await readFile(path.join(bundle, 'rootfs', 'function', 'index.cjs'), 'utf8')).toContain('hello');
     } finally {
       await out.remove();
     }

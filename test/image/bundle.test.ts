@@ -7,6 +7,7 @@ import { bundleFunction } from '../../src/image/build/bundle.ts';
 import type { Bundle } from '../../src/image/build/bundle.ts';
 import { BuildError } from '../../src/image/index.ts';
 import type { FunctionSource } from '../../src/image/index.ts';
+import { moduleNamespace } from '../../src/runtime/agent/find-handler.ts';
 import { tempDir } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -18,11 +19,14 @@ beforeAll(async () => {
 });
 afterAll(async () => tmp.remove());
 
-/** Runs a bundle the way the agent will (an ESM file, default export called with an event). */
+/** Runs a bundle the way the agent will (required or imported by its format, default export called with an event). */
 async function invoke(bundle: Bundle, event: unknown): Promise<unknown> {
-  const file = path.join(tmp.dir, `run-${n++}.mjs`);
+  const file = path.join(tmp.dir, `run-${n++}.${bundle.format === 'cjs' ? 'cjs' : 'mjs'}`);
   await writeFile(file, bundle.code);
-  const script = 'const m = await import(process.argv[1]); const f = m.default ?? m.handler; console.log(JSON.stringify(await f(JSON.parse(process.argv[2]))));';
+  const load = bundle.format === 'cjs'
+    ? `const e = (await import('node:module')).createRequire(process.argv[1])(process.argv[1]); const m = ${moduleNamespace.toString()}(e);`
+    : 'const m = await import(process.argv[1]);';
+  const script = `${load} const f = m.default ?? m.handler; console.log(JSON.stringify(await f(JSON.parse(process.argv[2]))));`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, file, JSON.stringify(event)]);
   return JSON.parse(stdout);
 }
@@ -89,9 +93,23 @@ describe('bundling deployed files', () => {
     expect(new TextDecoder().decode(a.code)).not.toContain('hearth-build-');
   });
 
-  it('starts with the createRequire banner so bundled CommonJS can require()', async () => {
-    const b = await bundleFunction(files({ 'index.js': 'export default () => 1;' }), undefined);
-    expect(new TextDecoder().decode(b.code)).toMatch(/^import \{ createRequire as __hearthCreateRequire \} from 'module'; const require = __hearthCreateRequire\(import\.meta\.url\);/);
+  it('is CommonJS and strict code unless the code needs an ES module: top-level await or import.meta', async () => {
+    const cjs = await bundleFunction(files({ 'index.js': 'export default () => { try { undeclared = 1; return "sloppy"; } catch { return "strict"; } };' }), undefined);
+    expect(cjs.format).toBe('cjs');
+    expect(new TextDecoder().decode(cjs.code)).toMatch(/^'use strict';/);
+    // Strict as an ES module is: assigning an undeclared name throws.
+    expect(await invoke(cjs, null)).toBe('strict');
+    const commonjs = await bundleFunction(files({ 'index.js': 'module.exports = async (e) => ({ cjs: e });' }), undefined);
+    expect(commonjs.format).toBe('cjs');
+    expect(await invoke(commonjs, 1)).toEqual({ cjs: 1 });
+
+    for (const code of ['const v = await Promise.resolve(2); export default () => v;', 'export default () => import.meta.url.startsWith("file:") && 2;']) {
+      const esm = await bundleFunction(files({ 'index.js': code }), undefined);
+      expect(esm.format).toBe('esm');
+      // The createRequire banner lets bundled CommonJS call require() there.
+      expect(new TextDecoder().decode(esm.code)).toMatch(/^import \{ createRequire as __hearthCreateRequire \} from 'module'; const require = __hearthCreateRequire\(import\.meta\.url\);/);
+      expect(await invoke(esm, null)).toBe(2);
+    }
   });
 });
 

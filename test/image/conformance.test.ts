@@ -93,7 +93,7 @@ describe('umoci', () => {
     const bundle = path.join(tmp.dir, 'bundle');
     await run('umoci', ['unpack', '--image', `${layout}:conform`, bundle]);
     const rootfs = path.join(bundle, 'rootfs');
-    expect(readFileSync(path.join(rootfs, 'function', 'index.mjs'), 'utf8')).toContain('ok: true');
+    expect(readFileSync(path.join(rootfs, 'function', 'index.cjs'), 'utf8')).toContain('ok: true');
     expect(JSON.parse(readFileSync(path.join(rootfs, 'function', 'hearth.json'), 'utf8'))).toMatchObject({ memoryMb: 128 });
     expect(statSync(path.join(rootfs, 'usr', 'bin', 'node')).size).toBe(statSync(process.execPath).size);
     // umoci turns the image config into an OCI runtime config.
@@ -135,7 +135,7 @@ describe('umoci', () => {
     expect(existsSync(path.join(target, 'function', 'hearth.json'))).toBe(false);
     expect(existsSync(path.join(target, 'etc', 'ssl'))).toBe(false);
     expect(readFileSync(path.join(target, 'function', 'added.txt'), 'utf8')).toBe('from umoci');
-    expect(readFileSync(path.join(target, 'function', 'index.mjs'), 'utf8')).toContain('ok: true');
+    expect(readFileSync(path.join(target, 'function', 'index.cjs'), 'utf8')).toContain('ok: true');
     expect(existsSync(path.join(target, 'usr', 'bin', 'node'))).toBe(true);
   });
 });

@@ -35,8 +35,9 @@ beforeAll(async () => {
     agentEntry,
     [
       'const event: unknown = JSON.parse(process.argv[2] ?? "null");',
-      // No top-level await: the agent is bundled as CommonJS.
-      'void import("/function/index.mjs").then(async (mod: { default: (e: unknown) => unknown }) => console.log(JSON.stringify(await mod.default(event))));',
+      // No top-level await: the agent is bundled as CommonJS, and so is this function.
+      'const mod = require("/function/index.cjs") as { default: (e: unknown) => unknown };',
+      'void Promise.resolve(mod.default(event)).then((out) => console.log(JSON.stringify(out)));',
     ].join('\n'),
   );
   store = new ImageStore({ root, agentEntry });
@@ -97,7 +98,7 @@ describe('the base layer', () => {
     }
     expect(byName.get('usr/bin/node')?.header.size).toBe(statSync(process.execPath).size);
     expect(byName.get('usr/bin/tini')?.body.equals(await readFile('/usr/bin/tini-static'))).toBe(true);
-    expect(byName.get('hearth/agent.cjs')?.body.toString()).toContain('/function/index.mjs');
+    expect(byName.get('hearth/agent.cjs')?.body.toString()).toMatch(/'use strict';[\s\S]*process\.argv/);
     expect(byName.get('etc/passwd')?.body.toString()).toBe(
       'root:x:0:0:root:/root:/usr/sbin/nologin\nhearth:x:1000:1000:hearth:/tmp:/usr/sbin/nologin\n',
     );
@@ -188,7 +189,7 @@ describe('a function image', () => {
     expect(entries.map((e) => [e.header.name, e.header.mode])).toEqual([
       ['function/', 0o755],
       ['function/hearth.json', 0o644],
-      ['function/index.mjs', 0o644],
+      ['function/index.cjs', 0o644],
     ]);
     const hearthJson = entries[1].body.toString();
     expect(JSON.parse(hearthJson)).toEqual({ ...config, name: 'hello' });
@@ -218,7 +219,7 @@ describe('a function image', () => {
   it('layerDirs gives [function, base] with the unpacked files', async () => {
     const dirs = await store.layerDirs(image.digest);
     expect(dirs).toEqual([path.join(root, 'layers', 'sha256', image.layers[1].diffId.slice(7)), path.join(root, 'layers', 'sha256', base.diffId.slice(7))]);
-    expect(readdirSync(path.join(dirs[0], 'function')).sort()).toEqual(['hearth.json', 'index.mjs']);
+    expect(readdirSync(path.join(dirs[0], 'function')).sort()).toEqual(['hearth.json', 'index.cjs']);
     expect(statSync(path.join(dirs[1], 'usr/bin/node')).size).toBe(statSync(process.execPath).size);
     expect(await store.has(image.digest)).toBe(true);
   });
@@ -228,7 +229,7 @@ describe('a function image', () => {
     await rm(fnDir, { recursive: true });
     const fresh = new ImageStore({ root, agentEntry });
     expect(await fresh.layerDirs(image.digest)).toEqual(await store.layerDirs(image.digest));
-    expect(existsSync(path.join(fnDir, 'function', 'index.mjs'))).toBe(true);
+    expect(existsSync(path.join(fnDir, 'function', 'index.cjs'))).toBe(true);
   });
 
   it('layerDirs and has refuse unknown or malformed digests', async () => {
@@ -258,7 +259,7 @@ describe('building from a folder', () => {
     await writeFile(path.join(ws, 'functions', 'yell', 'index.ts'), 'import shout from "shout";\nexport default (e: string) => shout(e);');
     const image = await store.buildFunctionImage('yell', { kind: 'dir', dir: path.join(ws, 'functions', 'yell') }, parseFunctionConfig({}));
     const [fnDir] = await store.layerDirs(image.digest);
-    expect(await readFile(path.join(fnDir, 'function', 'index.mjs'), 'utf8')).toContain('toUpperCase');
+    expect(await readFile(path.join(fnDir, 'function', 'index.cjs'), 'utf8')).toContain('toUpperCase');
   });
 });
 

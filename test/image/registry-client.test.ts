@@ -48,7 +48,7 @@ describe('push and pull of a whole image', () => {
     expect(pulled.fetchedBytes).toBeGreaterThan(image.layers[0]!.size);
     expect(await empty.has(image.digest)).toBe(true);
     expect(dirs).toHaveLength(2);
-    expect(await readFile(path.join(dirs[0]!, 'function', 'index.mjs'), 'utf8')).toContain('moved');
+    expect(await readFile(path.join(dirs[0]!, 'function', 'index.cjs'), 'utf8')).toContain('moved');
     // Pulling again moves nothing but the manifest.
     const again = await pullImage(client, empty, 'moved', 'unit/moved', image.digest);
     expect(again.fetchedBytes).toBeLessThan(2000);

@@ -17,7 +17,7 @@ export function maxAssetBytes(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-/** esbuild bundles these into index.mjs: they are code, not files to ship. */
+/** esbuild bundles these into the function's bundle: they are code, not files to ship. */
 const CODE_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx'];
 /**
  * Build metadata: how the code was installed and compiled. esbuild has used it already (and bundles
@@ -28,7 +28,7 @@ const BUILD_FILES = new Set(['package.json', 'package-lock.json', 'npm-shrinkwra
  * Paths the layer itself uses at the function's root: the bundle and the config. A user file of
  * that name would be overwritten, so it never counts as an asset.
  */
-const RESERVED = new Set(['index.mjs', 'hearth.json', IGNORE_FILE]);
+const RESERVED = new Set(['index.cjs', 'index.mjs', 'hearth.json', IGNORE_FILE]);
 
 export interface AssetRules {
   /** hearth.json `files`: when given, exactly the files matching one of these globs (or under a matching folder). */

@@ -12,8 +12,13 @@ export interface NodeBundleOptions {
   /** Prepend REQUIRE_BANNER (ESM only). Default true; false only for a bundle that is bundled again later. */
   requireShim?: boolean;
   /** Default 'esm'; CommonJS output has node's own `require` and no shim. */
-  format?: 'esm' | 'cjs';
+  format?: BundleFormat;
 }
+
+export type BundleFormat = 'esm' | 'cjs';
+
+/** ES modules are strict code; their CommonJS bundle stays so (esbuild adds no directive). */
+const STRICT_BANNER = "'use strict';";
 
 /**
  * The one definition of how Hearth bundles for node: the server (function images), the agent
@@ -37,7 +42,7 @@ export function nodeBundleOptions(
     logLevel: 'silent',
     minify: false,
     sourcemap: false,
-    ...(opts.requireShim === false || opts.format === 'cjs' ? {} : { banner: { js: REQUIRE_BANNER } }),
+    ...(opts.format === 'cjs' ? { banner: { js: STRICT_BANNER } } : opts.requireShim === false ? {} : { banner: { js: REQUIRE_BANNER } }),
   };
 }
 

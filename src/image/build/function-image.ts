@@ -4,7 +4,7 @@ import { MEDIA_TYPE, functionImageConfig, functionManifest } from '../oci.ts';
 import type { Descriptor } from '../oci.ts';
 import type { ContentStore } from '../store/content-store.ts';
 import type { LayerInfo } from '../types.ts';
-import { functionLayerEntries } from './function-layer.ts';
+import { functionLayerEntries, type FunctionBundle } from './function-layer.ts';
 import { writeLayer } from './layer.ts';
 import type { HostFile } from './source-host.ts';
 
@@ -26,7 +26,7 @@ export async function writeFunctionImage(
   blobs: ContentStore,
   name: string,
   base: LayerInfo,
-  bundle: Uint8Array,
+  bundle: FunctionBundle,
   config: FunctionConfig,
   files: readonly HostFile[] = [],
 ): Promise<WrittenImage> {

@@ -1,7 +1,7 @@
 /**
  * The in-container agent: runs as pid 2 under tini, talks to the host over fd 3 (a socketpair that
  * runc passes in with --preserve-fds 1), loads the function once and serves invocations.
- * Plain Node, no dependencies: esbuild bundles this file (and the shared framing) into one ESM file.
+ * Plain Node, no dependencies: esbuild bundles this file (and the shared framing) into one CommonJS file.
  *
  * fd 1/2 are runc's pipes to the host; the agent itself never writes there. User output is
  * captured (console.* and process.stdout/stderr.write) and sent as `log` messages tagged with the
@@ -11,13 +11,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
 import { httpEvent } from './http-event.ts';
 import { callHandler } from './call-handler.ts';
 import { functionContext, type ContextFacts } from './context.ts';
-import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
+import { findHandler, moduleNamespace, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
 import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
 import {
   MAX_LOG_BYTES,
@@ -33,7 +34,9 @@ import {
   type SpecializeMessage,
 } from '../protocol.ts';
 
-const FUNCTION_ENTRY = '/function/index.mjs';
+/** The function's bundle, by the name the image ships it under: CommonJS, or an ES module (when its code needs one, and in older images). */
+const BUNDLE_NAMES = ['index.cjs', 'index.mjs'] as const;
+const FUNCTION_DIR = '/function';
 /** Where a stem cell puts the code it is sent: its own tmpfs, which no other container sees. */
 const STEM_FUNCTION_DIR = '/tmp/.hearth-function';
 let FUNCTION_NAME = process.env.HEARTH_FUNCTION ?? 'function';
@@ -153,9 +156,10 @@ let loaded: Loaded | undefined;
 let specializing = false;
 
 /**
- * What CommonJS code expects beside it. The bundle is ESM, where __dirname and __filename do not
- * exist; as globals they resolve wherever the code (or a bundled dependency) does not declare
- * its own, and point at the function's directory as the container sees it.
+ * What CommonJS code expects beside it. An ES module bundle has no __dirname and __filename (a
+ * CommonJS one gets the same values from node); as globals they resolve wherever the code (or a
+ * bundled dependency) does not declare its own, and point at the function's directory as the
+ * container sees it.
  */
 function setModuleGlobals(entry: string): void {
   const g = globalThis as Record<string, unknown>;
@@ -172,10 +176,10 @@ function contextFacts(): ContextFacts {
   return { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' };
 }
 
-async function init(entry = FUNCTION_ENTRY): Promise<boolean> {
+async function init(entry: string): Promise<boolean> {
   try {
     setModuleGlobals(entry);
-    const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+    const mod = entry.endsWith('.cjs') ? moduleNamespace(createRequire(entry)(entry)) : ((await import(pathToFileURL(entry).href)) as Record<string, unknown>);
     const found = findHandler(mod);
     if (!found) {
       throw new Error(`${entry} exports no handler: ${NO_HANDLER_HINT}`);
@@ -204,8 +208,10 @@ async function specialize(m: SpecializeMessage): Promise<void> {
     return;
   }
   specializing = true;
+  let bundle: string | undefined;
   try {
-    if (typeof m.files['index.mjs'] !== 'string') throw new Error('specialize: no index.mjs in the function files');
+    bundle = BUNDLE_NAMES.find((name) => typeof m.files[name] === 'string');
+    if (!bundle) throw new Error(`specialize: no ${BUNDLE_NAMES.join(' or ')} in the function files`);
     for (const [rel, source] of Object.entries(m.files)) {
       const target = normalize(join(STEM_FUNCTION_DIR, rel));
       if (!target.startsWith(`${STEM_FUNCTION_DIR}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
@@ -221,16 +227,17 @@ async function specialize(m: SpecializeMessage): Promise<void> {
   process.env.HEARTH_FUNCTION = m.functionName;
   process.env.HEARTH_VERSION = String(m.version);
   FUNCTION_NAME = m.functionName;
-  if (await init(join(STEM_FUNCTION_DIR, 'index.mjs'))) channel.send({ type: 'specialized' });
+  if (await init(join(STEM_FUNCTION_DIR, bundle))) channel.send({ type: 'specialized' });
 }
 
 async function boot(): Promise<void> {
-  // No /function: this is a stem cell (base layer only). It is ready to be specialized.
-  if (!existsSync(FUNCTION_ENTRY)) {
+  const entry = BUNDLE_NAMES.map((name) => join(FUNCTION_DIR, name)).find((path) => existsSync(path));
+  // No function bundle: this is a stem cell (base layer only). It is ready to be specialized.
+  if (!entry) {
     channel.send({ type: 'ready' });
     return;
   }
-  if (await init()) channel.send({ type: 'ready' });
+  if (await init(entry)) channel.send({ type: 'ready' });
 }
 
 // ---- invocations ----------------------------------------------------------------------------

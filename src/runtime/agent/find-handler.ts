@@ -18,6 +18,16 @@ export type Loaded = { kind: 'event'; style: HandlerStyle; handler: EventHandler
 export const NO_HANDLER_HINT =
   'expected a default-exported function, a "handler" export (ESM or CommonJS), a "main" export, or a default export with fetch()';
 
+/**
+ * A CommonJS bundle's exports as the namespace an import gives: esbuild's bundle of an ES module
+ * marks itself `__esModule` and carries the exports by name; anything else (a CommonJS entry's
+ * `module.exports`) is the default export, as in the ES module bundles Hearth made before.
+ */
+export function moduleNamespace(exports: unknown): Record<string, unknown> {
+  const marked = exports !== null && typeof exports === 'object' && (exports as { __esModule?: unknown }).__esModule === true;
+  return marked ? (exports as Record<string, unknown>) : { default: exports };
+}
+
 export function findHandler(mod: Record<string, unknown>): Loaded | null {
   const def = mod.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
   const obj = def && typeof def === 'object' ? def : undefined;
