@@ -1,3 +1,3 @@
 export { measureProxyFloor, startProxyFloor, type ProxyFloor, type ProxyServer } from './proxy.ts';
 export { measureBullmqFloor, type BullmqFloor } from './bullmq.ts';
-export { measureRuncFloor, type RuncFloor } from './runc.ts';
+export { BareRunc, measureRuncFloor, type RuncFloor } from './runc.ts';

@@ -17,27 +17,49 @@ export interface RuncFloor {
  * libraries it links, nothing else; runc's default spec (its own namespaces, read-only root,
  * 128 MiB memory limit). Built by the bench itself so the floor does not move with Hearth's code.
  */
-export async function measureRuncFloor(o: { workDir: string; samples: number; runc?: string }): Promise<RuncFloor> {
-  const runc = o.runc ?? 'runc';
-  const bundle = path.join(o.workDir, 'runc-floor');
-  const rootfs = path.join(bundle, 'rootfs');
-  const stateRoot = path.join('/run/hearth-bench', String(process.pid));
-  await buildRootfs(rootfs);
-  await run(runc, ['spec', '--bundle', bundle]);
-  const specPath = path.join(bundle, 'config.json');
-  const spec = JSON.parse(await readFile(specPath, 'utf8')) as RuncSpec;
-  spec.process.terminal = false;
-  spec.process.args = ['/usr/bin/node', '-e', '0'];
-  spec.root = { path: 'rootfs', readonly: true };
-  spec.linux.resources = { ...spec.linux.resources, memory: { limit: 128 * 2 ** 20 } };
-  await writeFile(specPath, JSON.stringify(spec));
-  try {
-    const times = await sequential(o.samples, 3, (i) => runOnce(runc, stateRoot, bundle, `floor-${process.pid}-${i}`));
-    return { p50Ms: median(times) };
-  } finally {
-    await rm(stateRoot, { recursive: true, force: true });
+export class BareRunc {
+  private runs = 0;
+
+  private constructor(
+    private readonly runc: string,
+    private readonly bundle: string,
+    private readonly stateRoot: string,
+  ) {}
+
+  static async prepare(o: { workDir: string; runc?: string }): Promise<BareRunc> {
+    const runc = o.runc ?? 'runc';
+    const bundle = path.join(o.workDir, 'runc-floor');
+    await buildRootfs(path.join(bundle, 'rootfs'));
+    await run(runc, ['spec', '--bundle', bundle]);
+    const specPath = path.join(bundle, 'config.json');
+    const spec = JSON.parse(await readFile(specPath, 'utf8')) as RuncSpec;
+    spec.process.terminal = false;
+    spec.process.args = ['/usr/bin/node', '-e', '0'];
+    spec.root = { path: 'rootfs', readonly: true };
+    spec.linux.resources = { ...spec.linux.resources, memory: { limit: 128 * 2 ** 20 } };
+    await writeFile(specPath, JSON.stringify(spec));
+    return new BareRunc(runc, bundle, path.join('/run/hearth-bench', String(process.pid)));
+  }
+
+  /** One `runc run` to its exit. */
+  sample(): Promise<void> {
+    return runOnce(this.runc, this.stateRoot, this.bundle, `floor-${process.pid}-${this.runs++}`);
+  }
+
+  async close(): Promise<void> {
+    await rm(this.stateRoot, { recursive: true, force: true });
     // Shared by concurrent benches: removed only when empty.
-    await rmdir(path.dirname(stateRoot)).catch(() => undefined);
+    await rmdir(path.dirname(this.stateRoot)).catch(() => undefined);
+  }
+}
+
+/** The floor alone: `samples` sequential runs after 3 untimed ones. */
+export async function measureRuncFloor(o: { workDir: string; samples: number; runc?: string }): Promise<RuncFloor> {
+  const floor = await BareRunc.prepare(o);
+  try {
+    return { p50Ms: median(await sequential(o.samples, 3, () => floor.sample())) };
+  } finally {
+    await floor.close();
   }
 }
 

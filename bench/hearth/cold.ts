@@ -10,6 +10,8 @@ export interface ColdFigures {
   p50Ms: number;
   /** Samples Hearth served from a container it started for the call. */
   samples: number;
+  /** The floor's p50 over the runs alternated with Hearth's samples, when one was given. */
+  floorP50Ms?: number;
 }
 
 const COLD_CONFIG = { idleTimeoutMs: 600_000 };
@@ -18,11 +20,17 @@ const SETTLE_MS = 250;
 
 /**
  * Cold starts through HTTP: each sample redeploys `name` (a new version, so no warm container and no
- * stem cell can serve it), waits for the deploy to settle, then times one sync invoke.
+ * stem cell can serve it), waits for the deploy to settle, then times one sync invoke. With
+ * `floor`, one run of it is timed before each deploy (one untimed first), so a machine whose
+ * speed drifts moves Hearth and the floor alike.
  */
-export async function measureColdStarts(api: HearthApi, name: string, samples: number, sourceOf: (i: number) => string): Promise<ColdFigures> {
+export async function measureColdStarts(api: HearthApi, name: string, samples: number, sourceOf: (i: number) => string, floor?: () => Promise<void>): Promise<ColdFigures> {
   const times: number[] = [];
+  const floorTimes: number[] = [];
+  await floor?.();
   for (let i = 0; i < samples; i++) {
+    // Before the deploy: Hearth is idle then, so its deploy work never slows the floor.
+    if (floor) floorTimes.push(await timed(floor));
     await api.deploy(name, sourceOf(i), COLD_CONFIG);
     await sleep(SETTLE_MS);
     const t = performance.now();
@@ -30,7 +38,13 @@ export async function measureColdStarts(api: HearthApi, name: string, samples: n
     const elapsed = performance.now() - t;
     if (coldStart) times.push(elapsed);
   }
-  return { p50Ms: median(times), samples: times.length };
+  return { p50Ms: median(times), samples: times.length, ...(floor ? { floorP50Ms: median(floorTimes) } : {}) };
+}
+
+async function timed(op: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await op();
+  return performance.now() - t;
 }
 
 export const tinySource = (i: number): string => `export default async () => ${i}`;
