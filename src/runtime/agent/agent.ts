@@ -8,17 +8,16 @@
  * invocation it belongs to, found through AsyncLocalStorage so concurrent invocations stay apart.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { Socket } from 'node:net';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
 import { httpEvent } from './http-event.ts';
 import { callHandler } from './call-handler.ts';
 import { functionContext, type ContextFacts } from './context.ts';
-import { findHandler, moduleNamespace, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
+import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
+import { bundleAmong, bundleIn, loadBundle } from './function-bundle.ts';
 import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
 import {
   MAX_LOG_BYTES,
@@ -34,8 +33,6 @@ import {
   type SpecializeMessage,
 } from '../protocol.ts';
 
-/** The function's bundle, by the name the image ships it under: CommonJS, or an ES module (when its code needs one, and in older images). */
-const BUNDLE_NAMES = ['index.cjs', 'index.mjs'] as const;
 const FUNCTION_DIR = '/function';
 /** Where a stem cell puts the code it is sent: its own tmpfs, which no other container sees. */
 const STEM_FUNCTION_DIR = '/tmp/.hearth-function';
@@ -155,31 +152,13 @@ let loaded: Loaded | undefined;
 /** Set once a stem cell was asked to specialize: it serves that one function for life. */
 let specializing = false;
 
-/**
- * What CommonJS code expects beside it. An ES module bundle has no __dirname and __filename (a
- * CommonJS one gets the same values from node); as globals they resolve wherever the code (or a
- * bundled dependency) does not declare its own, and point at the function's directory as the
- * container sees it.
- */
-function setModuleGlobals(entry: string): void {
-  const g = globalThis as Record<string, unknown>;
-  g.__filename = entry;
-  g.__dirname = dirname(entry);
-  // What Lambda code reads from its environment; the function's own env wins.
-  process.env.LAMBDA_TASK_ROOT ??= dirname(entry);
-  process.env.AWS_LAMBDA_FUNCTION_NAME ??= FUNCTION_NAME;
-  process.env.AWS_LAMBDA_FUNCTION_VERSION ??= process.env.HEARTH_VERSION ?? '1';
-  if (process.env.HEARTH_MEMORY_MB) process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ??= process.env.HEARTH_MEMORY_MB;
-}
-
 function contextFacts(): ContextFacts {
   return { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' };
 }
 
 async function init(entry: string): Promise<boolean> {
   try {
-    setModuleGlobals(entry);
-    const mod = entry.endsWith('.cjs') ? moduleNamespace(createRequire(entry)(entry)) : ((await import(pathToFileURL(entry).href)) as Record<string, unknown>);
+    const mod = await loadBundle(entry, FUNCTION_NAME);
     const found = findHandler(mod);
     if (!found) {
       throw new Error(`${entry} exports no handler: ${NO_HANDLER_HINT}`);
@@ -208,10 +187,9 @@ async function specialize(m: SpecializeMessage): Promise<void> {
     return;
   }
   specializing = true;
-  let bundle: string | undefined;
+  let bundle: string;
   try {
-    bundle = BUNDLE_NAMES.find((name) => typeof m.files[name] === 'string');
-    if (!bundle) throw new Error(`specialize: no ${BUNDLE_NAMES.join(' or ')} in the function files`);
+    bundle = bundleAmong(m.files);
     for (const [rel, source] of Object.entries(m.files)) {
       const target = normalize(join(STEM_FUNCTION_DIR, rel));
       if (!target.startsWith(`${STEM_FUNCTION_DIR}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
@@ -231,7 +209,7 @@ async function specialize(m: SpecializeMessage): Promise<void> {
 }
 
 async function boot(): Promise<void> {
-  const entry = BUNDLE_NAMES.map((name) => join(FUNCTION_DIR, name)).find((path) => existsSync(path));
+  const entry = bundleIn(FUNCTION_DIR);
   // No function bundle: this is a stem cell (base layer only). It is ready to be specialized.
   if (!entry) {
     channel.send({ type: 'ready' });

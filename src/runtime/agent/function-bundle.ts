@@ -1,0 +1,48 @@
+/**
+ * Where the agent finds the function's bundle and how it loads it. The image ships it as
+ * CommonJS (`index.cjs`, required: no ES module loader to start) or, when its code needs one
+ * and in older images, as an ES module (`index.mjs`, imported).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { moduleNamespace } from './find-handler.ts';
+
+const BUNDLE_NAMES = ['index.cjs', 'index.mjs'] as const;
+
+/** The bundle in `dir` (an image's /function), if there is one. */
+export function bundleIn(dir: string): string | undefined {
+  return BUNDLE_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
+}
+
+/** The bundle's name among the files a stem cell is sent. */
+export function bundleAmong(files: Record<string, string>): string {
+  const name = BUNDLE_NAMES.find((n) => typeof files[n] === 'string');
+  if (!name) throw new Error(`specialize: no ${BUNDLE_NAMES.join(' or ')} in the function files`);
+  return name;
+}
+
+/** Loads the bundle in the surroundings its code expects; its exports, as an import's namespace. */
+export async function loadBundle(entry: string, functionName: string): Promise<Record<string, unknown>> {
+  setModuleGlobals(entry, functionName);
+  if (entry.endsWith('.cjs')) return moduleNamespace(createRequire(entry)(entry));
+  return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+}
+
+/**
+ * What CommonJS code expects beside it. An ES module bundle has no __dirname and __filename (a
+ * CommonJS one gets the same values from node); as globals they resolve wherever the code (or a
+ * bundled dependency) does not declare its own, and point at the function's directory as the
+ * container sees it.
+ */
+function setModuleGlobals(entry: string, functionName: string): void {
+  const g = globalThis as Record<string, unknown>;
+  g.__filename = entry;
+  g.__dirname = dirname(entry);
+  // What Lambda code reads from its environment; the function's own env wins.
+  process.env.LAMBDA_TASK_ROOT ??= dirname(entry);
+  process.env.AWS_LAMBDA_FUNCTION_NAME ??= functionName;
+  process.env.AWS_LAMBDA_FUNCTION_VERSION ??= process.env.HEARTH_VERSION ?? '1';
+  if (process.env.HEARTH_MEMORY_MB) process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ??= process.env.HEARTH_MEMORY_MB;
+}
