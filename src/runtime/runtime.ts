@@ -298,8 +298,8 @@ export class Runtime {
 
 /** What the image's base layer ships of the agent and the node preload (older base layers lack either). */
 async function agentFiles(layerDirs: string[]): Promise<{ agentPath: string; nodePreload: boolean }> {
-  const [agent, preload] = await Promise.all([AGENT_PATH, NODE_PRELOAD_PATH].map((file) => inSomeLayer(layerDirs, file)));
-  return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload: preload! };
+  const [agent, nodePreload] = await Promise.all([inSomeLayer(layerDirs, AGENT_PATH), inSomeLayer(layerDirs, NODE_PRELOAD_PATH)]);
+  return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload };
 }
 
 /** A stat per layer. */
