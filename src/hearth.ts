@@ -54,7 +54,7 @@ export class Hearth {
 
   /** A short id unique to the data dir: names this instance's runc root and cgroups, so a restart finds its leftovers. */
   get instance(): string {
-    return createHash('sha256').update(this.settings.dataDir).digest('hex').slice(0, 12);
+    return instanceOf(this.settings.dataDir);
   }
 
   async start(): Promise<void> {
@@ -335,4 +335,9 @@ export class Hearth {
     for (const client of this.owned.redisClients) client.disconnect();
     if (this.owned.managed) await settlesWithin(this.owned.managed.close(), MANAGED_REDIS_MS);
   }
+}
+
+/** The runtime instance of a data dir (see Hearth.instance). */
+export function instanceOf(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
 }

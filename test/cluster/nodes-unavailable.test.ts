@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type GatewayServices } from '../../src/gateway/index.ts';
 import { BoundTimeoutError } from '../../src/time-bound/index.ts';
 import { startChildHearth, prepareDataDir, startSharedRedis } from '../helpers/child-hearth.ts';
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
+import { instanceOf } from '../../src/hearth.ts';
+import { runcIds, runcRoot } from '../helpers/host.ts';
 
 type Cleanup = () => Promise<unknown>;
 const cleanups: Cleanup[] = [];
@@ -51,5 +53,10 @@ describe('GET /v1/nodes without Redis', () => {
       expect([res.status, body.error?.code], `after ${waitMs} ms`).toEqual([503, 'unavailable']);
       expect(Date.now() - started).toBeLessThan(2_500);
     }
+    // A SIGKILLed node cleans nothing; it ran no container, so only its empty runc root is left (a restart would remove it).
+    await node.kill();
+    const instance = instanceOf(dataDir);
+    expect(runcIds(instance)).toEqual([]);
+    await rmdir(runcRoot(instance));
   }, 90_000);
 });
