@@ -84,7 +84,7 @@ export class Container {
     this.exited = new Promise((r) => (this.resolveExited = r));
     const proc = deps.process;
 
-    this.channel = new NdjsonChannel<HostMessage, AgentMessage>(proc.stdio[3], MAX_MESSAGE_BYTES, {
+    this.channel = new NdjsonChannel<HostMessage, AgentMessage>(proc.extraFd, MAX_MESSAGE_BYTES, {
       onMessage: (m) => this.onMessage(m),
       onProtocolError: (reason) => void this.destroy(`agent protocol error: ${reason}`),
       onClose: () => {
@@ -111,11 +111,6 @@ export class Container {
         void this.finalize();
       };
       proc.once('exit', onExit);
-      // Spawn failure (e.g. runc binary missing): no 'exit' follows.
-      proc.once('error', (e) => {
-        this.recent.add(`[hearth] runc: ${e.message}`);
-        onExit(null, null);
-      });
     });
   }
 

@@ -1,10 +1,10 @@
 /**
  * The runc driver. It knows nothing about functions: ids, bundles, signals and JSON state.
- * Every call is a spawned runc with a timeout; `run` is the one long-lived process.
+ * Every call is a spawned runc with a timeout; `run` is the one long-lived process, started by
+ * the process spawner (off Hearth's event loop).
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import { cleanEnv, CommandError, runChecked, runCommand } from './command.ts';
+import { CommandError, runChecked, runCommand } from './command.ts';
+import type { ProcessSpawner, SpawnedProcess } from './spawner/index.ts';
 
 export interface RuncOptions {
   /** runc binary. */
@@ -13,6 +13,8 @@ export interface RuncOptions {
   root: string;
   /** Timeout for each short command (kill, delete, list, state). */
   timeoutMs?: number;
+  /** Starts `runc run`. */
+  spawner: ProcessSpawner;
 }
 
 export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -26,8 +28,8 @@ export interface RuncState {
   created?: string;
 }
 
-/** stdio of a foreground `runc run`: container stdout/stderr, and fd 3 (the agent channel). */
-export type RuncProcess = ChildProcessByStdio<null, Readable, Readable> & { stdio: [null, Readable, Readable, Writable & Readable] };
+/** A foreground `runc run`: container stdout/stderr, and fd 3 (the agent channel). */
+export type RuncProcess = SpawnedProcess;
 
 export interface RunOptions {
   id: string;
@@ -61,20 +63,16 @@ export class Runc {
    * Foreground `runc run`: runc stays the container's parent and subreaper, copies its stdio to
    * our pipes and exits with the container's exit code. The socketpair we put at fd 3 is passed
    * through untouched (--preserve-fds 1). Its own process group so a terminal ^C reaches Hearth,
-   * which then shuts containers down in order, rather than every runc at once.
+   * which then shuts containers down in order, rather than every runc at once. Rejects if runc
+   * could not be started.
    */
-  run(o: RunOptions): RuncProcess {
+  run(o: RunOptions): Promise<RuncProcess> {
     const args = ['--root', this.opts.root];
     if (o.logFile) args.push('--log', o.logFile, '--log-format', 'json');
     args.push('run', '--bundle', o.bundle, '--preserve-fds', '1');
     if (o.keep) args.push('--keep');
     args.push(o.id);
-    const child = spawn(this.opts.binary, args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: cleanEnv(),
-      detached: true,
-    });
-    return child as unknown as RuncProcess;
+    return this.opts.spawner.spawn(this.opts.binary, args);
   }
 
   kill(id: string, signal = 'KILL'): Promise<void> {

@@ -13,6 +13,7 @@ import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir,
 import { RootfsSpares } from './rootfs-spares.ts';
 import { RootfsDetacher } from './rootfs-detach.ts';
 import { Runc } from './runc.ts';
+import { ProcessSpawner } from './spawner/index.ts';
 import { BridgeNetwork, writeResolvConf } from './network/index.ts';
 import {
   FUNCTION_GID,
@@ -48,6 +49,8 @@ const CGROUP_BASE = '/hearth';
  */
 export class Runtime {
   private readonly runc: Runc;
+  /** Starts each container's `runc run` (a fork from this large process blocked its event loop). */
+  private readonly spawner: ProcessSpawner;
   private readonly stateDir: string;
   /** Every container this runtime started and has not finished cleaning up, by id. */
   private readonly owned = new Map<string, Container>();
@@ -72,7 +75,8 @@ export class Runtime {
     this.warn = opts.onWarning ?? ((m) => console.warn(`[hearth runtime] ${m}`));
     if (!INSTANCE_RE.test(opts.instance)) throw new RangeError(`instance must match ${INSTANCE_RE}, got ${JSON.stringify(opts.instance)}`);
     this.stateDir = resolve(opts.stateDir);
-    this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance) });
+    this.spawner = new ProcessSpawner(opts.instance, this.warn);
+    this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance), spawner: this.spawner });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
     this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir });
     this.detacher = new RootfsDetacher(this.warn);
@@ -105,6 +109,7 @@ export class Runtime {
     await removeAllSecrets(this.opts.instance);
     this.started = true;
     this.closing = false;
+    this.spawner.start();
     this.spares.start();
     return { runcVersion };
   }
@@ -191,11 +196,12 @@ export class Runtime {
       // close() may have run during the awaits above: it would not know about this container.
       if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
+      // --keep: the cgroup outlives the container so its OOM counter can be read after the exit.
+      const runcProcess = await this.runc.run({ id: opts.id, bundle: bundleDir, logFile: runcLogFile, keep: true });
       container = new Container({
         id: opts.id,
         runc: this.runc,
-        // --keep: the cgroup outlives the container so its OOM counter can be read after the exit.
-        process: this.runc.run({ id: opts.id, bundle: bundleDir, logFile: runcLogFile, keep: true }),
+        process: runcProcess,
         cgroupPath,
         bundleDir,
         rootfsPath,
@@ -248,6 +254,7 @@ export class Runtime {
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await this.detacher.close();
+    await this.spawner.close();
     await this.spares.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);

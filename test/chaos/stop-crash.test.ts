@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { canRunContainers, waitFor } from '../helpers/host.ts';
+import { canRunContainers, spawnerPids, waitFor } from '../helpers/host.ts';
 import { SLEEPER, finalRecords, leftovers, redisServersOf, stopFixture, stopStrayRedis, type StopFixture } from './stop-helpers.ts';
 
 let f: StopFixture | undefined;
@@ -28,6 +28,8 @@ describe.skipIf(!canRunContainers)('server crash', () => {
     // Until the managed Redis dies with its owner, stop it as its owner would have (it keeps its AOF).
     stopStrayRedis(f.dataDir);
     await waitFor(() => redisServersOf(f!.dataDir).length === 0, 10_000);
+    // Its process spawner sees the IPC channel close and exits by itself.
+    await waitFor(() => spawnerPids(f!.instance).length === 0, 5_000);
 
     h = await f.start();
     const records = await finalRecords(f, h, ids, 45_000);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { prepareDataDir, startChildHearth, type ChildHearth } from '../helpers/child-hearth.ts';
-import { cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds, waitFor } from '../helpers/host.ts';
+import { cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds, spawnerPids, waitFor } from '../helpers/host.ts';
 
 export const SLEEPER = `export default async (event) => {
   await new Promise((r) => setTimeout(r, event.ms ?? 0));
@@ -76,7 +76,7 @@ export function stopStrayRedis(dataDir: string): void {
   }
 }
 
-/** Everything the host still holds for this Hearth: containers runc knows, rootfs mounts, cgroups, its redis-server. */
+/** Everything the host still holds for this Hearth: containers runc knows, rootfs mounts, cgroups, its redis-server and process spawner. */
 export function leftovers(f: StopFixture): string[] {
   return [
     ...runcIds(f.instance).map((id) => `container ${id}`),
@@ -84,6 +84,7 @@ export function leftovers(f: StopFixture): string[] {
     ...mountsBelow(f.dataDir).map((m) => `mount ${m}`),
     ...cgroupDirsOf(f.instance).map((d) => `cgroup ${d}`),
     ...redisServersOf(f.dataDir).map((pid) => `redis-server ${pid}`),
+    ...spawnerPids(f.instance).map((pid) => `process spawner ${pid}`),
   ];
 }
 

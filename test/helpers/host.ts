@@ -45,6 +45,15 @@ export function runcIds(instance: string): string[] {
   return ((JSON.parse(out.trim() || 'null') as { id: string }[] | null) ?? []).map((s) => s.id);
 }
 
+/** Pids of the runtime's process spawner (its command line ends with the instance). */
+export function spawnerPids(instance: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `spawner-process\\.cjs ${instance}$`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
 /** Every cgroup dir (in any hierarchy) of the container, or of the instance if id is omitted. */
 export function cgroupDirsOf(instance: string, id?: string): string[] {
   const found: string[] = [];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
 import { baseLayer, functionLayer, layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
+import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds, spawnerPids } from '../helpers/host.ts';
 
 describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   const instance = testInstance();
@@ -43,6 +43,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   afterAll(async () => {
     await runtime?.close();
     expect(cgroupDirsOf(instance)).toEqual([]);
+    expect(spawnerPids(instance)).toEqual([]);
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
@@ -272,6 +273,22 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expect(c.alive).toBe(false);
     expect(await invoke(c, {})).toMatchObject({ ok: false, error: { code: 'internal' } });
     expect(await c.memoryBytes()).toBe(0);
+  });
+
+  it('if the process spawner dies, the containers it started are removed and the next start gets a new spawner', async () => {
+    const c = await create();
+    const [first] = spawnerPids(instance);
+    expect(first).toBeGreaterThan(0);
+    process.kill(first, 'SIGKILL');
+    // runc lives on, reparented, but nothing reports its exit any more: the container is torn down.
+    await c.exited;
+    expectGone(c.id);
+    const next = await create();
+    expect(await invoke(next, { action: 'ctx' })).toMatchObject({ ok: true });
+    expect(spawnerPids(instance)).toHaveLength(1);
+    expect(spawnerPids(instance)[0]).not.toBe(first);
+    await next.destroy();
+    warm = await create(); // the shared warm container went with the spawner
   });
 
   it('close() destroys every live container', async () => {
