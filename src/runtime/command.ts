@@ -1,7 +1,8 @@
 /**
  * Short-lived helper processes (runc kill/delete/list, mount, umount). Always `spawn` with a
  * timeout, never `exec`: a runc that leaves a pipe open would hang an exec callback forever, and
- * we only wait for 'exit', not for the pipes to close.
+ * we only wait for 'exit', not for the pipes to close. The runtime runs its frequent ones through
+ * the process spawner (a `CommandRunner`), which does the same there, off Hearth's event loop.
  */
 import { spawn } from 'node:child_process';
 
@@ -22,6 +23,9 @@ export class CommandError extends Error {
     this.name = 'CommandError';
   }
 }
+
+/** Runs a command to completion (runCommand's contract): how a module is told where to run it. */
+export type CommandRunner = (file: string, args: string[], timeoutMs?: number) => Promise<CommandResult>;
 
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -64,9 +68,9 @@ export function runCommand(file: string, args: string[], timeoutMs = 10_000): Pr
   });
 }
 
-/** Like runCommand but rejects with CommandError unless the exit code is 0. */
-export async function runChecked(file: string, args: string[], timeoutMs?: number): Promise<CommandResult> {
-  const result = await runCommand(file, args, timeoutMs);
+/** Like runCommand (or `run`) but rejects with CommandError unless the exit code is 0. */
+export async function runChecked(file: string, args: string[], timeoutMs?: number, run: CommandRunner = runCommand): Promise<CommandResult> {
+  const result = await run(file, args, timeoutMs);
   if (result.code !== 0) throw new CommandError(`${file} ${args.join(' ')}`, result);
   return result;
 }

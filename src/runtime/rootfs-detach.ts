@@ -1,4 +1,4 @@
-import { runCommand } from './command.ts';
+import type { CommandRunner } from './command.ts';
 
 /** Rootfs mounts to detach are gathered this long, then go in one `umount -l`. */
 const BATCH_MS = 50;
@@ -13,13 +13,17 @@ const BATCH_MS = 50;
  * spawning `umount` from a large Node process costs more than unmounting.
  *
  * Clean-up stays as it was: removing a container unmounts its rootfs if it is still a mount point.
+ * `run` runs the umount (the runtime's process spawner).
  */
 export class RootfsDetacher {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly warn: (message: string) => void) {}
+  constructor(
+    private readonly run: CommandRunner,
+    private readonly warn: (message: string) => void,
+  ) {}
 
   detach(rootfsPath: string): void {
     this.pending.push(rootfsPath);
@@ -38,7 +42,7 @@ export class RootfsDetacher {
     const paths = this.pending;
     if (paths.length === 0) return;
     this.pending = [];
-    const run: Promise<void> = runCommand('umount', ['-l', ...paths])
+    const detaching: Promise<void> = this.run('umount', ['-l', ...paths])
       .then((r) => {
         // A container that died meanwhile had its rootfs unmounted already: umount then names it.
         if (r.code !== 0 && !/not mounted|no mount point|not found|no such file/i.test(r.stderr)) {
@@ -46,7 +50,7 @@ export class RootfsDetacher {
         }
       })
       .catch((err: unknown) => this.warn(`detaching container rootfs mounts: ${(err as Error).message}`))
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+      .finally(() => this.running.delete(detaching));
+    this.running.add(detaching);
   }
 }

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmdir } from 'node:fs/promises';
+import type { CommandRunner } from './command.ts';
 import { makeRootfsMountPoint, mountOverlay, rootfsDir, unmount } from './rootfs.ts';
 
 const MAX_SPARES = 32;
@@ -27,7 +28,8 @@ export class RootfsSpares {
   private readonly spares = new Map<string, Spare>();
   private open = false;
 
-  constructor(private readonly o: { runcRoot: string; emptyDir: string }) {}
+  /** `run` runs mount and umount (the runtime's process spawner). */
+  constructor(private readonly o: { runcRoot: string; emptyDir: string; run: CommandRunner }) {}
 
   /** Accepts prepare() calls (Runtime.start). */
   start(): void {
@@ -42,7 +44,7 @@ export class RootfsSpares {
     const name = `_spare-${randomBytes(6).toString('hex')}`;
     const path = rootfsDir(this.o.runcRoot, name);
     const mounted = makeRootfsMountPoint(this.o.runcRoot, name).then((target) =>
-      mountOverlay({ layerDirs, target, emptyDir: this.o.emptyDir }),
+      mountOverlay({ layerDirs, target, emptyDir: this.o.emptyDir, run: this.o.run }),
     );
     // Observed here; whoever takes the spare sees the failure when it awaits `mounted`.
     mounted.catch(() => undefined);
@@ -77,7 +79,7 @@ export class RootfsSpares {
     if (!spare) return;
     this.spares.delete(key);
     await spare.mounted.catch(() => undefined);
-    await unmount(spare.path).catch(() => undefined);
+    await unmount(spare.path, this.o.run).catch(() => undefined);
     await rmdir(spare.path).catch(() => undefined);
   }
 }

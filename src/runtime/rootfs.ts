@@ -5,7 +5,7 @@
  */
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runChecked, runCommand } from './command.ts';
+import { runChecked, runCommand, type CommandRunner } from './command.ts';
 import { readMountInfo } from './mountinfo.ts';
 
 export interface OverlayOptions {
@@ -14,6 +14,8 @@ export interface OverlayOptions {
   target: string;
   /** An empty dir to pad a single layer with: a read-only overlay needs at least two lowerdirs. */
   emptyDir: string;
+  /** Runs `mount` (the runtime's process spawner); here when omitted. */
+  run?: CommandRunner;
 }
 
 /**
@@ -50,16 +52,16 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
   }
   await mkdir(o.target, { recursive: true });
   // ro: lowerdirs only are read-only anyway; saying so keeps the mount read-only in every namespace.
-  await runChecked('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, o.target]);
+  await runChecked('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lower.join(':')}`, o.target], undefined, o.run);
 }
 
 /** Unmounts; a busy mount is detached lazily. Not mounted is fine. */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, run: CommandRunner = runCommand): Promise<void> {
   if (!(await isMountPoint(target))) return;
-  const r = await runCommand('umount', [target]);
+  const r = await run('umount', [target]);
   if (r.code === 0) return;
   if (!(await isMountPoint(target))) return;
-  await runChecked('umount', ['-l', target]);
+  await runChecked('umount', ['-l', target], undefined, run);
 }
 
 /** Mount points in our mount namespace. */

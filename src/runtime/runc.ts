@@ -1,9 +1,9 @@
 /**
  * The runc driver. It knows nothing about functions: ids, bundles, signals and JSON state.
- * Every call is a spawned runc with a timeout; `run` is the one long-lived process, started by
- * the process spawner (off Hearth's event loop).
+ * Every call is a runc forked by the process spawner (off Hearth's event loop) with a timeout;
+ * `run` is the one long-lived process.
  */
-import { CommandError, runChecked, runCommand } from './command.ts';
+import { CommandError, runChecked } from './command.ts';
 import type { ProcessSpawner, SpawnedProcess } from './spawner/index.ts';
 
 export interface RuncOptions {
@@ -13,7 +13,7 @@ export interface RuncOptions {
   root: string;
   /** Timeout for each short command (kill, delete, list, state). */
   timeoutMs?: number;
-  /** Starts `runc run`. */
+  /** Forks every runc. */
   spawner: ProcessSpawner;
 }
 
@@ -53,7 +53,7 @@ export class Runc {
 
   /** `runc --version` → "1.1.5+ds1". Throws if runc is missing or broken. */
   async version(): Promise<string> {
-    const { stdout } = await runChecked(this.opts.binary, ['--version'], this.timeoutMs);
+    const { stdout } = await runChecked(this.opts.binary, ['--version'], this.timeoutMs, this.opts.spawner.exec);
     const m = /runc version (\S+)/.exec(stdout);
     if (!m) throw new Error(`unexpected runc --version output: ${stdout.trim()}`);
     return m[1];
@@ -93,7 +93,7 @@ export class Runc {
 
   /** null if runc does not know the container. */
   async state(id: string): Promise<RuncState | null> {
-    const result = await runCommand(this.opts.binary, ['--root', this.opts.root, 'state', id], this.timeoutMs);
+    const result = await this.opts.spawner.exec(this.opts.binary, ['--root', this.opts.root, 'state', id], this.timeoutMs);
     if (result.code !== 0) {
       if (isNotExist(result.stderr)) return null;
       throw new CommandError(`runc state ${id}`, result);
@@ -111,7 +111,7 @@ export class Runc {
   }
 
   private checkedOutput(args: string[]) {
-    return runChecked(this.opts.binary, ['--root', this.opts.root, ...args], this.timeoutMs);
+    return runChecked(this.opts.binary, ['--root', this.opts.root, ...args], this.timeoutMs, this.opts.spawner.exec);
   }
 }
 

@@ -49,7 +49,7 @@ const CGROUP_BASE = '/hearth';
  */
 export class Runtime {
   private readonly runc: Runc;
-  /** Starts each container's `runc run` (a fork from this large process blocked its event loop). */
+  /** Forks runc, mount and umount (a fork from this large process blocked its event loop). */
   private readonly spawner: ProcessSpawner;
   private readonly stateDir: string;
   /** Every container this runtime started and has not finished cleaning up, by id. */
@@ -78,8 +78,8 @@ export class Runtime {
     this.spawner = new ProcessSpawner(opts.instance, this.warn);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance), spawner: this.spawner });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
-    this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir });
-    this.detacher = new RootfsDetacher(this.warn);
+    this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir, run: this.spawner.exec });
+    this.detacher = new RootfsDetacher(this.spawner.exec, this.warn);
   }
 
   private get containersDir(): string {
@@ -173,7 +173,7 @@ export class Runtime {
     const rootfsPath = spare?.path ?? params.rootfsPath;
     const mounted =
       spare?.mounted ??
-      makeRootfsMountPoint(this.runc.root, opts.id).then((target) => mountOverlay({ layerDirs: opts.layerDirs, target, emptyDir: this.emptyDir }));
+      makeRootfsMountPoint(this.runc.root, opts.id).then((target) => mountOverlay({ layerDirs: opts.layerDirs, target, emptyDir: this.emptyDir, run: this.spawner.exec }));
     // Observed now: if an earlier step throws, the rejection is awaited only in the catch.
     mounted.catch(() => undefined);
     try {
@@ -254,8 +254,8 @@ export class Runtime {
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await this.detacher.close();
-    await this.spawner.close();
     await this.spares.close();
+    await this.spawner.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
     await removeEmptyCgroup(CGROUP_BASE);

@@ -65,6 +65,32 @@ describe('ProcessSpawner', () => {
     await expect(make().spawn('/nonexistent/runc', [])).rejects.toThrow(/nonexistent\/runc.*ENOENT/);
   });
 
+  it('exec runs a short command to completion: exit code, stdout and stderr, never a rejection for a non-zero exit', async () => {
+    const s = make();
+    expect(await s.exec('/bin/sh', ['-c', 'echo out; echo err >&2; exit 4'])).toEqual({ code: 4, signal: null, stdout: 'out\n', stderr: 'err\n' });
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => s.exec('/bin/sh', ['-c', `echo ${i}`])));
+    expect(many.map((r) => r.stdout)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}\n`));
+    await expect(s.exec('/nonexistent/umount', [])).rejects.toThrow(/ENOENT/);
+  });
+
+  it('exec kills a command past its timeout; a grandchild holding the pipes open does not hang it', async () => {
+    const s = make();
+    let started = Date.now();
+    expect(await s.exec('/bin/sleep', ['30'], 200)).toMatchObject({ code: null, signal: 'SIGKILL' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The shell exits at once; its background sleep keeps stdout open for 3 s.
+    started = Date.now();
+    expect(await s.exec('/bin/sh', ['-c', 'sleep 3 & echo started'])).toMatchObject({ code: 0, stdout: 'started\n' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('exec after close() runs the command in this process (a late clean-up still works)', async () => {
+    const s = make();
+    await s.close();
+    expect(await s.exec('/bin/sh', ['-c', 'echo here'])).toMatchObject({ code: 0, stdout: 'here\n' });
+    expect(s.pid).toBeUndefined();
+  });
+
   it('kill() signals the process; the exit names the signal', async () => {
     const p = await make().spawn('/bin/sleep', ['30']);
     p.kill('SIGKILL');

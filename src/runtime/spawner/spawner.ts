@@ -1,18 +1,21 @@
 /**
  * Owner of the spawner process (`spawner-process.cjs`): Hearth asks it to start a process and
- * gets that process's pipes back over the IPC channel, so the fork of a large Node process never
- * blocks Hearth's event loop (4–6 ms per container start, measured). Started by start(), stopped
- * by close(); if it dies in between, the processes it reported are reported exited (their
- * owners then clean up) and the next spawn starts a new one.
+ * gets that process's pipes back over the IPC channel (`spawn`), or to run a short command and
+ * gets its exit and output (`exec`), so the fork of a large Node process never blocks Hearth's
+ * event loop (4–6 ms per fork, measured). Started by start(), stopped by close(); if it dies in
+ * between, the processes it reported are reported exited (their owners then clean up), the
+ * commands it was running fail, and the next call starts a new one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { settlesWithin } from '../../time-bound/index.ts';
-import { cleanEnv } from '../command.ts';
+import { cleanEnv, runCommand, type CommandResult } from '../command.ts';
 
 const SCRIPT = fileURLToPath(new URL('./spawner-process.cjs', import.meta.url));
+/** runCommand's default. */
+const COMMAND_TIMEOUT_MS = 10_000;
 /** How long close() waits for the spawner to exit after the disconnect before killing it. */
 const EXIT_GRACE_MS = 2000;
 
@@ -20,9 +23,13 @@ type FromSpawner =
   | { type: 'pipe'; id: number; fd: 1 | 2 | 3 }
   | { type: 'spawned'; id: number; pid: number }
   | { type: 'error'; id: number; message: string }
-  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
+  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | ({ type: 'done'; id: number } & CommandResult);
 
-type ToSpawner = { type: 'spawn'; id: number; file: string; args: string[] } | { type: 'kill'; id: number; signal: NodeJS.Signals };
+type ToSpawner =
+  | { type: 'spawn'; id: number; file: string; args: string[] }
+  | { type: 'exec'; id: number; file: string; args: string[]; timeoutMs: number }
+  | { type: 'kill'; id: number; signal: NodeJS.Signals };
 
 /**
  * A process the spawner started: its stdout, stderr and fd 3 (a socketpair, both ways), an
@@ -70,11 +77,18 @@ interface Starting {
   reject: (e: Error) => void;
 }
 
+interface Running {
+  file: string;
+  resolve: (r: CommandResult) => void;
+  reject: (e: Error) => void;
+}
+
 export class ProcessSpawner {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly starting = new Map<number, Starting>();
   private readonly running = new Map<number, SpawnedProcess>();
+  private readonly commands = new Map<number, Running>();
   private closed = false;
 
   /** `label` goes on the spawner's command line, so `ps` shows whose it is (the runtime's instance). */
@@ -104,6 +118,21 @@ export class ProcessSpawner {
       this.post(child, { type: 'spawn', id, file, args });
     });
   }
+
+  /**
+   * Runs a short command to completion, as runCommand does (SIGKILL after timeoutMs, never
+   * rejected on exit code), but forked by the spawner. After close() it runs here instead: a
+   * late clean-up must still work.
+   */
+  readonly exec = (file: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<CommandResult> => {
+    if (this.closed) return runCommand(file, args, timeoutMs);
+    const child = this.ensureChild();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.commands.set(id, { file, resolve, reject });
+      this.post(child, { type: 'exec', id, file, args, timeoutMs });
+    });
+  };
 
   /** Stops the spawner process (its running children keep running; their owners stop them). */
   async close(): Promise<void> {
@@ -160,9 +189,16 @@ export class ProcessSpawner {
         return;
       }
       case 'error': {
-        const s = this.starting.get(m.id);
+        const s = this.starting.get(m.id) ?? this.commands.get(m.id);
         this.starting.delete(m.id);
+        this.commands.delete(m.id);
         s?.reject(new Error(`spawning ${s.file}: ${m.message}`));
+        return;
+      }
+      case 'done': {
+        const c = this.commands.get(m.id);
+        this.commands.delete(m.id);
+        c?.resolve({ code: m.code, signal: m.signal, stdout: m.stdout, stderr: m.stderr });
         return;
       }
       case 'exit': {
@@ -177,12 +213,13 @@ export class ProcessSpawner {
   private onChildExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    const lost = this.starting.size + this.running.size;
+    const lost = this.starting.size + this.running.size + this.commands.size;
     if (!this.closed || lost > 0) {
       this.warn(`process spawner exited (${signal ? `signal ${signal}` : `code ${code}`}); ${lost} of its processes are reported gone`);
     }
-    for (const [, s] of this.starting) s.reject(new Error(`spawning ${s.file}: the process spawner exited`));
+    for (const s of [...this.starting.values(), ...this.commands.values()]) s.reject(new Error(`spawning ${s.file}: the process spawner exited`));
     this.starting.clear();
+    this.commands.clear();
     // They may still run, reparented; their owners' clean-up (runc delete -f) stops them.
     for (const [, proc] of this.running) proc.reportExit(null, null);
     this.running.clear();
