@@ -281,6 +281,8 @@ export class Pool {
       hostname: fn.name,
       functionName: fn.name,
       version: fn.version,
+      // The image digest names the bundle: its containers share a V8 code cache of it.
+      codeCacheKey: fn.digest,
     });
     this.spares.replenish(fn, layerDirs);
     return container;

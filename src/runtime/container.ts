@@ -40,6 +40,8 @@ export interface ContainerDeps {
   version: number;
   /** Called once, after the container is fully cleaned up. */
   onGone: (c: Container) => void;
+  /** The agent made a code cache of the bundle (it was started to). Absent: such a message is ignored. */
+  onCodeCache?: (data: Buffer) => void;
   warn: (message: string) => void;
 }
 
@@ -75,6 +77,9 @@ export class Container {
   private functionName: string;
   private version: number;
   private specialized = false;
+  private codeCacheTaken = false;
+  /** What V8 made of the code cache this container was sent (undefined: none sent). */
+  codeCache: 'accepted' | 'rejected' | undefined;
   private resolveExited!: (e: ContainerExit) => void;
 
   constructor(private readonly deps: ContainerDeps) {
@@ -195,6 +200,11 @@ export class Container {
     return loaded.promise;
   }
 
+  /** Hands the agent its bundle's code cache: must be the first message (`--code-cache=follows`). */
+  sendCodeCache(data: Buffer): void {
+    this.channel.send({ type: 'code_cache', data: data.toString('base64') });
+  }
+
   memoryBytes(): Promise<number> {
     if (this.state === 'gone') return Promise.resolve(0);
     return readMemoryUsage(this.deps.cgroupPath);
@@ -234,6 +244,7 @@ export class Container {
     switch (m.type) {
       case 'ready':
         if (this.state === 'starting') {
+          this.codeCache = m.codeCache;
           this.state = 'ready';
           this.ready?.resolve();
         }
@@ -245,6 +256,12 @@ export class Container {
         return;
       case 'specialized':
         this.specializing?.resolve();
+        return;
+      case 'code_cache':
+        // One per container, and only when asked for: the bytes are stored, never read here.
+        if (this.codeCacheTaken || !this.deps.onCodeCache) return;
+        this.codeCacheTaken = true;
+        this.deps.onCodeCache(Buffer.from(m.data, 'base64'));
         return;
       case 'log': {
         const logs = this.invocations.logsFor(m.id);

@@ -49,8 +49,18 @@ export interface SpecializeMessage {
   env: Record<string, string>;
 }
 
+/**
+ * Both ways: the V8 code cache of the function's bundle, base64. host → agent as the first
+ * message when the agent was started with `--code-cache=follows`; agent → host once, after the
+ * first invocation, when it was started with `--code-cache=produce` (or its cache was rejected).
+ */
+export interface CodeCacheMessage {
+  type: 'code_cache';
+  data: string;
+}
+
 /** host → agent */
-export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage | SpecializeMessage;
+export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage | SpecializeMessage | CodeCacheMessage;
 
 /** agent → host, for `http` invocations; a failure before or during the body is a `result` with ok false. */
 export type HttpResponseMessage =
@@ -69,14 +79,16 @@ export interface AgentError {
 
 /** agent → host. `id` null on a log line means "not inside any invocation" (module scope, stray timers). */
 export type AgentMessage =
-  | { type: 'ready' }
+  /** `codeCache`: what V8 made of the code cache the host sent (absent: none was sent or used). */
+  | { type: 'ready'; codeCache?: 'accepted' | 'rejected' }
   /** A stem cell loaded the code it was sent (failures come as `init_error`). */
   | { type: 'specialized' }
   | { type: 'init_error'; message: string; stack?: string }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; time: number; line: string }
   | { type: 'result'; id: string; ok: true; value: unknown }
   | { type: 'result'; id: string; ok: false; error: AgentError }
-  | HttpResponseMessage;
+  | HttpResponseMessage
+  | CodeCacheMessage;
 
 /** A handler's result is capped so one reply cannot blow up the host; events are capped by the gateway. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;

@@ -7,6 +7,7 @@ import { access, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
+import { CodeCacheStore } from './code-cache-store.ts';
 import { Container } from './container.ts';
 import { ContainerStartError } from './start-error.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
@@ -68,6 +69,8 @@ export class Runtime {
   /** Rootfs overlays mounted ahead of a function's first cold start (see prepareRootfs). */
   private readonly spares: RootfsSpares;
   private readonly detacher: RootfsDetacher;
+  /** V8 code caches of function bundles, by ContainerOptions.codeCacheKey. */
+  private readonly codeCaches: CodeCacheStore;
 
   private readonly warn: (message: string) => void;
 
@@ -80,6 +83,7 @@ export class Runtime {
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
     this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir, run: this.spawner.exec });
     this.detacher = new RootfsDetacher(this.spawner.exec, this.warn);
+    this.codeCaches = new CodeCacheStore(join(this.stateDir, 'code-cache'));
   }
 
   private get containersDir(): string {
@@ -176,6 +180,8 @@ export class Runtime {
       makeRootfsMountPoint(this.runc.root, opts.id).then((target) => mountOverlay({ layerDirs: opts.layerDirs, target, emptyDir: this.emptyDir, run: this.spawner.exec }));
     // Observed now: if an earlier step throws, the rejection is awaited only in the catch.
     mounted.catch(() => undefined);
+    const key = opts.codeCacheKey;
+    const cached = key ? this.codeCaches.get(key) : Promise.resolve(undefined);
     try {
       const extra: SpecOpt[] = [withUserNamespace(idRange)];
       if (opts.secrets && Object.keys(opts.secrets).length > 0) {
@@ -184,7 +190,10 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const spec = functionSpec({ ...params, rootfsPath, ...(await agentFiles(opts.layerDirs)) }, extra);
+      const [agent, codeCache] = await Promise.all([agentFiles(opts.layerDirs), cached]);
+      // The agent waits for a cache that follows as the first message, or makes one.
+      const agentArgs = key ? [codeCache ? '--code-cache=follows' : '--code-cache=produce'] : [];
+      const spec = functionSpec({ ...params, rootfsPath, ...agent, agentArgs }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') {
         // A network without a resolver reaches nothing by name.
@@ -209,6 +218,7 @@ export class Runtime {
         functionName: opts.functionName,
         version: opts.version,
         warn: this.warn,
+        ...(key ? { onCodeCache: (data: Buffer) => void this.codeCaches.put(key, data).catch((e: Error) => this.warn(`storing a code cache: ${e.message}`)) } : {}),
         onGone: (c) => {
           this.idRanges.release(idRange.slot);
           if (opts.network === 'bridge') void this.network.detach(opts.id);
@@ -220,6 +230,7 @@ export class Runtime {
         const dir = secretsDir;
         void container.exited.then(() => removeSecrets(dir)).catch(() => undefined);
       }
+      if (codeCache) container.sendCodeCache(codeCache);
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);

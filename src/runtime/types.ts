@@ -37,6 +37,11 @@ export interface ContainerOptions {
   startTimeoutMs?: number;
   /** Secret files (name → value), mounted read-only at /run/secrets in this container only. */
   secrets?: Record<string, string>;
+  /**
+   * What the function version's code is known by (its image digest): containers started with the
+   * same key share a V8 code cache of its bundle, made by the first of them. Omitted: no cache.
+   */
+  codeCacheKey?: string;
 }
 
 export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal' | 'image_unavailable';

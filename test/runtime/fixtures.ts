@@ -113,6 +113,16 @@ export function functionLayer(source: string): Promise<string> {
   });
 }
 
+/** A layer with /function/index.cjs = source (CommonJS, as the image build writes most bundles). */
+export function cjsFunctionLayer(source: string): Promise<string> {
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  return cached(`cjs-${key}`, async (root) => {
+    await mkdir(join(root, 'function'), { recursive: true, mode: 0o755 });
+    await writeFile(join(root, 'function/index.cjs'), source);
+    await writeFile(join(root, 'function/hearth.json'), '{}\n');
+  });
+}
+
 /** [function layer, base layer]: top-most first, as ContainerOptions.layerDirs wants. */
 export async function layersFor(source: string): Promise<string[]> {
   return [await functionLayer(source), await baseLayer()];

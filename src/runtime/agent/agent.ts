@@ -18,6 +18,7 @@ import { callHandler } from './call-handler.ts';
 import { functionContext, type ContextFacts } from './context.ts';
 import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
 import { bundleAmong, bundleIn, loadBundle } from './function-bundle.ts';
+import { BundleCodeCache } from './bundle-code-cache.ts';
 import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
 import {
   MAX_LOG_BYTES,
@@ -156,10 +157,14 @@ function contextFacts(): ContextFacts {
   return { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' };
 }
 
-async function init(entry: string): Promise<boolean> {
+/** The host's code cache for the bundle: waited for, used, and made after the first invocation. */
+const codeCache = new BundleCodeCache(process.argv, (data) => channel.send({ type: 'code_cache', data }));
+
+async function init(entry: string, cache?: { data?: Buffer }): Promise<boolean> {
   try {
-    const mod = await loadBundle(entry, FUNCTION_NAME);
-    const found = findHandler(mod);
+    const bundle = await loadBundle(entry, FUNCTION_NAME, cache);
+    codeCache.loaded(bundle);
+    const found = findHandler(bundle.namespace);
     if (!found) {
       throw new Error(`${entry} exports no handler: ${NO_HANDLER_HINT}`);
     }
@@ -215,7 +220,7 @@ async function boot(): Promise<void> {
     channel.send({ type: 'ready' });
     return;
   }
-  if (await init(entry)) channel.send({ type: 'ready' });
+  if (await init(entry, await codeCache.forLoad())) channel.send({ type: 'ready', ...(codeCache.status ? { codeCache: codeCache.status } : {}) });
 }
 
 // ---- invocations ----------------------------------------------------------------------------
@@ -224,6 +229,7 @@ function onMessage(m: HostMessage): void {
   if (m.type === 'invoke') void invoke(m);
   else if (m.type === 'http') void invokeHttp(m);
   else if (m.type === 'specialize') void specialize(m);
+  else if (m.type === 'code_cache') codeCache.received(m.data);
   // Unknown types (a newer host) are ignored.
 }
 
@@ -245,6 +251,7 @@ async function invoke(m: Extract<HostMessage, { type: 'invoke' }>): Promise<void
   flushPartial(inv);
   active.delete(m.id);
   channel.sendFrame(frame);
+  codeCache.invocationEnded();
 }
 
 /** Serialises once, checking what the host can take; undefined (and functions) become null. */
@@ -323,6 +330,7 @@ async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
     flushPartial(inv);
     active.delete(m.id);
     channel.send({ type: 'http_end', id: m.id });
+    codeCache.invocationEnded();
   } catch (e) {
     flushPartial(inv);
     active.delete(m.id);

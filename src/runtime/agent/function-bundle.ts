@@ -3,10 +3,12 @@
  * CommonJS (`index.cjs`, required: no ES module loader to start) or, when its code needs one
  * and in older images, as an ES module (`index.mjs`, imported).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Script } from 'node:vm';
+import { compilable, runCommonJs } from './code-cache.ts';
 import { moduleNamespace } from './find-handler.ts';
 
 const BUNDLE_NAMES = ['index.cjs', 'index.mjs'] as const;
@@ -23,11 +25,27 @@ export function bundleAmong(files: Record<string, string>): string {
   return name;
 }
 
-/** Loads the bundle in the surroundings its code expects; its exports, as an import's namespace. */
-export async function loadBundle(entry: string, functionName: string): Promise<Record<string, unknown>> {
+export interface LoadedBundle {
+  /** Its exports, as an import's namespace. */
+  namespace: Record<string, unknown>;
+  /** The Script it was compiled through, when a code cache can be made of it. */
+  script?: Script;
+  /** What V8 made of the code cache it was given. */
+  cache?: 'accepted' | 'rejected';
+}
+
+/**
+ * Loads the bundle in the surroundings its code expects. With `codeCache` (the host keeps one for
+ * this function), a CommonJS bundle is compiled through a Script, using `codeCache.data` if
+ * there is one, so that a cache can be made of it.
+ */
+export async function loadBundle(entry: string, functionName: string, codeCache?: { data?: Buffer }): Promise<LoadedBundle> {
   setModuleGlobals(entry, functionName);
-  if (entry.endsWith('.cjs')) return moduleNamespace(createRequire(entry)(entry));
-  return (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  if (!entry.endsWith('.cjs')) return { namespace: (await import(pathToFileURL(entry).href)) as Record<string, unknown> };
+  const source = codeCache ? readFileSync(entry, 'utf8') : undefined;
+  if (source === undefined || !compilable(source)) return { namespace: moduleNamespace(createRequire(entry)(entry)) };
+  const { exports, script } = runCommonJs(entry, source, codeCache?.data);
+  return { namespace: moduleNamespace(exports), script, ...(codeCache?.data ? { cache: script.cachedDataRejected ? 'rejected' : 'accepted' } : {}) };
 }
 
 /**

@@ -71,6 +71,8 @@ export interface FunctionSpecParams {
   nodePreload?: boolean;
   /** The agent the image ships (default AGENT_PATH; LEGACY_AGENT_PATH in older base layers). */
   agentPath?: string;
+  /** Arguments for the agent (after its path). */
+  agentArgs?: string[];
   /** Absolute rootfs path (default: `rootfs` in the bundle). */
   rootfsPath?: string;
   /** A prepared network namespace (bridge networking); omitted: a fresh one with only loopback. */
@@ -94,6 +96,7 @@ export function functionSpecOpts(p: FunctionSpecParams): SpecOpt[] {
       TINI_PATH, '--', NODE_PATH, `--max-old-space-size=${maxOldSpaceMb(p.memoryMb)}`,
       ...(p.nodePreload ? ['--require', NODE_PRELOAD_PATH] : []),
       p.agentPath ?? AGENT_PATH,
+      ...(p.agentArgs ?? []),
     ),
     withEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', HOME: '/tmp' }),
     withEnv(p.env),

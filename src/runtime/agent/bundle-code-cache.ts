@@ -1,0 +1,66 @@
+/**
+ * The agent's part in the code cache of its function's bundle (see code-cache.ts): waits for the
+ * host's cache when one follows, hands it to the load, and makes one after the first invocation
+ * when the host has none that V8 accepted.
+ */
+import type { Script } from 'node:vm';
+import { codeCacheMode, makeCodeCache, type CodeCacheMode } from './code-cache.ts';
+import type { LoadedBundle } from './function-bundle.ts';
+
+/** The host sends its cache right after starting the container; past this the load goes on without it. */
+const FOLLOW_WAIT_MS = 2000;
+
+export class BundleCodeCache {
+  readonly mode: CodeCacheMode | undefined;
+  /** What V8 made of the host's cache. */
+  status: LoadedBundle['cache'];
+  private readonly arrived: Promise<Buffer | undefined>;
+  private resolveArrived: (data: Buffer | undefined) => void = () => {};
+  private script: Script | undefined;
+  private made = false;
+
+  constructor(
+    argv: readonly string[],
+    private readonly send: (base64: string) => void,
+  ) {
+    this.mode = codeCacheMode(argv);
+    this.arrived =
+      this.mode === 'follows'
+        ? new Promise((resolve) => {
+            this.resolveArrived = resolve;
+            setTimeout(() => resolve(undefined), FOLLOW_WAIT_MS).unref();
+          })
+        : Promise.resolve(undefined);
+  }
+
+  /** loadBundle's `codeCache` option: undefined when the host keeps no cache for this function. */
+  async forLoad(): Promise<{ data?: Buffer } | undefined> {
+    if (!this.mode) return undefined;
+    const data = await this.arrived;
+    return data ? { data } : {};
+  }
+
+  /** The host's `code_cache` message. */
+  received(base64: string): void {
+    this.resolveArrived(Buffer.from(base64, 'base64'));
+  }
+
+  loaded(bundle: LoadedBundle): void {
+    this.script = bundle.script;
+    this.status = bundle.cache;
+  }
+
+  /**
+   * After an invocation's answer is sent: the first one makes the cache (it then holds what that
+   * invocation compiled too), unless V8 accepted the host's.
+   */
+  invocationEnded(): void {
+    const script = this.script;
+    if (this.made || !script || this.status === 'accepted') return;
+    this.made = true;
+    setImmediate(() => {
+      const data = makeCodeCache(script);
+      if (data) this.send(data.toString('base64'));
+    });
+  }
+}

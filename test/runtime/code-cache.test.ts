@@ -1,0 +1,112 @@
+/** Integration: the V8 code cache of a CommonJS bundle, made in one container and used by the next (real runc). */
+import { readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime, type Container, type ContainerOptions } from '../../src/runtime/index.ts';
+import { baseLayer, cjsFunctionLayer, tempStateDir, testInstance } from './fixtures.ts';
+import { canRunContainers, waitFor } from '../helpers/host.ts';
+
+const SQUARE = `'use strict';
+function square(n) { return n * n; }
+module.exports = async (event) => {
+  if (event.fail) throw new Error('failed on purpose');
+  return { squared: square(event.n), file: __filename };
+};
+`;
+const CUBE = SQUARE.replace('return n * n;', 'return n * n * n;');
+const DYNAMIC_IMPORT = `'use strict';
+module.exports = async () => ({ cpus: (await import('node:os')).cpus().length > 0 });
+`;
+
+describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real runc)', () => {
+  const instance = testInstance();
+  let stateDir: string;
+  let runtime: Runtime;
+  let seq = 0;
+  /** Cache files of the tests before. */
+  const known = new Set<string>();
+
+  const start = async (source: string, over: Partial<ContainerOptions> = {}): Promise<Container> =>
+    runtime.createContainer({
+      id: `cc${++seq}`,
+      layerDirs: [await cjsFunctionLayer(source), await baseLayer()],
+      memoryMb: 128,
+      env: {},
+      hostname: 'cc',
+      functionName: 'cc',
+      version: 1,
+      ...over,
+    });
+  const invoke = (c: Container, event: unknown) => c.invoke({ invocationId: `inv-${++seq}`, event, deadline: Date.now() + 10_000 });
+  const cacheFiles = (): string[] => {
+    try {
+      return readdirSync(join(stateDir, 'code-cache')).filter((n) => !n.startsWith('.'));
+    } catch {
+      return [];
+    }
+  };
+
+  beforeAll(async () => {
+    stateDir = await tempStateDir();
+    runtime = new Runtime({ stateDir, instance });
+    await runtime.start();
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('the first container makes it after its first invocation; the next one of the same key loads with it', async () => {
+    const first = await start(SQUARE, { codeCacheKey: 'square@1' });
+    expect(first.codeCache).toBeUndefined();
+    expect(cacheFiles()).toEqual([]);
+    expect(await invoke(first, { n: 3 })).toMatchObject({ ok: true, result: { squared: 9, file: '/function/index.cjs' } });
+    await waitFor(() => cacheFiles().length === 1, 5000);
+    for (const n of cacheFiles()) known.add(n);
+    await first.destroy();
+
+    const second = await start(SQUARE, { codeCacheKey: 'square@1' });
+    expect(second.codeCache).toBe('accepted');
+    expect(await invoke(second, { n: 4 })).toMatchObject({ ok: true, result: { squared: 16 } });
+    // The CommonJS wrapper shares the bundle's first line: a stack still names the source line.
+    const failed = await invoke(second, { fail: true });
+    expect(failed).toMatchObject({ ok: false, error: { code: 'function_error', message: 'failed on purpose' } });
+    expect(failed.ok ? '' : failed.error.stack).toContain('/function/index.cjs:4:');
+    await second.destroy();
+  });
+
+  it('a cache that does not fit the code is rejected: the container runs as usual and makes a new one', async () => {
+    const first = await start(SQUARE, { codeCacheKey: 'shared@1' });
+    await invoke(first, { n: 1 });
+    await waitFor(() => cacheFiles().length === 2, 5000);
+    await first.destroy();
+    const file = join(stateDir, 'code-cache', cacheFiles().find((n) => !known.has(n))!);
+    const made = statSync(file).mtimeMs;
+    // Another bundle under the same key: V8 checks the source and refuses the cache.
+    const other = await start(CUBE, { codeCacheKey: 'shared@1' });
+    expect(other.codeCache).toBe('rejected');
+    expect(await invoke(other, { n: 2 })).toMatchObject({ ok: true, result: { squared: 8 } });
+    await waitFor(() => statSync(file).mtimeMs !== made, 5000);
+    await other.destroy();
+    const again = await start(CUBE, { codeCacheKey: 'shared@1' });
+    expect(again.codeCache).toBe('accepted');
+    expect(await invoke(again, { n: 3 })).toMatchObject({ ok: true, result: { squared: 27 } });
+    await again.destroy();
+  });
+
+  it('without a key, or for a bundle that calls import(), nothing is cached and the code runs as before', async () => {
+    const files = cacheFiles().length;
+    const plain = await start(SQUARE);
+    expect(await invoke(plain, { n: 5 })).toMatchObject({ ok: true, result: { squared: 25 } });
+    const dynamic = await start(DYNAMIC_IMPORT, { codeCacheKey: 'dynamic@1' });
+    expect(await invoke(dynamic, {})).toMatchObject({ ok: true, result: { cpus: true } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cacheFiles()).toHaveLength(files);
+    await Promise.all([plain.destroy(), dynamic.destroy()]);
+    const next = await start(DYNAMIC_IMPORT, { codeCacheKey: 'dynamic@1' });
+    expect(next.codeCache).toBeUndefined();
+    await next.destroy();
+  });
+});
