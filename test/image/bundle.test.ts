@@ -93,7 +93,7 @@ describe('bundling deployed files', () => {
     expect(new TextDecoder().decode(a.code)).not.toContain('hearth-build-');
   });
 
-  it('is CommonJS and strict code unless the code needs an ES module: top-level await or import.meta', async () => {
+  it('is CommonJS and strict code unless the code needs an ES module: top-level await, import.meta or import() of a built-in', async () => {
     const cjs = await bundleFunction(files({ 'index.js': 'export default () => { try { undeclared = 1; return "sloppy"; } catch { return "strict"; } };' }), undefined);
     expect(cjs.format).toBe('cjs');
     expect(new TextDecoder().decode(cjs.code)).toMatch(/^'use strict';/);
@@ -103,7 +103,16 @@ describe('bundling deployed files', () => {
     expect(commonjs.format).toBe('cjs');
     expect(await invoke(commonjs, 1)).toEqual({ cjs: 1 });
 
-    for (const code of ['const v = await Promise.resolve(2); export default () => v;', 'export default () => import.meta.url.startsWith("file:") && 2;']) {
+    // A bundled file's import() becomes a require call: still CommonJS.
+    const bundledImport = await bundleFunction(files({ 'index.js': 'export default async () => (await import("./two.js")).default;', 'two.js': 'export default 2;' }), undefined);
+    expect(bundledImport.format).toBe('cjs');
+    expect(await invoke(bundledImport, null)).toBe(2);
+
+    for (const code of [
+      'const v = await Promise.resolve(2); export default () => v;',
+      'export default () => import.meta.url.startsWith("file:") && 2;',
+      'export default async () => typeof (await import("node:os")).cpus === "function" && 2;',
+    ]) {
       const esm = await bundleFunction(files({ 'index.js': code }), undefined);
       expect(esm.format).toBe('esm');
       // The createRequire banner lets bundled CommonJS call require() there.

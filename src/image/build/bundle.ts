@@ -74,17 +74,24 @@ type BuildOptions = esbuild.BuildOptions & { write: false };
  * CommonJS when the code allows it: node loads a .cjs bundle without its ES module loader (~5 ms
  * of every cold start, measured). An ES module when the code needs one: top-level await fails the
  * CommonJS build, `import.meta` would be empty there, and an `external` package may be ESM-only,
- * which require() cannot load on node 20. The ESM build reports the code's own errors.
+ * which require() cannot load on node 20. A real `import()` left in the output (of a node
+ * built-in: bundled ones become require calls) makes an ES module too: the agent compiles a
+ * CommonJS bundle through vm.Script for its code cache, and node 20 loses a cached Script's
+ * `import()` support. The ESM build reports the code's own errors.
  */
 async function buildPreferringCjs(dir: string, entry: string, extra: Pick<esbuild.BuildOptions, 'external' | 'plugins'>, cjsAllowed: boolean): Promise<{ code: Uint8Array; format: BundleFormat }> {
   if (cjsAllowed) {
-    const cjs = await esbuild.build({ ...nodeBundleOptions(dir, entry, { format: 'cjs' }), ...extra }).catch((err: unknown) => {
+    const cjs = await esbuild.build({ ...nodeBundleOptions(dir, entry, { format: 'cjs' }), ...extra, metafile: true }).catch((err: unknown) => {
       if (isBuildFailure(err)) return undefined;
       throw err;
     });
-    if (cjs && !cjs.warnings.some((w) => w.id === 'empty-import-meta')) return { code: onlyOutput(cjs), format: 'cjs' };
+    if (cjs && !cjs.warnings.some((w) => w.id === 'empty-import-meta') && !hasDynamicImport(cjs.metafile)) return { code: onlyOutput(cjs), format: 'cjs' };
   }
   return { code: await run({ ...nodeBundleOptions(dir, entry), ...extra }), format: 'esm' };
+}
+
+function hasDynamicImport(metafile: esbuild.Metafile): boolean {
+  return Object.values(metafile.outputs).some((out) => out.imports.some((i) => i.kind === 'dynamic-import'));
 }
 
 async function run(options: BuildOptions): Promise<Uint8Array> {

@@ -29,22 +29,15 @@ export function codeCacheMode(argv: readonly string[]): CodeCacheMode | undefine
   return undefined;
 }
 
-/**
- * Whether the bundle can be compiled here rather than required: code that calls `import()` would
- * need vm's experimental loader (which prints a warning into the function's logs), so it is
- * required as before, without a cache. A mention in a comment only costs the cache.
- */
-export function compilable(source: string): boolean {
-  return !/\bimport\s*\(/.test(source);
-}
-
 /** Node's CommonJS wrapper, on the bundle's first line: line numbers in stack traces stay right. */
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAPPER_TAIL = '\n})';
 
 /**
  * Runs the bundle as node would require it, compiled through a Script that can use and make a
- * code cache. Returns its `module.exports` and the Script.
+ * code cache. Returns its `module.exports` and the Script. Such a Script has no `import()`
+ * (node 20 loses its loader in code from a cache): the image build makes a bundle that has one
+ * an ES module, which is imported as before.
  */
 export function runCommonJs(entry: string, source: string, cachedData?: Buffer): { exports: unknown; script: Script } {
   const script = new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: entry, ...(cachedData ? { cachedData } : {}) });

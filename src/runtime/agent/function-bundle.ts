@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Script } from 'node:vm';
-import { compilable, runCommonJs } from './code-cache.ts';
+import { runCommonJs } from './code-cache.ts';
 import { moduleNamespace } from './find-handler.ts';
 
 const BUNDLE_NAMES = ['index.cjs', 'index.mjs'] as const;
@@ -42,10 +42,9 @@ export interface LoadedBundle {
 export async function loadBundle(entry: string, functionName: string, codeCache?: { data?: Buffer }): Promise<LoadedBundle> {
   setModuleGlobals(entry, functionName);
   if (!entry.endsWith('.cjs')) return { namespace: (await import(pathToFileURL(entry).href)) as Record<string, unknown> };
-  const source = codeCache ? readFileSync(entry, 'utf8') : undefined;
-  if (source === undefined || !compilable(source)) return { namespace: moduleNamespace(createRequire(entry)(entry)) };
-  const { exports, script } = runCommonJs(entry, source, codeCache?.data);
-  return { namespace: moduleNamespace(exports), script, ...(codeCache?.data ? { cache: script.cachedDataRejected ? 'rejected' : 'accepted' } : {}) };
+  if (!codeCache) return { namespace: moduleNamespace(createRequire(entry)(entry)) };
+  const { exports, script } = runCommonJs(entry, readFileSync(entry, 'utf8'), codeCache.data);
+  return { namespace: moduleNamespace(exports), script, ...(codeCache.data ? { cache: script.cachedDataRejected ? 'rejected' : 'accepted' } : {}) };
 }
 
 /**
