@@ -22,21 +22,22 @@ const SETTLE_MS = 250;
  * Cold starts through HTTP: each sample redeploys `name` (a new version, so no warm container and no
  * stem cell can serve it), waits for the deploy to settle, then times one sync invoke. With
  * `floor`, one run of it is timed before each deploy (one untimed first), so a machine whose
- * speed drifts moves Hearth and the floor alike.
+ * speed drifts moves Hearth and the floor alike. The first `untimed` samples are run, not counted.
  */
-export async function measureColdStarts(api: HearthApi, name: string, samples: number, sourceOf: (i: number) => string, floor?: () => Promise<void>): Promise<ColdFigures> {
+export async function measureColdStarts(api: HearthApi, name: string, samples: number, sourceOf: (i: number) => string, floor?: () => Promise<void>, untimed = 0): Promise<ColdFigures> {
   const times: number[] = [];
   const floorTimes: number[] = [];
   await floor?.();
   for (let i = 0; i < samples; i++) {
+    const counted = i >= untimed;
     // Before the deploy: Hearth is idle then, so its deploy work never slows the floor.
-    if (floor) floorTimes.push(await timed(floor));
+    if (floor && counted) floorTimes.push(await timed(floor));
     await api.deploy(name, sourceOf(i), COLD_CONFIG);
     await sleep(SETTLE_MS);
     const t = performance.now();
     const { coldStart } = await api.invoke(name);
     const elapsed = performance.now() - t;
-    if (coldStart) times.push(elapsed);
+    if (coldStart && counted) times.push(elapsed);
   }
   return { p50Ms: median(times), samples: times.length, ...(floor ? { floorP50Ms: median(floorTimes) } : {}) };
 }
