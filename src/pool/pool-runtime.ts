@@ -15,4 +15,6 @@ export interface PoolRuntime {
   /** Mounts one spare rootfs of these layers ahead of need (fire and forget). */
   prepareRootfs(layerDirs: string[]): void;
   discardRootfs(layerDirs: string[]): Promise<void>;
+  /** Makes the V8 code cache of a version's bundle ahead of its first start (fire and forget). */
+  prepareCodeCache?(r: { key: string; layerDirs: string[]; memoryMb: number }): void;
 }

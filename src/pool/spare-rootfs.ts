@@ -5,7 +5,7 @@ import type { PoolRuntime } from './pool-runtime.ts';
 const REPLENISH_DELAY_MS = 100;
 
 export interface SpareRootfsDeps {
-  runtime: Pick<PoolRuntime, 'prepareRootfs' | 'discardRootfs'>;
+  runtime: Pick<PoolRuntime, 'prepareRootfs' | 'discardRootfs' | 'prepareCodeCache'>;
   /** The image's layer dirs only if it is already in the local store (never pulls), else undefined. */
   localLayerDirs?: (digest: string) => Promise<string[] | undefined>;
 }
@@ -18,7 +18,8 @@ interface Prepared {
 
 /**
  * One spare rootfs per function's active version, mounted by the runtime ahead of need so a cold
- * start skips the `mount`: at activation if the image is local, and again after each cold start.
+ * start skips the `mount`: at activation if the image is local (when the runtime also makes the
+ * version's code cache ahead), and again after each cold start.
  * A newer version's activation, or the function's removal, drops the old version's unused spare.
  */
 export class SpareRootfs {
@@ -46,6 +47,8 @@ export class SpareRootfs {
         if (!dirs || this.closed || this.prepared.get(fn.name) !== entry) return;
         entry.layerDirs = dirs;
         this.deps.runtime.prepareRootfs(dirs);
+        // The first cold start's compile too, while the version waits for its first call.
+        this.deps.runtime.prepareCodeCache?.({ key: fn.digest, layerDirs: dirs, memoryMb: fn.config.memoryMb });
       })
       .catch(() => undefined);
   }

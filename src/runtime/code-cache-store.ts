@@ -2,12 +2,15 @@
  * V8 code caches of function bundles, one file per key (a function version's image digest), kept
  * by the runtime beside its containers. A cache is made inside the function's first container
  * and only ever handed to containers started with the same key: the host stores the bytes and
- * never reads them. Derived data: a lost or stale file only costs the next start its cache (V8
+ * never reads them. The key must name the exact bundle (an image digest does): V8 checks little of
+ * the source a cache is used with (its length), so a cache of other code could be taken. Derived data: a lost or stale file only costs the next start its cache (V8
  * rejects one that does not fit, and the agent makes a new one).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+export type CodeCacheKind = 'compiled' | 'ran';
 
 /** Files kept; past this the least recently written go (a version's cache is remade if it runs again). */
 const MAX_FILES = 256;
@@ -15,22 +18,35 @@ const MAX_FILES = 256;
 export class CodeCacheStore {
   constructor(private readonly dir: string) {}
 
-  /** The cache for this key, if one was stored. */
-  async get(key: string): Promise<Buffer | undefined> {
-    return readFile(this.path(key)).catch(() => undefined);
+  /** The cache for this key, if one was stored, and whether it is one of compiled code only. */
+  async get(key: string): Promise<{ data: Buffer; compiledOnly: boolean } | undefined> {
+    const ran = await readFile(this.path(key, 'ran')).catch(() => undefined);
+    if (ran) return { data: ran, compiledOnly: false };
+    const compiled = await readFile(this.path(key, 'compiled')).catch(() => undefined);
+    return compiled ? { data: compiled, compiledOnly: true } : undefined;
   }
 
-  /** Stores (or replaces) the cache for this key; a reader sees the old file or the new one, whole. */
-  async put(key: string, data: Buffer): Promise<void> {
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  /**
+   * Stores (or replaces) the cache for this key; a reader sees the old file or the new one, whole.
+   * `compiled`: made by compiling only (fewer functions in it); `ran`: after the code ran, which
+   * supersedes a compiled one.
+   */
+  async put(key: string, data: Buffer, kind: CodeCacheKind): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = join(this.dir, `.tmp-${randomBytes(6).toString('hex')}`);
     await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, this.path(key));
+    await rename(tmp, this.path(key, kind));
+    if (kind === 'ran') await rm(this.path(key, 'compiled'), { force: true });
     await this.trim();
   }
 
-  private path(key: string): string {
-    return join(this.dir, createHash('sha256').update(key).digest('hex').slice(0, 32));
+  private path(key: string, kind: CodeCacheKind): string {
+    const name = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    return join(this.dir, kind === 'compiled' ? `${name}.compiled` : name);
   }
 
   private async trim(): Promise<void> {

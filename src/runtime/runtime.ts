@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
 import { CodeCacheStore } from './code-cache-store.ts';
+import { CodeCachePrecompiler, type PrecompileRequest } from './code-cache-precompile.ts';
 import { Container } from './container.ts';
 import { ContainerStartError } from './start-error.ts';
 import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
@@ -71,6 +72,7 @@ export class Runtime {
   private readonly detacher: RootfsDetacher;
   /** V8 code caches of function bundles, by ContainerOptions.codeCacheKey. */
   private readonly codeCaches: CodeCacheStore;
+  private readonly precompiler: CodeCachePrecompiler;
 
   private readonly warn: (message: string) => void;
 
@@ -84,6 +86,7 @@ export class Runtime {
     this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir, run: this.spawner.exec });
     this.detacher = new RootfsDetacher(this.spawner.exec, this.warn);
     this.codeCaches = new CodeCacheStore(join(this.stateDir, 'code-cache'));
+    this.precompiler = new CodeCachePrecompiler({ store: this.codeCaches, start: (o) => this.createContainer(o), warn: this.warn });
   }
 
   private get containersDir(): string {
@@ -115,6 +118,7 @@ export class Runtime {
     this.closing = false;
     this.spawner.start();
     this.spares.start();
+    this.precompiler.start();
     return { runcVersion };
   }
 
@@ -125,6 +129,15 @@ export class Runtime {
   prepareRootfs(layerDirs: string[]): void {
     if (!this.started || this.closing) return;
     this.spares.prepare(layerDirs);
+  }
+
+  /**
+   * Makes the code cache of a version's bundle ahead of its first start, in a container of its
+   * image that compiles and exits (see code-cache-precompile.ts). A hint: never fails.
+   */
+  prepareCodeCache(r: PrecompileRequest): void {
+    if (!this.started || this.closing) return;
+    this.precompiler.request(r);
   }
 
   /** Drops a rootfs prepareRootfs mounted and no container took (its function version is gone). */
@@ -181,7 +194,7 @@ export class Runtime {
     // Observed now: if an earlier step throws, the rejection is awaited only in the catch.
     mounted.catch(() => undefined);
     const key = opts.codeCacheKey;
-    const cached = key ? this.codeCaches.get(key) : Promise.resolve(undefined);
+    const cached = key && !opts.codeCacheCompileOnly ? this.codeCaches.get(key) : Promise.resolve(undefined);
     try {
       const extra: SpecOpt[] = [withUserNamespace(idRange)];
       if (opts.secrets && Object.keys(opts.secrets).length > 0) {
@@ -192,7 +205,7 @@ export class Runtime {
       }
       const [agent, codeCache] = await Promise.all([agentFiles(opts.layerDirs), cached]);
       // The agent waits for a cache that follows as the first message, or makes one.
-      const agentArgs = key ? [codeCache ? '--code-cache=follows' : '--code-cache=produce'] : [];
+      const agentArgs = key ? [`--code-cache=${codeCacheMode(opts, codeCache)}`] : [];
       const spec = functionSpec({ ...params, rootfsPath, ...agent, agentArgs }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') {
@@ -218,7 +231,7 @@ export class Runtime {
         functionName: opts.functionName,
         version: opts.version,
         warn: this.warn,
-        ...(key ? { onCodeCache: (data: Buffer) => void this.codeCaches.put(key, data).catch((e: Error) => this.warn(`storing a code cache: ${e.message}`)) } : {}),
+        ...(key ? { onCodeCache: (data: Buffer) => void this.codeCaches.put(key, data, opts.codeCacheCompileOnly ? 'compiled' : 'ran').catch((e: Error) => this.warn(`storing a code cache: ${e.message}`)) } : {}),
         onGone: (c) => {
           this.idRanges.release(idRange.slot);
           if (opts.network === 'bridge') void this.network.detach(opts.id);
@@ -230,7 +243,7 @@ export class Runtime {
         const dir = secretsDir;
         void container.exited.then(() => removeSecrets(dir)).catch(() => undefined);
       }
-      if (codeCache) container.sendCodeCache(codeCache);
+      if (codeCache) container.sendCodeCache(codeCache.data);
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
@@ -260,6 +273,7 @@ export class Runtime {
   /** Destroys every container it owns, then its (now empty) cgroup parents. */
   async close(): Promise<void> {
     this.closing = true;
+    await this.precompiler.close();
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
@@ -312,6 +326,16 @@ export class Runtime {
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
+}
+
+/**
+ * The agent's code-cache mode: only compile (a precompile), load with a cache that follows (and
+ * make a fuller one after the first invocation when it holds compiled code only), or make one.
+ */
+function codeCacheMode(opts: ContainerOptions, cache: { compiledOnly: boolean } | undefined): 'compile' | 'follows' | 'upgrade' | 'produce' {
+  if (opts.codeCacheCompileOnly) return 'compile';
+  if (!cache) return 'produce';
+  return cache.compiledOnly ? 'upgrade' : 'follows';
 }
 
 /** What the image's base layer ships of the agent and the node preload (older base layers lack either). */

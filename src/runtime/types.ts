@@ -39,9 +39,15 @@ export interface ContainerOptions {
   secrets?: Record<string, string>;
   /**
    * What the function version's code is known by (its image digest): containers started with the
-   * same key share a V8 code cache of its bundle, made by the first of them. Omitted: no cache.
+   * same key share a V8 code cache of its bundle, made by the first of them. It must name the exact
+   * bundle bytes (V8 checks only the source's length). Omitted: no cache.
    */
   codeCacheKey?: string;
+  /**
+   * With codeCacheKey: the container only compiles the bundle (never runs it), sends its code
+   * cache and reports ready (the runtime's precompile; such a container serves nothing).
+   */
+  codeCacheCompileOnly?: boolean;
 }
 
 export type InvokeErrorCode = 'function_error' | 'timeout' | 'out_of_memory' | 'internal' | 'image_unavailable';

@@ -108,6 +108,33 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
     expect(cacheFiles()).toHaveLength(files);
   });
 
+  it('prepareCodeCache compiles a big bundle ahead in a container of its own; the first start loads with it', async () => {
+    // ~80 KB of code: above the size worth a compile ahead.
+    const big = `${SQUARE}${Array.from({ length: 1500 }, (_, i) => `function f${i}(x) { return x + ${i} * 2 - 1; }`).join('\n')}\n`;
+    const layers = [await cjsFunctionLayer(big), await baseLayer()];
+    const files = cacheFiles().length;
+    runtime.prepareCodeCache({ key: 'big@1', layerDirs: layers, memoryMb: 128 });
+    await waitFor(() => cacheFiles().length === files + 1, 10_000);
+    // The compiling container is gone once its cache is stored.
+    await waitFor(() => runtime.containers().length === 0, 5000);
+    const compiled = cacheFiles().find((n) => n.endsWith('.compiled'));
+    expect(compiled).toBeDefined();
+    const first = await start(big, { layerDirs: layers, codeCacheKey: 'big@1' });
+    expect(first.codeCache).toBe('accepted');
+    expect(await invoke(first, { n: 6 })).toMatchObject({ ok: true, result: { squared: 36 } });
+    // It held compiled code only: the first container replaces it with one made after its run.
+    await waitFor(() => cacheFiles().includes(compiled!.replace(/\.compiled$/, '')) && !cacheFiles().includes(compiled!), 5000);
+    await first.destroy();
+    const second = await start(big, { layerDirs: layers, codeCacheKey: 'big@1' });
+    expect(second.codeCache).toBe('accepted');
+    await second.destroy();
+
+    // A small bundle compiles at its start about as fast as a cache loads: no compile ahead.
+    runtime.prepareCodeCache({ key: 'small@1', layerDirs: [await cjsFunctionLayer(CUBE), await baseLayer()], memoryMb: 128 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(cacheFiles()).toHaveLength(files + 1);
+  });
+
   it('without a key nothing is cached', async () => {
     const files = cacheFiles().length;
     const plain = await start(SQUARE);

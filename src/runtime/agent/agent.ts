@@ -220,6 +220,11 @@ async function boot(): Promise<void> {
     channel.send({ type: 'ready' });
     return;
   }
+  if (codeCache.compileOnly) {
+    codeCache.compileAndSend(entry, (line) => write('stderr', `${line}\n`));
+    channel.send({ type: 'ready' });
+    return;
+  }
   if (await init(entry, await codeCache.forLoad())) channel.send({ type: 'ready', ...(codeCache.status ? { codeCache: codeCache.status } : {}) });
 }
 

@@ -3,8 +3,9 @@
  * host's cache when one follows, hands it to the load, and makes one after the first invocation
  * when the host has none that V8 accepted.
  */
+import { readFileSync } from 'node:fs';
 import type { Script } from 'node:vm';
-import { codeCacheMode, makeCodeCache, type CodeCacheMode } from './code-cache.ts';
+import { codeCacheMode, compileCommonJs, makeCodeCache, type CodeCacheMode } from './code-cache.ts';
 import type { LoadedBundle } from './function-bundle.ts';
 
 /** The host sends its cache right after starting the container; past this the load goes on without it. */
@@ -25,12 +26,29 @@ export class BundleCodeCache {
   ) {
     this.mode = codeCacheMode(argv);
     this.arrived =
-      this.mode === 'follows'
+      this.mode === 'follows' || this.mode === 'upgrade'
         ? new Promise((resolve) => {
             this.resolveArrived = resolve;
             setTimeout(() => resolve(undefined), FOLLOW_WAIT_MS).unref();
           })
         : Promise.resolve(undefined);
+  }
+
+  /** `compile` mode: the cache of the bundle's compiled (not run) code is sent; nothing is loaded. */
+  get compileOnly(): boolean {
+    return this.mode === 'compile';
+  }
+
+  /** Compiles a CommonJS bundle and sends its cache (an ES module bundle has none). */
+  compileAndSend(entry: string, warn: (line: string) => void): void {
+    if (!entry.endsWith('.cjs')) return;
+    try {
+      const data = makeCodeCache(compileCommonJs(entry, readFileSync(entry, 'utf8')));
+      if (data) this.send(data.toString('base64'));
+    } catch (e) {
+      // A syntax error is the real start's to report; here it only means no cache.
+      warn(`[hearth] no code cache: ${(e as Error).message}`);
+    }
   }
 
   /** loadBundle's `codeCache` option: undefined when the host keeps no cache for this function. */
@@ -52,11 +70,11 @@ export class BundleCodeCache {
 
   /**
    * After an invocation's answer is sent: the first one makes the cache (it then holds what that
-   * invocation compiled too), unless V8 accepted the host's.
+   * invocation compiled too), unless V8 accepted a host's cache made after a run.
    */
   invocationEnded(): void {
     const script = this.script;
-    if (this.made || !script || this.status === 'accepted') return;
+    if (this.made || !script || (this.status === 'accepted' && this.mode !== 'upgrade')) return;
     this.made = true;
     setImmediate(() => {
       const data = makeCodeCache(script);

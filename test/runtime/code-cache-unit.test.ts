@@ -1,0 +1,41 @@
+/** The agent's code-cache helpers, run here: compiling never runs the code; a cache made after a run is accepted next time. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeCacheMode, compileCommonJs, makeCodeCache, runCommonJs } from '../../src/runtime/agent/code-cache.ts';
+
+describe('code cache helpers', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hearth-code-cache-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the mode from the agent arguments', () => {
+    expect(codeCacheMode(['node', '/hearth/agent.cjs', '--code-cache=follows'])).toBe('follows');
+    expect(codeCacheMode(['--code-cache=produce'])).toBe('produce');
+    expect(codeCacheMode(['--code-cache=compile'])).toBe('compile');
+    expect(codeCacheMode(['node', '/hearth/agent.cjs'])).toBeUndefined();
+  });
+
+  it('compileCommonJs compiles without running a line of the bundle', () => {
+    const script = compileCommonJs('/function/index.cjs', "'use strict';\nthrow new Error('ran');\n");
+    expect(makeCodeCache(script)?.length).toBeGreaterThan(0);
+  });
+
+  it('runCommonJs runs the bundle as require would (exports, this, __filename, require) and takes its own cache back', async () => {
+    const entry = join(dir, 'index.cjs');
+    const source = "'use strict';\nconst os = require('node:os');\nexports.kind = typeof os.cpus;\nexports.self = this === module.exports;\nexports.file = __filename;\n";
+    await writeFile(entry, source);
+    const first = runCommonJs(entry, source);
+    expect(first.exports).toEqual({ kind: 'function', self: true, file: entry });
+    const again = runCommonJs(entry, source, makeCodeCache(first.script));
+    expect(again.script.cachedDataRejected).toBe(false);
+    expect(again.exports).toEqual(first.exports);
+    // V8 checks little of the source (its length): the key must name the exact bundle, as an image digest does.
+    expect(runCommonJs(entry, source.replace('kind', 'kinds'), makeCodeCache(first.script)).script.cachedDataRejected).toBe(true);
+  });
+});
