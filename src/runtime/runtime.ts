@@ -3,7 +3,7 @@
  * `instance` (runc root /run/hearth/<instance>, cgroups /hearth/<instance>/<id>, bundles under
  * <stateDir>/containers), so start() can find and remove whatever a crashed predecessor left.
  */
-import { access, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { childCgroups, removeEmptyCgroup } from './cgroups.ts';
 import { removeResidue } from './cleanup.ts';
@@ -21,9 +21,6 @@ import {
   FUNCTION_GID,
   FUNCTION_UID,
   functionSpec,
-  AGENT_PATH,
-  LEGACY_AGENT_PATH,
-  NODE_PRELOAD_PATH,
   mappedHostIds,
   UserNamespaceRanges,
   withNetworkNamespace,
@@ -33,6 +30,7 @@ import {
 } from './spec/index.ts';
 import { prepareSecrets, removeAllSecrets, removeSecrets } from './secrets-dir.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
+import { agentFiles, codeCacheMode } from './agent-launch.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
 const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -326,26 +324,4 @@ export class Runtime {
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.
     if (problems.length) this.warn(`could not remove all leftovers of a previous run:\n${problems.join('\n')}`);
   }
-}
-
-/**
- * The agent's code-cache mode: only compile (a precompile), load with a cache that follows (and
- * make a fuller one after the first invocation when it holds compiled code only), or make one.
- */
-function codeCacheMode(opts: ContainerOptions, cache: { compiledOnly: boolean } | undefined): 'compile' | 'follows' | 'upgrade' | 'produce' {
-  if (opts.codeCacheCompileOnly) return 'compile';
-  if (!cache) return 'produce';
-  return cache.compiledOnly ? 'upgrade' : 'follows';
-}
-
-/** What the image's base layer ships of the agent and the node preload (older base layers lack either). */
-async function agentFiles(layerDirs: string[]): Promise<{ agentPath: string; nodePreload: boolean }> {
-  const [agent, nodePreload] = await Promise.all([inSomeLayer(layerDirs, AGENT_PATH), inSomeLayer(layerDirs, NODE_PRELOAD_PATH)]);
-  return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload };
-}
-
-/** A stat per layer. */
-async function inSomeLayer(layerDirs: string[], file: string): Promise<boolean> {
-  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, file)).then(() => true, () => false)));
-  return found.includes(true);
 }

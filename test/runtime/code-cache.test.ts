@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions } from '../../src/runtime/index.ts';
-import { baseLayer, cjsFunctionLayer, functionLayer, tempStateDir, testInstance } from './fixtures.ts';
+import { baseLayer, functionLayer, tempStateDir, testInstance } from './fixtures.ts';
 import { canRunContainers, waitFor } from '../helpers/host.ts';
 
 const SQUARE = `'use strict';
@@ -29,7 +29,7 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
   const start = async (source: string, over: Partial<ContainerOptions> = {}): Promise<Container> =>
     runtime.createContainer({
       id: `cc${++seq}`,
-      layerDirs: over.layerDirs ?? [await cjsFunctionLayer(source), await baseLayer()],
+      layerDirs: over.layerDirs ?? [await functionLayer(source, 'index.cjs'), await baseLayer()],
       memoryMb: 128,
       env: {},
       hostname: 'cc',
@@ -111,7 +111,7 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
   it('prepareCodeCache compiles a big bundle ahead in a container of its own; the first start loads with it', async () => {
     // ~80 KB of code: above the size worth a compile ahead.
     const big = `${SQUARE}${Array.from({ length: 1500 }, (_, i) => `function f${i}(x) { return x + ${i} * 2 - 1; }`).join('\n')}\n`;
-    const layers = [await cjsFunctionLayer(big), await baseLayer()];
+    const layers = [await functionLayer(big, 'index.cjs'), await baseLayer()];
     const files = cacheFiles().length;
     runtime.prepareCodeCache({ key: 'big@1', layerDirs: layers, memoryMb: 128 });
     await waitFor(() => cacheFiles().length === files + 1, 10_000);
@@ -130,7 +130,7 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
     await second.destroy();
 
     // A small bundle compiles at its start about as fast as a cache loads: no compile ahead.
-    runtime.prepareCodeCache({ key: 'small@1', layerDirs: [await cjsFunctionLayer(CUBE), await baseLayer()], memoryMb: 128 });
+    runtime.prepareCodeCache({ key: 'small@1', layerDirs: [await functionLayer(CUBE, 'index.cjs'), await baseLayer()], memoryMb: 128 });
     await new Promise((r) => setTimeout(r, 500));
     expect(cacheFiles()).toHaveLength(files + 1);
   });

@@ -103,22 +103,12 @@ export function baseLayer(o: { legacyAgent?: boolean } = {}): Promise<string> {
   return basePromise;
 }
 
-/** A layer with /function/index.mjs = source (ESM). */
-export function functionLayer(source: string): Promise<string> {
+/** A layer with /function/<file> = source: ESM (`index.mjs`), or CommonJS (`index.cjs`) as the image build writes most bundles. */
+export function functionLayer(source: string, file: 'index.mjs' | 'index.cjs' = 'index.mjs'): Promise<string> {
   const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  return cached(`fn-${key}`, async (root) => {
+  return cached(`${file === 'index.cjs' ? 'cjs' : 'fn'}-${key}`, async (root) => {
     await mkdir(join(root, 'function'), { recursive: true, mode: 0o755 });
-    await writeFile(join(root, 'function/index.mjs'), source);
-    await writeFile(join(root, 'function/hearth.json'), '{}\n');
-  });
-}
-
-/** A layer with /function/index.cjs = source (CommonJS, as the image build writes most bundles). */
-export function cjsFunctionLayer(source: string): Promise<string> {
-  const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  return cached(`cjs-${key}`, async (root) => {
-    await mkdir(join(root, 'function'), { recursive: true, mode: 0o755 });
-    await writeFile(join(root, 'function/index.cjs'), source);
+    await writeFile(join(root, 'function', file), source);
     await writeFile(join(root, 'function/hearth.json'), '{}\n');
   });
 }

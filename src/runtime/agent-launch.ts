@@ -1,0 +1,30 @@
+/**
+ * How a container's node starts the agent: which agent file and node preload the image's base
+ * layer ships, and what the agent is asked to do with its bundle's code cache.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AGENT_PATH, LEGACY_AGENT_PATH, NODE_PRELOAD_PATH } from './spec/index.ts';
+import type { ContainerOptions } from './types.ts';
+
+/**
+ * The agent's code-cache mode: only compile (a precompile), load with a cache that follows (and
+ * make a fuller one after the first invocation when it holds compiled code only), or make one.
+ */
+export function codeCacheMode(opts: ContainerOptions, cache: { compiledOnly: boolean } | undefined): 'compile' | 'follows' | 'upgrade' | 'produce' {
+  if (opts.codeCacheCompileOnly) return 'compile';
+  if (!cache) return 'produce';
+  return cache.compiledOnly ? 'upgrade' : 'follows';
+}
+
+/** What the image's base layer ships of the agent and the node preload (older base layers lack either). */
+export async function agentFiles(layerDirs: string[]): Promise<{ agentPath: string; nodePreload: boolean }> {
+  const [agent, nodePreload] = await Promise.all([inSomeLayer(layerDirs, AGENT_PATH), inSomeLayer(layerDirs, NODE_PRELOAD_PATH)]);
+  return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload };
+}
+
+/** A stat per layer. */
+async function inSomeLayer(layerDirs: string[], file: string): Promise<boolean> {
+  const found = await Promise.all(layerDirs.map((dir) => access(join(dir, file)).then(() => true, () => false)));
+  return found.includes(true);
+}
