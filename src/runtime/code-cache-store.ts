@@ -16,7 +16,14 @@ export type CodeCacheKind = 'compiled' | 'ran';
 const MAX_FILES = 256;
 
 export class CodeCacheStore {
+  private readonly writing = new Set<Promise<void>>();
+
   constructor(private readonly dir: string) {}
+
+  /** Waits for the writes in progress (the runtime's close: nothing is written after it). */
+  async flush(): Promise<void> {
+    await Promise.all(this.writing);
+  }
 
   /** The cache for this key, if one was stored, and whether it is one of compiled code only. */
   async get(key: string): Promise<{ data: Buffer; compiledOnly: boolean } | undefined> {
@@ -35,7 +42,15 @@ export class CodeCacheStore {
    * `compiled`: made by compiling only (fewer functions in it); `ran`: after the code ran, which
    * supersedes a compiled one.
    */
-  async put(key: string, data: Buffer, kind: CodeCacheKind): Promise<void> {
+  put(key: string, data: Buffer, kind: CodeCacheKind): Promise<void> {
+    const write = this.write(key, data, kind);
+    const settled = write.catch(() => undefined);
+    this.writing.add(settled);
+    void settled.then(() => this.writing.delete(settled));
+    return write;
+  }
+
+  private async write(key: string, data: Buffer, kind: CodeCacheKind): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = join(this.dir, `.tmp-${randomBytes(6).toString('hex')}`);
     await writeFile(tmp, data, { mode: 0o600 });

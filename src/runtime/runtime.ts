@@ -276,6 +276,7 @@ export class Runtime {
     await Promise.all(this.creating);
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
+    await this.codeCaches.flush();
     await this.detacher.close();
     await this.spares.close();
     await this.spawner.close();
