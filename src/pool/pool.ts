@@ -3,7 +3,7 @@ import type { HttpRequestHead, HttpSink, InvokeOutcome, InvokeRequest } from '..
 import { Capacity } from './capacity.ts';
 import type { PoolOptions } from './pool-options.ts';
 import type { PoolContainer } from './pool-runtime.ts';
-import { PooledContainer, type Lease, type PoolFunction } from './pooled-container.ts';
+import { codeCacheKey, PooledContainer, type Lease, type PoolFunction } from './pooled-container.ts';
 import { describePool, poolEntries, type PoolDescription, type PoolEntry } from './report.ts';
 import { notAcquired, type RunResult } from './run-result.ts';
 import { SpareRootfs } from './spare-rootfs.ts';
@@ -281,8 +281,7 @@ export class Pool {
       hostname: fn.name,
       functionName: fn.name,
       version: fn.version,
-      // The image digest names the bundle: its containers share a V8 code cache of it.
-      codeCacheKey: fn.digest,
+      codeCacheKey: codeCacheKey(fn),
     });
     this.spares.replenish(fn, layerDirs);
     return container;

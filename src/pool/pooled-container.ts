@@ -11,6 +11,15 @@ export interface PoolFunction {
   config: FunctionConfig;
 }
 
+/**
+ * Which containers share a V8 code cache: those of one function with one image. The digest names
+ * the exact bundle; the name keeps two functions with identical images apart, since a cache is
+ * bytes one of the function's own containers made and must never run in another function's.
+ */
+export function codeCacheKey(fn: Pick<PoolFunction, 'name' | 'digest'>): string {
+  return `${fn.name}@${fn.digest}`;
+}
+
 /** A warm container as the pool sees it: which function it serves and how busy it is. */
 export class PooledContainer {
   inFlight = 0;

@@ -1,4 +1,4 @@
-import type { PoolFunction } from './pooled-container.ts';
+import { codeCacheKey, type PoolFunction } from './pooled-container.ts';
 import type { PoolRuntime } from './pool-runtime.ts';
 
 /** How long after a cold start its function's next spare rootfs is mounted (see replenish). */
@@ -48,7 +48,7 @@ export class SpareRootfs {
         entry.layerDirs = dirs;
         this.deps.runtime.prepareRootfs(dirs);
         // The first cold start's compile too, while the version waits for its first call.
-        this.deps.runtime.prepareCodeCache?.({ key: fn.digest, layerDirs: dirs, memoryMb: fn.config.memoryMb });
+        this.deps.runtime.prepareCodeCache?.({ key: codeCacheKey(fn), layerDirs: dirs, memoryMb: fn.config.memoryMb });
       })
       .catch(() => undefined);
   }

@@ -1,10 +1,11 @@
 /**
- * V8 code caches of function bundles, one file per key (a function version's image digest), kept
- * by the runtime beside its containers. A cache is made inside the function's first container
- * and only ever handed to containers started with the same key: the host stores the bytes and
- * never reads them. The key must name the exact bundle (an image digest does): V8 checks little of
- * the source a cache is used with (its length), so a cache of other code could be taken. Derived data: a lost or stale file only costs the next start its cache (V8
- * rejects one that does not fit, and the agent makes a new one).
+ * V8 code caches of function bundles, one file per key (the pool's: function name and image
+ * digest), kept by the runtime beside its containers. A cache is made inside one of the
+ * function's containers and only ever handed to containers started with the same key: the host
+ * stores the bytes and never reads them. The key must name the exact bundle (a digest does): V8
+ * checks little of the source a cache is used with (its length). Derived data: a lost or stale
+ * file only costs the next start its cache (V8 rejects one that does not fit, and the agent
+ * makes a new one).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';

@@ -38,9 +38,10 @@ export interface ContainerOptions {
   /** Secret files (name → value), mounted read-only at /run/secrets in this container only. */
   secrets?: Record<string, string>;
   /**
-   * What the function version's code is known by (its image digest): containers started with the
-   * same key share a V8 code cache of its bundle, made by the first of them. It must name the exact
-   * bundle bytes (V8 checks only the source's length). Omitted: no cache.
+   * What the function's code is known by (the pool's: function name and image digest): containers
+   * started with the same key share a V8 code cache of its bundle, made by the first of them. It
+   * must name the exact bundle bytes (V8 checks only the source's length) and only containers
+   * that may run each other's code (one function). Omitted: no cache.
    */
   codeCacheKey?: string;
   /**

@@ -99,6 +99,12 @@ export class FakeRuntime implements PoolRuntime {
     this.prepared.push(layerDirs);
   }
 
+  readonly precompiles: { key: string; layerDirs: string[]; memoryMb: number }[] = [];
+
+  prepareCodeCache(r: { key: string; layerDirs: string[]; memoryMb: number }): void {
+    this.precompiles.push(r);
+  }
+
   async discardRootfs(layerDirs: string[]): Promise<void> {
     this.discarded.push(layerDirs);
   }

@@ -284,4 +284,20 @@ describe('stem cells and spare rootfs', () => {
     await pool.retire('spare');
     expect(runtime.discarded).toEqual([await fakeLayerDirs(fn.digest)]);
   });
+
+  it("a version's code cache is asked for ahead; two functions with one image never share a cache key", async () => {
+    startPool({ localLayerDirs: fakeLayerDirs });
+    const one = fakeFunction('one', { memoryMb: 256 });
+    const two = { ...fakeFunction('two'), digest: one.digest };
+    pool.keepWarm(one);
+    pool.keepWarm(two);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runtime.precompiles).toEqual([
+      { key: `one@${one.digest}`, layerDirs: await fakeLayerDirs(one.digest), memoryMb: 256 },
+      { key: `two@${one.digest}`, layerDirs: await fakeLayerDirs(one.digest), memoryMb: 128 },
+    ]);
+    await pool.run(one, request());
+    await pool.run(two, request());
+    expect(runtime.created.map((c) => c.options.codeCacheKey)).toEqual([`one@${one.digest}`, `two@${one.digest}`]);
+  });
 });
