@@ -17,4 +17,6 @@ export interface PoolRuntime {
   discardRootfs(layerDirs: string[]): Promise<void>;
   /** Makes the V8 code cache of a version's bundle ahead of its first start (fire and forget). */
   prepareCodeCache?(r: { key: string; layerDirs: string[]; memoryMb: number }): void;
+  /** Drops a version's code cache (its function was removed). */
+  discardCodeCache?(key: string): Promise<void>;
 }

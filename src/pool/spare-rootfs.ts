@@ -5,7 +5,7 @@ import type { PoolRuntime } from './pool-runtime.ts';
 const REPLENISH_DELAY_MS = 100;
 
 export interface SpareRootfsDeps {
-  runtime: Pick<PoolRuntime, 'prepareRootfs' | 'discardRootfs' | 'prepareCodeCache'>;
+  runtime: Pick<PoolRuntime, 'prepareRootfs' | 'discardRootfs' | 'prepareCodeCache' | 'discardCodeCache'>;
   /** The image's layer dirs only if it is already in the local store (never pulls), else undefined. */
   localLayerDirs?: (digest: string) => Promise<string[] | undefined>;
 }
@@ -19,7 +19,8 @@ interface Prepared {
 /**
  * One spare rootfs per function's active version, mounted by the runtime ahead of need so a cold
  * start skips the `mount`: at activation if the image is local (when the runtime also makes the
- * version's code cache ahead), and again after each cold start.
+ * version's code cache ahead), and again after each cold start. Removing the function drops its
+ * active version's code cache.
  * A newer version's activation, or the function's removal, drops the old version's unused spare.
  */
 export class SpareRootfs {
@@ -72,7 +73,11 @@ export class SpareRootfs {
   async remove(name: string): Promise<void> {
     const old = this.prepared.get(name);
     this.prepared.delete(name);
-    if (old) await this.discard(old);
+    if (!old) return;
+    // A code cache is its function's own (see codeCacheKey): a later function of the same name and
+    // code must not find one. Older versions' caches stay for a rollback, until the store's bound.
+    await this.deps.runtime.discardCodeCache?.(codeCacheKey({ name, digest: old.digest }));
+    await this.discard(old);
   }
 
   /** No more mounts; the runtime unmounts the spares it holds when it closes. */

@@ -51,6 +51,11 @@ export class CodeCacheStore {
     return write;
   }
 
+  /** Drops the key's caches (its function version is gone). */
+  async remove(key: string): Promise<void> {
+    await Promise.all((['ran', 'compiled'] as const).map((kind) => rm(this.path(key, kind), { force: true })));
+  }
+
   private async write(key: string, data: Buffer, kind: CodeCacheKind): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = join(this.dir, `.tmp-${randomBytes(6).toString('hex')}`);

@@ -138,6 +138,11 @@ export class Runtime {
     this.precompiler.request(r);
   }
 
+  /** Drops the code cache of a key whose function version is gone (never fails). */
+  discardCodeCache(key: string): Promise<void> {
+    return this.codeCaches.remove(key).catch((e: Error) => this.warn(`removing a code cache: ${e.message}`));
+  }
+
   /** Drops a rootfs prepareRootfs mounted and no container took (its function version is gone). */
   discardRootfs(layerDirs: string[]): Promise<void> {
     return this.spares.discard(layerDirs);

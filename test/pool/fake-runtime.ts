@@ -105,6 +105,12 @@ export class FakeRuntime implements PoolRuntime {
     this.precompiles.push(r);
   }
 
+  readonly discardedCaches: string[] = [];
+
+  async discardCodeCache(key: string): Promise<void> {
+    this.discardedCaches.push(key);
+  }
+
   async discardRootfs(layerDirs: string[]): Promise<void> {
     this.discarded.push(layerDirs);
   }

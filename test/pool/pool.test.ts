@@ -299,5 +299,13 @@ describe('stem cells and spare rootfs', () => {
     await pool.run(one, request());
     await pool.run(two, request());
     expect(runtime.created.map((c) => c.options.codeCacheKey)).toEqual([`one@${one.digest}`, `two@${one.digest}`]);
+
+    // A newer version keeps the older one's cache (a rollback finds it); removing the function drops its cache.
+    const next = fakeFunction('one', { memoryMb: 256 }, 2);
+    pool.keepWarm(next);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runtime.discardedCaches).toEqual([]);
+    await pool.retire('one');
+    expect(runtime.discardedCaches).toEqual([`one@${next.digest}`]);
   });
 });

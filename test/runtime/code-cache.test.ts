@@ -128,6 +128,14 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
     const second = await start(big, { layerDirs: layers, codeCacheKey: 'big@1' });
     expect(second.codeCache).toBe('accepted');
     await second.destroy();
+    // The function is removed: its cache goes, and its next container (of a new function) starts without one.
+    await runtime.discardCodeCache('big@1');
+    expect(cacheFiles()).toHaveLength(files);
+    const fresh = await start(big, { layerDirs: layers, codeCacheKey: 'big@1' });
+    expect(fresh.codeCache).toBeUndefined();
+    await invoke(fresh, { n: 1 });
+    await waitFor(() => cacheFiles().length === files + 1, 5000);
+    await fresh.destroy();
 
     // A small bundle compiles at its start about as fast as a cache loads: no compile ahead.
     runtime.prepareCodeCache({ key: 'small@1', layerDirs: [await functionLayer(CUBE, 'index.cjs'), await baseLayer()], memoryMb: 128 });
