@@ -34,8 +34,10 @@ export class CodeCacheStore {
     return compiled ? { data: compiled, compiledOnly: true } : undefined;
   }
 
+  /** Whether either kind is stored: a stat, not a read (a cache can be megabytes). */
   async has(key: string): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
+    const found = await Promise.all((['ran', 'compiled'] as const).map((kind) => stat(this.path(key, kind)).then(() => true, () => false)));
+    return found.includes(true);
   }
 
   /**
