@@ -1,5 +1,5 @@
 /**
- * `tsx bench/profile-summary.ts FILE.cpuprofile [--from ms] [--to ms] [--top 40] [--callers NAME]`:
+ * `tsx bench/profile-summary.ts FILE.cpuprofile [--from ms] [--to ms] [--top 40] [--callers NAME [--depth 4]]`:
  * reads a profile `profile-warm.ts` wrote and prints where the CPU went, so a measurement and its
  * explanation come from the same run. Without --from/--to it first prints the busy time per
  * 250 ms, to find the window of the load (start-up, deploys and warm-up are in the profile too);
@@ -27,11 +27,11 @@ interface CpuProfile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string', default: '40' }, callers: { type: 'string' } },
+  options: { from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string', default: '40' }, callers: { type: 'string' }, depth: { type: 'string', default: '4' } },
 });
 const file = positionals[0];
 if (!file) {
-  console.error('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--from ms] [--to ms] [--top 40] [--callers NAME]');
+  console.error('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--from ms] [--to ms] [--top 40] [--callers NAME] [--depth 4]');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -93,14 +93,15 @@ console.log(rows(inclusive));
 
 if (values.callers) {
   const wanted = values.callers;
+  const depth = Number(values.depth);
   const paths = new Map<string, number>();
   for (const s of window) {
-    // The outermost frame on the stack that matches, and the four frames that called it.
+    // The outermost frame on the stack that matches, and the `depth` frames that called it.
     let match: number | undefined;
     for (let id: number | undefined = s.id; id !== undefined; id = parentOf.get(id)) if (label(byId.get(id)!).includes(wanted)) match = id;
     if (match === undefined) continue;
     const path: string[] = [];
-    for (let id = parentOf.get(match), i = 0; id !== undefined && i < 4; id = parentOf.get(id), i++) path.push(label(byId.get(id)!));
+    for (let id = parentOf.get(match), i = 0; id !== undefined && i < depth; id = parentOf.get(id), i++) path.push(label(byId.get(id)!));
     const key = `${label(byId.get(match)!)}  <  ${path.join('  <  ')}`;
     paths.set(key, (paths.get(key) ?? 0) + s.us);
   }

@@ -2,7 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
 import { isFinished, type InvocationRecord } from './invocation-record.ts';
 import { capFor, retentionClassOf, retentionFrom, ttlFor, type RecordRetention, type RetentionClass } from './record-retention.ts';
-import { defineTrimRecords, trimRecords } from './trim-records.ts';
+import { defineRecordScripts, putFinished, trimRecords, type FinishedEntry } from './record-scripts.ts';
 
 /** Function-wide log queries look at this many recent invocations at most. */
 const RECENT_PER_FUNCTION = 2000;
@@ -25,7 +25,7 @@ export class InvocationStore {
     private readonly prefix = 'hearth',
   ) {
     this.retention = retentionFrom(retention);
-    defineTrimRecords(redis);
+    defineRecordScripts(redis);
   }
 
   /** TTL of async and scheduled records (seconds). */
@@ -109,39 +109,33 @@ export class InvocationStore {
 
   /**
    * Writes records of first attempts (no earlier logs to keep) in one pipelined round trip: how
-   * direct sync calls' records leave the hot path in batches. A finished record that is no dead
-   * letter costs its value, logs and place in its recent list; each recent list is then trimmed
-   * and its expiry renewed once per batch, not once per record (the trim was most of the
-   * batch's Redis work). Throws the first failure after all were tried.
+   * direct sync calls' records leave the hot path in batches. Finished records that are no dead
+   * letters (nearly all) go by one script call per function index, which writes each value, its
+   * logs and its place in the index, then trims the index and renews its expiry once per batch,
+   * not once per record; the rest are written as `put` writes them. Throws the first failure
+   * after all were tried.
    */
   async putMany(entries: { record: InvocationRecord; logs?: LogEntry[] }[]): Promise<void> {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
-    const lists = new Map<string, { fn: string; cap: number; ttl: number; ids: string[]; kept: boolean }>();
+    const indexes = new Map<string, { key: string; dead: string; cap: number; ttl: number; kept: boolean; entries: FinishedEntry[] }>();
     for (const { record, logs } of entries) {
       const withLogs = logs && logs.length > 0 ? logs : undefined;
       if (!isFinished(record) || record.deadLetter) {
         this.addPut(pipeline, record, withLogs);
         continue;
       }
-      const ttl = ttlFor(this.retention, record.trigger);
       const cls = retentionClassOf(record.trigger);
-      const index = this.recentKey(record.function, cls);
-      pipeline.set(this.key(record.id), JSON.stringify(record), 'EX', ttl);
-      if (withLogs) pipeline.set(this.key(record.id, 'logs'), JSON.stringify(withLogs), 'EX', ttl);
-      pipeline.zadd(index, record.finishedAt ? Date.parse(record.finishedAt) : Date.now(), record.id);
-      const list = lists.get(index) ?? { fn: record.function, cap: capFor(this.retention, record.trigger), ttl: 0, ids: [], kept: cls === 'kept' };
-      list.ttl = Math.max(list.ttl, ttl);
-      list.ids.push(record.id);
-      lists.set(index, list);
+      const key = this.recentKey(record.function, cls);
+      let index = indexes.get(key);
+      if (!index) {
+        index = { key, dead: this.deadKey(record.function), cap: capFor(this.retention, record.trigger), ttl: ttlFor(this.retention, record.trigger), kept: cls === 'kept', entries: [] };
+        indexes.set(key, index);
+      }
+      const finishedAt = record.finishedAt ? Date.parse(record.finishedAt) : Date.now();
+      index.entries.push([record.id, JSON.stringify(record), withLogs ? JSON.stringify(withLogs) : '', finishedAt]);
     }
-    for (const [index, list] of lists) {
-      const dead = this.deadKey(list.fn);
-      trimRecords(pipeline, index, dead, list.cap, this.key(''));
-      pipeline.expire(index, list.ttl);
-      // A kept record that succeeded on a retry under the same id is no dead letter any more.
-      if (list.kept) pipeline.zrem(dead, ...list.ids);
-    }
+    for (const index of indexes.values()) putFinished(pipeline, index, this.key(''), index.entries);
     const replies = await pipeline.exec();
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];

@@ -83,6 +83,26 @@ describe('invocation record retention', () => {
     expect(await store.get(newest.id)).toMatchObject({ id: newest.id, status: 'succeeded' });
   });
 
+  it('batched writes (putMany) of async records: logs and TTL kept, a success leaves the dead letters, others written whole', async () => {
+    await flush();
+    const store = new InvocationStore(client, { ttlS: 3_600, syncTtlS: 60, perFunction: 100, syncPerFunction: 100 });
+    const failed = { ...finished('pa', 'async', false), deadLetter: true };
+    await store.put(failed);
+    expect(await client.zrange('hearth:fn:pa:dead', 0, -1)).toEqual([failed.id]);
+    // The same id succeeded on a retry; a second, new one is still running; a third failed for good.
+    const retried = { ...finished('pa', 'async'), id: failed.id };
+    const running = attemptStarted(queuedRecord({ id: randomUUID(), function: 'pa', version: 3, trigger: 'async', maxAttempts: 1, queuedAt: Date.now() }), { attempt: 1, maxAttempts: 1, startedAt: Date.now() });
+    const dead = { ...finished('pa', 'async', false), deadLetter: true };
+    await store.putMany([{ record: retried, logs }, { record: running }, { record: dead }]);
+    expect(await store.get(retried.id)).toEqual(retried);
+    expect(await store.getLogs(retried.id)).toEqual(logs);
+    expect(await client.ttl(`hearth:inv:${retried.id}:logs`)).toBeGreaterThan(3_500);
+    expect(await store.get(running.id)).toEqual(running);
+    expect(await client.zrange('hearth:fn:pa:dead', 0, -1)).toEqual([dead.id]);
+    expect(new Set(await client.zrange('hearth:fn:pa:recent', 0, -1))).toEqual(new Set([retried.id, dead.id]));
+    expect(await client.ttl('hearth:fn:pa:recent')).toBeGreaterThan(3_500);
+  });
+
   it('deletes the oldest async records with their event, logs and dead-letter entry past the cap', async () => {
     await flush();
     const store = new InvocationStore(client, { ttlS: 3_600, syncTtlS: 60, perFunction: 3, syncPerFunction: 2 });
