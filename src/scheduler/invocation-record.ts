@@ -69,7 +69,9 @@ export interface AttemptEnd {
   finishedAt: number;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** Record times are ISO strings of epoch ms. */
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+const iso = isoTime;
 
 /** Stands in when a failed outcome carries no error of its own. */
 const UNKNOWN_FAILURE: InvocationError = { code: 'internal', message: 'invocation failed' };

@@ -1,8 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
-import { isFinished, type InvocationRecord } from './invocation-record.ts';
+import { isFinished, isoTime, type AttemptStart, type InvocationRecord } from './invocation-record.ts';
 import { capFor, retentionClassOf, retentionFrom, ttlFor, type RecordRetention, type RetentionClass } from './record-retention.ts';
-import { defineRecordScripts, putFinished, trimRecords, type FinishedEntry } from './record-scripts.ts';
+import { defineRecordScripts, putFinished, startAttempt, trimRecords, type FinishedEntry } from './record-scripts.ts';
 
 /** Function-wide log queries look at this many recent invocations at most. */
 const RECENT_PER_FUNCTION = 2000;
@@ -87,6 +87,24 @@ export class InvocationStore {
   async get(id: string): Promise<InvocationRecord | undefined> {
     const raw = await this.redis.get(this.key(id));
     return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
+  }
+
+  /**
+   * Marks an existing record running for the attempt that starts (see `attemptStarted`), in one
+   * round trip. `finished`: it had ended already (a duplicate delivery), left as it was.
+   * Undefined: there is no record.
+   */
+  async startAttempt(id: string, start: AttemptStart): Promise<{ running: InvocationRecord } | { finished: InvocationRecord } | undefined> {
+    const reply = await startAttempt(this.redis, this.key(id), {
+      attempt: start.attempt,
+      maxAttempts: start.maxAttempts,
+      startedAt: isoTime(start.startedAt),
+      redeliveries: start.redeliveries ?? 0,
+      node: start.node ?? '',
+    });
+    if (!reply) return undefined;
+    const record = JSON.parse(reply.json) as InvocationRecord;
+    return reply.state === 'finished' ? { finished: record } : { running: record };
   }
 
   async getEvent(id: string): Promise<unknown> {

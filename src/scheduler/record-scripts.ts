@@ -50,19 +50,56 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return 0
 `;
 
+/**
+ * An attempt starts: the record becomes running in one round trip instead of a read and a write
+ * (as `attemptStarted` builds it: status, attempt, when, where; the previous attempt's error
+ * goes), unless it already finished (a duplicate delivery) or does not exist. Its TTL stays.
+ * KEYS: record. ARGV: attempt, maxAttempts, startedAt (ISO), redeliveries ('0': keep), node ('': keep).
+ * Returns ['running' | 'finished', record JSON], or nil when there is no record.
+ */
+const START_ATTEMPT_LUA = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local r = cjson.decode(raw)
+if r.status == 'succeeded' or r.status == 'failed' then return {'finished', raw} end
+r.status = 'running'
+r.error = nil
+r.attempts = tonumber(ARGV[1])
+r.maxAttempts = tonumber(ARGV[2])
+r.startedAt = ARGV[3]
+if ARGV[4] ~= '0' then r.redeliveries = tonumber(ARGV[4]) end
+if ARGV[5] ~= '' then r.node = ARGV[5] end
+local json = cjson.encode(r)
+redis.call('SET', KEYS[1], json, 'KEEPTTL')
+return {'running', json}
+`;
+
 const TRIM = 'hearthTrimRecords';
 const PUT_FINISHED = 'hearthPutFinished';
+const START_ATTEMPT = 'hearthStartAttempt';
 
 /** ioredis adds a method per defineCommand at run time; its types cannot know the names. */
 type WithScripts = {
   [TRIM](index: string, dead: string, cap: number, recordPrefix: string): unknown;
   [PUT_FINISHED](index: string, dead: string, ...args: (string | number)[]): unknown;
+  [START_ATTEMPT](record: string, attempt: number, maxAttempts: number, startedAt: string, redeliveries: number, node: string): Promise<[string, string] | null>;
 };
 
 /** Registers the scripts on the connection (once per connection; ioredis loads each on first use). */
 export function defineRecordScripts(redis: Redis): void {
   if (!(TRIM in redis)) redis.defineCommand(TRIM, { numberOfKeys: 2, lua: TRIM_LUA });
   if (!(PUT_FINISHED in redis)) redis.defineCommand(PUT_FINISHED, { numberOfKeys: 2, lua: PUT_FINISHED_LUA });
+  if (!(START_ATTEMPT in redis)) redis.defineCommand(START_ATTEMPT, { numberOfKeys: 1, lua: START_ATTEMPT_LUA });
+}
+
+/** Runs START_ATTEMPT_LUA: the record's state afterwards and its JSON, or undefined when it does not exist. */
+export async function startAttempt(
+  redis: Redis,
+  recordKey: string,
+  start: { attempt: number; maxAttempts: number; startedAt: string; redeliveries: number; node: string },
+): Promise<{ state: 'running' | 'finished'; json: string } | undefined> {
+  const reply = await (redis as unknown as WithScripts)[START_ATTEMPT](recordKey, start.attempt, start.maxAttempts, start.startedAt, start.redeliveries, start.node);
+  return reply ? { state: reply[0] === 'finished' ? 'finished' : 'running', json: reply[1] } : undefined;
 }
 
 export function trimRecords(tx: ChainableCommander, index: string, dead: string, cap: number, recordPrefix: string): void {

@@ -13,7 +13,6 @@ import {
   attemptEnded,
   attemptInterrupted,
   attemptStarted,
-  isFinished,
   queuedRecord,
   recordToResult,
   workerLost,
@@ -151,9 +150,12 @@ export class InvocationWorkers {
     const store = this.opts.store;
     if (!store || repliesToCaller(delivery)) return { running: undefined };
     const { job, trigger, attempt, maxAttempts, redeliveries } = delivery;
-    const existing = await store.get(job.invocationId);
-    if (existing && isFinished(existing)) return { duplicateOf: existing };
-    const queued = existing ?? queuedRecord({
+    const start = { attempt, maxAttempts, startedAt: Date.now(), redeliveries, ...this.nodeField() };
+    const existing = await store.startAttempt(job.invocationId, start);
+    if (existing && 'finished' in existing) return { duplicateOf: existing.finished };
+    if (existing) return existing;
+    // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
+    const queued = queuedRecord({
       id: job.invocationId,
       function: job.function,
       version: job.version ?? null,
@@ -162,10 +164,8 @@ export class InvocationWorkers {
       queuedAt: job.enqueuedAt,
       ...(job.scheduleId ? { scheduleId: job.scheduleId } : {}),
     });
-    const running = attemptStarted(queued, { attempt, maxAttempts, startedAt: Date.now(), redeliveries, ...this.nodeField() });
-    // A schedule's run has no record yet: it starts here, with its event (a dead letter can be retried).
-    if (existing) await store.put(running);
-    else await store.create(running, job.event);
+    const running = attemptStarted(queued, start);
+    await store.create(running, job.event);
     return { running };
   }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startSharedRedis } from '../helpers/child-hearth.ts';
 import { InvocationStore } from '../../src/scheduler/invocation-store.ts';
-import { attemptEnded, attemptStarted, queuedRecord, type InvocationRecord } from '../../src/scheduler/invocation-record.ts';
+import { attemptEnded, attemptFailedWillRetry, attemptStarted, queuedRecord, type InvocationRecord } from '../../src/scheduler/invocation-record.ts';
 import type { InvocationTrigger } from '../../src/scheduler/invocation.ts';
 
 let redis: { url: string; close(): Promise<void> };
@@ -138,5 +138,29 @@ describe('invocation record retention', () => {
     // The function's log view still sees both kinds.
     const lines = await store.functionLogs('work', 0, 100);
     expect(new Set(lines.map((l) => l.invocationId))).toEqual(new Set(records.slice(2).map((r) => r.id)));
+  });
+
+  it('startAttempt marks a record running in Redis exactly as attemptStarted would, keeps its TTL, leaves a finished one alone', async () => {
+    await flush();
+    const store = new InvocationStore(client, { ttlS: 3_600 });
+    const fresh = queuedRecord({ id: randomUUID(), function: 'sa', version: null, trigger: 'async', maxAttempts: 3, queuedAt: Date.now(), callbackUrl: 'http://127.0.0.1:9/cb', retryOf: 'x' });
+    // A retry's record: queued again with the first attempt's error, duration and cold start.
+    const first = attemptStarted({ ...fresh, id: randomUUID() }, { attempt: 1, maxAttempts: 3, startedAt: Date.now(), node: 'a' });
+    const retrying = attemptFailedWillRetry(first, { version: 2, ok: false, error: { code: 'function_error', message: 'boom "quoted" ✓/' }, coldStart: true, durationMs: 12 });
+    for (const [record, start] of [
+      [fresh, { attempt: 1, maxAttempts: 3, startedAt: Date.now() }],
+      [retrying, { attempt: 2, maxAttempts: 3, startedAt: Date.now() + 5, redeliveries: 1, node: 'b' }],
+    ] as const) {
+      await store.create(record, { n: 1 });
+      const started = await store.startAttempt(record.id, start);
+      expect(started).toEqual({ running: attemptStarted(record, start) });
+      expect(await store.get(record.id)).toEqual(attemptStarted(record, start));
+      expect(await client.ttl(`hearth:inv:${record.id}`)).toBeGreaterThan(3_500);
+    }
+    const done = finished('sa', 'async');
+    await store.put(done);
+    expect(await store.startAttempt(done.id, { attempt: 2, maxAttempts: 2, startedAt: Date.now() })).toEqual({ finished: done });
+    expect(await store.get(done.id)).toEqual(done);
+    expect(await store.startAttempt(randomUUID(), { attempt: 1, maxAttempts: 1, startedAt: Date.now() })).toBeUndefined();
   });
 });
