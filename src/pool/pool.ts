@@ -294,7 +294,8 @@ export class Pool {
   private release(pooled: PooledContainer): void {
     if (pooled.replenishStemCells) {
       pooled.replenishStemCells = false;
-      this.stems?.replenish();
+      // Once the caller's answer is on its way: a start's first steps would run before it.
+      setImmediate(() => this.stems?.replenish());
     }
     pooled.inFlight--;
     pooled.idleSince = Date.now();
