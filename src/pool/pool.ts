@@ -283,7 +283,8 @@ export class Pool {
       version: fn.version,
       codeCacheKey: codeCacheKey(fn),
     });
-    this.spares.replenish(fn, layerDirs);
+    // The new container counts already: more than one means the function is scaling out here.
+    this.spares.coldStarted(fn, layerDirs, this.capacity.liveCount(fn.name) > 1);
     return container;
   }
 
@@ -313,6 +314,11 @@ export class Pool {
 
   private forget(pooled: PooledContainer): void {
     if (this.capacity.remove(pooled)) this.dispatch();
+    this.maybeLastGone(pooled);
+  }
+
+  private maybeLastGone(pooled: PooledContainer): void {
+    if (!this.closed && pooled.container && this.capacity.liveCount(pooled.fn.name) === 0) this.spares.lastContainerGone(pooled.fn);
   }
 
   private async destroy(pooled: PooledContainer, reason: string): Promise<void> {
@@ -324,6 +330,7 @@ export class Pool {
       if (!this.closed) {
         this.dispatch();
         this.warm.topUp();
+        this.maybeLastGone(pooled);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { codeCacheKey, type PoolFunction } from './pooled-container.ts';
 import type { PoolRuntime } from './pool-runtime.ts';
 
-/** How long after a cold start its function's next spare rootfs is mounted (see replenish). */
+/** How long after a scale-out or a function's last container went its next spare rootfs is mounted. */
 const REPLENISH_DELAY_MS = 100;
 
 export interface SpareRootfsDeps {
@@ -19,7 +19,7 @@ interface Prepared {
 /**
  * One spare rootfs per function's active version, mounted by the runtime ahead of need so a cold
  * start skips the `mount`: at activation if the image is local (when the runtime also makes the
- * version's code cache ahead), and again after each cold start. Removing the function drops its
+ * version's code cache ahead), and again when it scales out or its last container is gone. Removing the function drops its
  * active version's code cache.
  * A newer version's activation, or the function's removal, drops the old version's unused spare.
  */
@@ -55,17 +55,30 @@ export class SpareRootfs {
   }
 
   /**
-   * After a cold start of the active version, the next one (scale-out, replacing a recycled
-   * container) gets a spare: mounted shortly, off any invocation's path.
+   * A cold start of the active version took its spare. The next one gets a spare only when the
+   * function is scaling out (`scalingOut`: it has other containers here), mounted shortly, off
+   * any invocation's path; a function that runs in one container gets its spare back when that
+   * container is gone (`lastContainerGone`). Measured: mounting after every cold start cost 200
+   * functions started 4 at a time ~15 % (194 / 186 vs 215 / 259 ms p50), and the spares they
+   * made pushed other functions' out of the runtime's bounded set.
    */
-  replenish(fn: PoolFunction, layerDirs: string[]): void {
-    // Later, not now: spawning `mount` blocks the event loop for a moment, and the new
-    // container's first invocation is being sent right now.
+  coldStarted(fn: PoolFunction, layerDirs: string[], scalingOut: boolean): void {
+    const entry = this.prepared.get(fn.name);
+    if (entry?.digest === fn.digest) entry.layerDirs = layerDirs;
+    if (scalingOut) this.mountSoon(fn);
+  }
+
+  /** The function has no container here any more: its next call is a cold start, and gets a spare. */
+  lastContainerGone(fn: PoolFunction): void {
+    this.mountSoon(fn);
+  }
+
+  /** Later, not now: spawning `mount` competes with whatever caused this (a start, a teardown). */
+  private mountSoon(fn: PoolFunction): void {
     setTimeout(() => {
       const entry = this.prepared.get(fn.name);
-      if (this.closed || entry?.digest !== fn.digest) return;
-      entry.layerDirs = layerDirs;
-      this.deps.runtime.prepareRootfs(layerDirs);
+      if (this.closed || entry?.digest !== fn.digest || !entry.layerDirs) return;
+      this.deps.runtime.prepareRootfs(entry.layerDirs);
     }, REPLENISH_DELAY_MS).unref();
   }
 
