@@ -43,7 +43,7 @@ describe('minWarm', () => {
 
     await h.hearth.close();
     for (const id of before) expect(await containerLeftovers(h, id)).toEqual([]);
-    const again = await startHearth({ dataDir });
+    const again = await startHearth({ dataDir, removeDataDir: true });
     h = again;
     await waitFor(async () => (await containers(again, 'warmed')).filter((c) => c.state === 'idle').length === 2, 20_000);
     expect((await again.invoke('warmed', {})).headers.get('x-hearth-cold-start')).toBe('false');

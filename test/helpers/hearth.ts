@@ -29,7 +29,13 @@ export interface TestHearth {
  * fresh data dir. The base image layer is hard-linked from a template built once per test run,
  * so each Hearth does not recompress node.
  */
-export async function startHearth(opts: { env?: Record<string, string>; functionsDir?: string; dataDir?: string } = {}): Promise<TestHearth> {
+export async function startHearth(opts: {
+  env?: Record<string, string>;
+  functionsDir?: string;
+  /** Reuse a data dir (a restart); it is left in place on close unless `removeDataDir`. */
+  dataDir?: string;
+  removeDataDir?: boolean;
+} = {}): Promise<TestHearth> {
   // Short path: the managed Redis listens on a unix socket inside it (sun_path is 107 bytes).
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'hearth-t-')));
   if (!existsSync(path.join(dataDir, 'images')) && existsSync(TEMPLATE_IMAGES_DIR)) {
@@ -73,7 +79,7 @@ export async function startHearth(opts: { env?: Record<string, string>; function
       if (closed) return;
       closed = true;
       await hearth.close();
-      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+      if (!opts.dataDir || opts.removeDataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
 }
