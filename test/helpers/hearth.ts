@@ -24,6 +24,16 @@ export interface TestHearth {
   close(): Promise<void>;
 }
 
+async function startedIn(dataDir: string, opts: { env?: Record<string, string>; functionsDir?: string }): Promise<Hearth> {
+  const settings = loadSettings(
+    { HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: opts.functionsDir ?? '', ...opts.env },
+    process.cwd(),
+  );
+  const hearth = new Hearth(settings, () => undefined);
+  await hearth.start();
+  return hearth;
+}
+
 /**
  * Starts a real Hearth (its own redis-server, runc containers) on a free loopback port with a
  * fresh data dir. The base image layer is hard-linked from a template built once per test run,
@@ -42,12 +52,11 @@ export async function startHearth(opts: {
     await mkdir(dataDir, { recursive: true });
     execFileSync('cp', ['-al', TEMPLATE_IMAGES_DIR, path.join(dataDir, 'images')]);
   }
-  const settings = loadSettings(
-    { HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: opts.functionsDir ?? '', ...opts.env },
-    process.cwd(),
-  );
-  const hearth = new Hearth(settings, () => undefined);
-  await hearth.start();
+  const hearth = await startedIn(dataDir, opts).catch(async (err: unknown) => {
+    // A start meant to fail (bad settings) must not leave the data dir this helper made.
+    if (!opts.dataDir || opts.removeDataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  });
   const url = hearth.url;
 
   async function api<T>(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
