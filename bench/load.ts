@@ -4,6 +4,8 @@
  * (the bench's interruption) is set.
  */
 
+import { sleep } from './stats.ts';
+
 let stop: AbortSignal | undefined;
 
 /** The signal every loop checks; set once by the bench. */
@@ -120,4 +122,42 @@ export async function warmRounds(sides: (() => Promise<unknown>)[], o: { calls: 
     }
   }
   return sides.map((_, i) => ({ times: times[i]!, perSecond: runs[i]!.ms > 0 ? runs[i]!.calls / (runs[i]!.ms / 1000) : 0, errors: runs[i]!.errors }));
+}
+
+/** Where an async submission stands, as a poller sees it. */
+export type AsyncState = 'pending' | 'succeeded' | 'failed';
+
+export interface AsyncRun {
+  invocations: number;
+  /** From the first submission until every one was seen final, ms. */
+  totalMs: number;
+  perSecond: number;
+  failed: number;
+}
+
+/**
+ * `n` async submissions by 64 callers, then each polled until final. Polling starts once all are
+ * submitted (so it does not compete with submission) and walks the ids in submission order: by
+ * the time a late id is final most earlier ones are, so few polls repeat. Hearth and the async
+ * floor with HTTP are measured by this same loop.
+ */
+export async function submitThenPoll(n: number, submit: () => Promise<string>, state: (id: string) => Promise<AsyncState>): Promise<AsyncRun> {
+  const ids = new Array<string>(n);
+  const start = performance.now();
+  await inParallel(n, 64, async (i) => {
+    ids[i] = await submit();
+  });
+  let failed = 0;
+  const deadline = Date.now() + 180_000;
+  await inParallel(n, 8, async (i) => {
+    for (;;) {
+      const now = await state(ids[i]!);
+      if (now === 'succeeded') return;
+      if (now === 'failed') return void failed++;
+      if (Date.now() > deadline) throw new Error(`async: ${ids[i]} still pending after 180 s`);
+      await sleep(2);
+    }
+  });
+  const totalMs = performance.now() - start;
+  return { invocations: n, totalMs, perSecond: n / (totalMs / 1000), failed };
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags, type BenchSection } from './flags.ts';
-import { BareRunc, measureBullmqFloor, measureProxyFloor, measureRuncFloor, startProxyFloor } from './floors/index.ts';
+import { BareRunc, measureBullmqFloor, measureBullmqHttpFloor, measureProxyFloor, measureRuncFloor, startProxyFloor } from './floors/index.ts';
 import {
   HearthApi, HearthProcess, NOOP, honoZodSource, measureAsync, measureColdStarts, measureDeploy, measureIdleMemory,
   measureManyCold, measureStemCells, measureWarm, tinySource,
@@ -44,6 +44,9 @@ async function main(): Promise<void> {
       measureProxyFloor(owners, { calls: flags.warmCalls, throughputMs: flags.throughputSeconds * 1000 }));
     const bullmq = await measureFor(['bullmq', 'async', 'fsync'], `floor: raw BullMQ, ${flags.asyncInvocations} jobs`, () =>
       measureBullmqFloor(owners, { workDir: path.join(work, 'floor'), jobs: flags.asyncInvocations }));
+    // What any design that accepts async work over HTTP pays on top of raw BullMQ; reported, not judged.
+    const bullmqHttp = await measureFor(['async'], `floor: BullMQ behind node:http, ${flags.asyncInvocations} jobs submitted and polled`, () =>
+      measureBullmqHttpFloor(owners, { workDir: path.join(work, 'floor-http'), jobs: flags.asyncInvocations }));
     // Same run, same machine: what appendfsync always (Hearth's default) costs the async floor.
     const bullmqEverysec = await measureFor(['fsync'], 'floor: raw BullMQ at appendfsync everysec', () =>
       measureBullmqFloor(owners, { workDir: path.join(work, 'floor-everysec'), jobs: flags.asyncInvocations, fsync: 'everysec' }));
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
       );
     }
     if (asyncRun && bullmq) rows.push({ figure: `async: ${asyncRun.invocations} until all final`, unit: '/s', hearth: asyncRun.failed > 0 ? null : asyncRun.perSecond, floor: bullmq.perSecond, floorName: 'raw BullMQ', target: { kind: 'ratio ≥', limit: 0.8 } });
+    if (asyncRun && bullmqHttp) rows.push({ figure: '  … vs BullMQ behind node:http (submit + poll)', unit: '/s', hearth: asyncRun.failed > 0 ? null : asyncRun.perSecond, floor: bullmqHttp.perSecond, floorName: 'BullMQ + HTTP', target: { kind: 'reported' } });
     // The ratio is what an fsync on every write costs the async floor; reported, not judged.
     if (bullmq && bullmqEverysec) rows.push({ figure: 'raw BullMQ, appendfsync always vs everysec', unit: '/s', hearth: bullmq.perSecond, floor: bullmqEverysec.perSecond, floorName: 'everysec', target: { kind: 'reported' } });
     // Each against the bare runc runs alternated with its own samples.
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     if (deploy) rows.push({ figure: 'deploy of a small function until invocable', unit: 'ms', hearth: deploy.p50Ms, floor: null, floorName: '', target: { kind: 'value ≤', limit: 300 } });
     const judged = rows.map(judge);
     console.log(`\n${formatTable(judged)}\n`);
-    const results = { date: new Date().toISOString(), flags: { ...flags, only: [...flags.only] }, floors: { proxy, bullmq, bullmqEverysec, runc }, hearth: { warm, async: asyncRun, cold, heavy, heavyAgain, stem, many, memory, deploy }, table: judged };
+    const results = { date: new Date().toISOString(), flags: { ...flags, only: [...flags.only] }, floors: { proxy, bullmq, bullmqHttp, bullmqEverysec, runc }, hearth: { warm, async: asyncRun, cold, heavy, heavyAgain, stem, many, memory, deploy }, table: judged };
     await writeFile(flags.out, JSON.stringify(results, null, 2) + '\n');
     console.log(`bench: wrote ${flags.out}`);
   } finally {
