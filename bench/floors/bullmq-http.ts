@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ManagedRedis } from '../../src/redis/index.ts';
-import { BenchClient } from '../client.ts';
+import { startFloorServer } from './floor-server.ts';
 import { submitThenPoll, type AsyncRun } from '../load.ts';
 import type { Owners } from '../owners.ts';
 
@@ -19,23 +17,8 @@ export async function measureBullmqHttpFloor(owners: Owners, o: { workDir: strin
   const redis = new ManagedRedis(o.workDir, { fsync: 'always' });
   const stopRedis = owners.add('http floor redis', () => redis.close());
   await redis.start();
-  // setpriv: the server dies with the bench even if the bench is killed without a chance to stop it.
-  const server = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, '--import', 'tsx', serverFile, redis.url], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  let client: BenchClient | undefined;
-  const stop = owners.add('http floor server', async () => {
-    client?.close();
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
-    await exited;
-  });
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.once('exit', (code) => reject(new Error(`async HTTP floor server exited (${code})`)));
-      createInterface({ input: server.stdout }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
-    });
-    const http = new BenchClient(`http://127.0.0.1:${port}`);
-    client = http;
+    const { client: http, stop } = await startFloorServer(owners, 'async HTTP floor', serverFile, [redis.url]);
     const submit = async () => {
       const res = await http.request('POST', '/jobs', '{}');
       if (res.status !== 202) throw new Error(`async HTTP floor answered ${res.status}: ${res.text}`);
@@ -46,11 +29,14 @@ export async function measureBullmqHttpFloor(owners: Owners, o: { workDir: strin
       const { state } = JSON.parse(res.text) as { state: string };
       return state === 'completed' ? 'succeeded' : state === 'failed' ? 'failed' : 'pending';
     };
-    // Warm-up, as Hearth's async figure follows warm calls: connections open, scripts loaded.
-    await submitThenPoll(Math.min(64, o.jobs), submit, state);
-    return await submitThenPoll(o.jobs, submit, state);
+    try {
+      // Warm-up, as Hearth's async figure follows warm calls: connections open, scripts loaded.
+      await submitThenPoll(Math.min(64, o.jobs), submit, state);
+      return await submitThenPoll(o.jobs, submit, state);
+    } finally {
+      await stop();
+    }
   } finally {
-    await stop();
     await stopRedis();
   }
 }
