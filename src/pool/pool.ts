@@ -312,11 +312,14 @@ export class Pool {
     this.waiting.serve((fn) => (this.closed ? undefined : this.tryAcquire(fn)));
   }
 
+  /** A container that exited by itself (a destroyed one was removed already), or one that never started. */
   private forget(pooled: PooledContainer): void {
-    if (this.capacity.remove(pooled)) this.dispatch();
+    if (!this.capacity.remove(pooled)) return;
+    this.dispatch();
     this.maybeLastGone(pooled);
   }
 
+  /** The function's last container here is gone: its next call is cold, so a spare is mounted for it. */
   private maybeLastGone(pooled: PooledContainer): void {
     if (!this.closed && pooled.container && this.capacity.liveCount(pooled.fn.name) === 0) this.spares.lastContainerGone(pooled.fn);
   }

@@ -19,8 +19,8 @@ interface Prepared {
 /**
  * One spare rootfs per function's active version, mounted by the runtime ahead of need so a cold
  * start skips the `mount`: at activation if the image is local (when the runtime also makes the
- * version's code cache ahead), and again when it scales out or its last container is gone. Removing the function drops its
- * active version's code cache.
+ * version's code cache ahead), and again when it scales out or its last container is gone.
+ * Removing the function drops its active version's code cache.
  * A newer version's activation, or the function's removal, drops the old version's unused spare.
  */
 export class SpareRootfs {
