@@ -86,8 +86,9 @@ export class Hearth {
     }
     // Auto-pipelined: the queue commands of one event-loop turn (jobs finishing together after a
     // batch of records, a batch of submissions) share one socket write; a write that wakes Redis
-    // costs ~50 µs of this process on these machines (profiled). MULTIs are never auto-pipelined
-    // and leave at once; nothing here issues one in the same turn as a command it must follow.
+    // costs ~50 µs of this process on these machines (profiled). MULTIs and pipelines are never
+    // auto-pipelined: they leave at once, ahead of commands queued earlier in the same turn, so
+    // a write that must follow another awaits it first (Hearth's and BullMQ's code do).
     const redis = this.own('redis', createRedis(redisUrl, { enableAutoPipelining: true }, 'main'));
     // Quit after the reply channel closed (which quits it politely when Redis answers).
     const subscriber = this.own('redis subscriber', createRedis(redisUrl, {}, 'subscriber'));
