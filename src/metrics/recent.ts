@@ -38,7 +38,7 @@ export class RecentInvocations {
 
   add(entry: RecentInvocation): void {
     const logs = entry.logs.slice(-MAX_LOG_LINES).map((l) => (l.line.length > MAX_LINE_CHARS ? { ...l, line: `${l.line.slice(0, MAX_LINE_CHARS)}…` } : l));
-    this.entries.push({ ...entry, logs });
+    this.entries.push(Object.assign({}, entry, { logs }));
     const old = this.entries[this.entries.length - 1 - MAX_WITH_LOGS];
     if (old && old.logs.length > 0) old.logs = [];
     if (this.entries.length > MAX_ENTRIES) this.entries = this.entries.slice(-MAX_ENTRIES / 2);

@@ -39,8 +39,8 @@ export function createExecutor(deps: { catalog: FunctionCatalog; pool: Pool }): 
     const req = { invocationId: job.invocationId, event: job.event, deadline };
     const run = job.http ? await runQueuedHttp(deps.pool, poolFn, { ...req, event: null }, job.http) : await deps.pool.run(poolFn, req);
     const outcome = run.outcome;
-    return {
-      ...base,
+    // Object.assign, not a leading spread: see `amended` in invocation-record.ts (once per job).
+    return Object.assign({}, base, {
       version: fn.version,
       coldStart: run.coldStart,
       containerId: run.containerId,
@@ -48,6 +48,6 @@ export function createExecutor(deps: { catalog: FunctionCatalog; pool: Pool }): 
       ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
       durationMs: outcome.durationMs,
       logs: outcome.logs,
-    };
+    });
   };
 }

@@ -158,5 +158,5 @@ function httpRecord(run: {
   const queued = queuedRecord({ id: run.id, function: fn.name, version: fn.version, trigger: 'http', maxAttempts: 1, queuedAt: run.queuedAt });
   const running = attemptStarted(queued, { attempt: 1, maxAttempts: 1, startedAt: run.finishedAt - outcome.durationMs, ...(run.node ? { node: run.node } : {}) });
   // The response body went to the client as a stream; the record keeps only the logs.
-  return attemptEnded(running, { ...outcome, version: fn.version, coldStart: run.coldStart }, { final: true, keepResult: false, finishedAt: run.finishedAt });
+  return attemptEnded(running, Object.assign({}, outcome, { version: fn.version, coldStart: run.coldStart }), { final: true, keepResult: false, finishedAt: run.finishedAt });
 }

@@ -30,7 +30,7 @@ export function invocationIdOf(job: Pick<DeliveredJob, 'data' | 'id' | 'opts' | 
 
 export function deliveryOf(job: DeliveredJob): Delivery {
   return {
-    job: { ...job.data, invocationId: invocationIdOf(job), enqueuedAt: job.data.enqueuedAt ?? tickOf(job) },
+    job: Object.assign({}, job.data, { invocationId: invocationIdOf(job), enqueuedAt: job.data.enqueuedAt ?? tickOf(job) }),
     trigger: job.data.trigger ?? (job.data.replyTo ? 'sync' : 'async'),
     // BullMQ's attemptsStarted counts redeliveries too; attemptsMade counts the attempts that ended.
     attempt: Math.max(1, job.attemptsMade + 1),

@@ -50,7 +50,7 @@ type RecordedStart = { duplicateOf: InvocationRecord } | { running: InvocationRe
 
 /** The job keeps a copy of the result without the (possibly large) payload: the caller and the record have it. */
 function jobReturnValue(result: InvocationResult): InvocationResult {
-  return { ...result, result: undefined, logs: [] };
+  return Object.assign({}, result, { result: undefined, logs: [] });
 }
 
 /** A sync run's record begins only once it ended: its queue and start times come from the result. */

@@ -197,12 +197,12 @@ export function openWhiskParams(method: string, url: string, pairs: [string, str
       Object.assign(params, Object.fromEntries(new URLSearchParams(rawBody)));
     }
   }
-  return {
-    ...params,
+  // Object.assign, not a leading spread: on Node 20 each property added after one costs ~1 µs.
+  return Object.assign(params, {
     __ow_method: method.toLowerCase(),
     __ow_headers: headers,
     __ow_path: u.pathname,
     __ow_query: u.search.slice(1),
     __ow_body: rawBody,
-  };
+  });
 }
