@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Owners } from '../owners.ts';
@@ -7,8 +7,17 @@ import { sleep } from '../stats.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The node flags of package.json's start script (`node <flags> dist/cli/main.js up`): the bench runs what `npm start` runs. */
+function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const main = words.indexOf('dist/cli/main.js');
+  if (words[0] !== 'node' || main < 0) throw new Error(`package.json's start script is not "node … dist/cli/main.js up": ${pkg.scripts.start}`);
+  return words.slice(1, main);
+}
+
 /**
- * A Hearth started the way `npm start` starts it (`node dist/cli/main.js up`, after building dist/
+ * A Hearth started the way `npm start` starts it (`node <its flags> dist/cli/main.js up`, after building dist/
  * if a source changed: not through tsx, whose transform adds work to every call), as a process of its
  * own: its own data dir (and so its own managed Redis), a free loopback port, no example functions,
  * default logging with its output in `logFile`.
@@ -35,7 +44,7 @@ export class HearthProcess {
     const log = openSync(o.logFile, 'a');
     // setpriv: Hearth gets SIGTERM (and removes its containers) even if the bench dies without stopping it.
     // detached: a Ctrl-C reaches only the bench, which then stops Hearth itself, in order.
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...(o.nodeArgs ?? []), 'dist/cli/main.js', 'up'], {
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...startScriptNodeFlags(), ...(o.nodeArgs ?? []), 'dist/cli/main.js', 'up'], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', log, log],
