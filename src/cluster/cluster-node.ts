@@ -83,17 +83,18 @@ export class ClusterNode {
   }
 
   /**
-   * Whether some live node can get the function's image. True at once when this node can (no
-   * I/O); otherwise the other nodes' reports decide. An invocation no node can run is refused
-   * with image_unavailable instead of waiting in the queue for a node that will never take it.
+   * Whether some live node can get the function's image. `true` at once, not a promise, when
+   * this node can (no I/O: every invocation asks); otherwise the other nodes' reports decide. An
+   * invocation no node can run is refused with image_unavailable instead of waiting in the queue
+   * for a node that will never take it.
    */
-  async canRunAnywhere(name: string): Promise<boolean> {
+  canRunAnywhere(name: string): true | Promise<boolean> {
     if (!this.opts.functions.isUnavailable(name)) return true;
     const now = Date.now();
     if (!this.recentNodes || now - this.recentNodes.at > NODE_LIST_REUSE_MS) {
       this.recentNodes = { at: now, nodes: this.registry.list().catch(() => []) };
     }
-    return someNodeCanRun(await this.recentNodes.nodes, name);
+    return this.recentNodes.nodes.then((nodes) => someNodeCanRun(nodes, name));
   }
 
   /** The pools of every live node, this one's taken now. */

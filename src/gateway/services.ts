@@ -34,7 +34,7 @@ export interface GatewayServices {
     nodes(): Promise<NodeRecord[]>;
     pool(): Promise<ClusterPoolDescription>;
     /** Whether any live node can get the function's image (invocations are refused otherwise). */
-    canRunAnywhere(name: string): Promise<boolean>;
+    canRunAnywhere(name: string): boolean | Promise<boolean>;
     readonly id: string;
   };
 }
