@@ -69,8 +69,20 @@ export interface AttemptEnd {
   finishedAt: number;
 }
 
-/** Record times are ISO strings of epoch ms. */
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+let lastMs = NaN;
+let lastIso = '';
+
+/**
+ * Record times are ISO strings of epoch ms. The last one is remembered: a record takes two or
+ * three in the same millisecond, and under load so do the next calls' (toISOString ~0.8 µs here).
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 const iso = isoTime;
 
 /**
