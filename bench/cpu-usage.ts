@@ -48,3 +48,17 @@ function descendsFrom(p: number, ancestor: number): boolean {
   }
   return false;
 }
+
+/** The managed redis-server Hearth started: a child of it (in its own process group) named redis-server. */
+export function managedRedisPid(hearthPid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (/^Name:\s*redis-server$/m.test(status) && new RegExp(`^PPid:\\s*${hearthPid}$`, 'm').test(status)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no redis-server started by ${hearthPid}`);
+}

@@ -6,7 +6,6 @@
  * a change can be profiled and measured in the same run, and the CPU a call costs the server, its
  * Redis and its containers (steadier than calls/s on a shared machine).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP, measureAsync } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
-import { cpuUsedMs } from './cpu-usage.ts';
+import { cpuUsedMs, managedRedisPid } from './cpu-usage.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, async: { type: 'string' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
@@ -57,18 +56,4 @@ try {
   await started.stop();
 } finally {
   await owners.stopAll();
-}
-
-/** The managed redis-server Hearth started: a child of it (in its own process group) named redis-server. */
-function managedRedisPid(hearthPid: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      if (/^Name:\s*redis-server$/m.test(status) && new RegExp(`^PPid:\\s*${hearthPid}$`, 'm').test(status)) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no redis-server started by ${hearthPid}`);
 }

@@ -1,15 +1,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Owners } from '../owners.ts';
 import { sleep } from '../stats.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The node flags of package.json's start script (`node <flags> dist/cli/main.js up`): the bench runs what `npm start` runs. */
-function startScriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+/** The node flags of a checkout's start script (`node <flags> dist/cli/main.js up`): the bench runs what `npm start` runs. */
+function startScriptNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.trim().split(/\s+/);
   const main = words.indexOf('dist/cli/main.js');
   if (words[0] !== 'node' || main < 0) throw new Error(`package.json's start script is not "node … dist/cli/main.js up": ${pkg.scripts.start}`);
@@ -33,9 +34,21 @@ export class HearthProcess {
     return this.child.pid!;
   }
 
-  static async start(owners: Owners, o: { dataDir: string; logFile: string; env?: Record<string, string>; /** e.g. --cpu-prof */ nodeArgs?: string[] }): Promise<{ hearth: HearthProcess; stop: () => Promise<void> }> {
+  static async start(
+    owners: Owners,
+    o: {
+      dataDir: string;
+      logFile: string;
+      env?: Record<string, string>;
+      /** e.g. --cpu-prof */
+      nodeArgs?: string[];
+      /** Another checkout to run (its dist/ and start script): compare-builds.ts runs a base commit beside this one. */
+      root?: string;
+    },
+  ): Promise<{ hearth: HearthProcess; stop: () => Promise<void> }> {
+    const root = o.root ?? repoRoot;
     // What `npm start`'s prestart does; returns at once when dist/ is current.
-    execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: root, stdio: 'inherit' });
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {};
     // The caller's own Hearth settings (REDIS_URL, a log level …) must not leak into the measurement.
@@ -44,8 +57,8 @@ export class HearthProcess {
     const log = openSync(o.logFile, 'a');
     // setpriv: Hearth gets SIGTERM (and removes its containers) even if the bench dies without stopping it.
     // detached: a Ctrl-C reaches only the bench, which then stops Hearth itself, in order.
-    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...startScriptNodeFlags(), ...(o.nodeArgs ?? []), 'dist/cli/main.js', 'up'], {
-      cwd: repoRoot,
+    const child = spawn('setpriv', ['--pdeathsig', 'SIGTERM', process.execPath, ...startScriptNodeFlags(root), ...(o.nodeArgs ?? []), 'dist/cli/main.js', 'up'], {
+      cwd: root,
       env,
       stdio: ['ignore', log, log],
       detached: true,
