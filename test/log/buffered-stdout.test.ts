@@ -13,12 +13,21 @@ afterEach(async () => {
 
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** A bufferedStdout on a fresh file instead of stdout. */
+async function logFile(o: { minLength: number; flushEveryMs: number }) {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-log-'));
+  const file = path.join(dir, 'out.log');
+  return { file, out: bufferedStdout({ fd: openSync(file, 'w'), ...o }) };
+}
+
+/** Waits (bounded) until the file holds `bytes`: the periodic or in-flight writes land. */
+async function untilSize(file: string, bytes: number): Promise<void> {
+  for (let waited = 0; statSync(file).size < bytes && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('bufferedStdout', () => {
   it('writes every line once, in order, across turns and batches', async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-log-'));
-    const file = path.join(dir, 'out.log');
-    const fd = openSync(file, 'w');
-    const out = bufferedStdout({ fd, minLength: 256, flushEveryMs: 5 });
+    const { file, out } = await logFile({ minLength: 256, flushEveryMs: 5 });
     const sent: string[] = [];
     for (let i = 0; i < 2000; i++) {
       const line = `{"n":${i},"pad":"${'x'.repeat(i % 97)}"}\n`;
@@ -29,17 +38,14 @@ describe('bufferedStdout', () => {
       if (i % 500 === 0) await new Promise((r) => setTimeout(r, 10));
     }
     const expected = sent.join('');
-    // The periodic flush writes the rest (bounded wait).
-    for (let waited = 0; statSync(file).size < Buffer.byteLength(expected) && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    // The periodic flush writes the rest.
+    await untilSize(file, Buffer.byteLength(expected));
     out.close();
     expect(readFileSync(file, 'utf8')).toBe(expected);
   });
 
   it('flushSync writes every line still pending, even while an asynchronous write is in flight', async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-log-'));
-    const file = path.join(dir, 'out.log');
-    const fd = openSync(file, 'w');
-    const out = bufferedStdout({ fd, minLength: 64, flushEveryMs: 1000 });
+    const { file, out } = await logFile({ minLength: 64, flushEveryMs: 1000 });
     const sent: string[] = [];
     for (let i = 0; i < 300; i++) {
       sent.push(`{"n":${i}}\n`);
@@ -49,20 +55,17 @@ describe('bufferedStdout', () => {
     out.flushSync();
     // sonic-boom's own in-flight write may land after flushSync's (its ordering, not ours): all
     // lines are there once each, which is what the exit path needs.
-    for (let waited = 0; statSync(file).size < Buffer.byteLength(sent.join('')) && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await untilSize(file, Buffer.byteLength(sent.join('')));
     out.close();
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).sort()).toEqual(sent.map((l) => l.trim()).sort());
   });
 
-  it('a line written in the last turn before flushSync is not left behind', () => {
-    const tmp = path.join(os.tmpdir(), `hearth-log-last-${process.pid}.log`);
-    const fd = openSync(tmp, 'w');
-    const out = bufferedStdout({ fd });
+  it('a line written in the last turn before flushSync is not left behind', async () => {
+    const { file, out } = await logFile({ minLength: 4096, flushEveryMs: 1000 });
     out.stream.write('{"last":true}\n');
     out.flushSync();
-    const text = readFileSync(tmp, 'utf8');
+    const text = readFileSync(file, 'utf8');
     out.close();
-    void rm(tmp, { force: true });
     expect(text).toBe('{"last":true}\n');
   });
 });
