@@ -226,6 +226,7 @@ describe('stem cells and spare rootfs', () => {
     expect(pool.readyStemCells).toBe(1);
     expect(runtime.created.filter((c) => c.specializedFor !== undefined)).toEqual([]);
     expect(warnings).toEqual([]);
+    await rm(top, { recursive: true });
   });
 
   it('tryRun with startHere takes a ready cell for a function with no container here, and only then', async () => {

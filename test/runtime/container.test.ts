@@ -31,6 +31,13 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     c.invoke({ invocationId: `inv-${++seq}`, event, deadline: Date.now() + timeoutMs });
 
   let warm: Container;
+  /** State dirs and empty layers of single tests: removed with the shared one. */
+  const scratch: string[] = [];
+  const scratchDir = async (): Promise<string> => {
+    const dir = await tempStateDir();
+    scratch.push(dir);
+    return dir;
+  };
 
   beforeAll(async () => {
     stateDir = await tempStateDir();
@@ -45,6 +52,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expect(cgroupDirsOf(instance)).toEqual([]);
     expect(spawnerPids(instance)).toEqual([]);
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   it('returns the function result and passes ctx and env', async () => {
@@ -195,7 +203,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
 
   it('createContainer rejects when the container cannot start (bad layer)', async () => {
     const id = `c${++seq}`;
-    await expect(create({ id }, [await tempStateDir()])).rejects.toThrow(/exited before it was ready|failed to start/);
+    await expect(create({ id }, [await scratchDir()])).rejects.toThrow(/exited before it was ready|failed to start/);
     expectGone(id);
   });
 
@@ -292,7 +300,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   });
 
   it('close() destroys every live container', async () => {
-    const extra = new Runtime({ stateDir: await tempStateDir(), instance: testInstance() });
+    const extra = new Runtime({ stateDir: await scratchDir(), instance: testInstance() });
     await extra.start();
     const cs = await Promise.all([0, 1].map((i) =>
       extra.createContainer({ id: `x${i}`, layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 'x', functionName: 'x', version: 1 }),
@@ -369,7 +377,7 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   });
 
   it('start() fails clearly when runc is missing; createContainer needs start()', async () => {
-    const broken = new Runtime({ stateDir: await tempStateDir(), instance: testInstance(), runc: '/nonexistent/runc' });
+    const broken = new Runtime({ stateDir: await scratchDir(), instance: testInstance(), runc: '/nonexistent/runc' });
     await expect(broken.start()).rejects.toThrow(/ENOENT/);
     await expect(
       broken.createContainer({ id: 'x', layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 'x', functionName: 'x', version: 1 }),
