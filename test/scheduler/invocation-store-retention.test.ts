@@ -163,4 +163,25 @@ describe('invocation record retention', () => {
     expect(await store.get(done.id)).toEqual(done);
     expect(await store.startAttempt(randomUUID(), { attempt: 1, maxAttempts: 1, startedAt: Date.now() })).toBeUndefined();
   });
+  it('a lowered cap trims thousands of records in one write: records, events, logs and dead letters all go', async () => {
+    await flush();
+    const t0 = Date.now();
+    const records = Array.from({ length: 2_600 }, (_, i) => finished('lots', 'async', i % 3 !== 0, t0 + i));
+    const tx = client.pipeline();
+    for (const r of records) {
+      tx.set(`hearth:inv:${r.id}`, JSON.stringify(r)).set(`hearth:inv:${r.id}:event`, '{}').set(`hearth:inv:${r.id}:logs`, '[]');
+      tx.zadd('hearth:fn:lots:recent', Date.parse(r.finishedAt!), r.id);
+      if (r.status === 'failed') tx.zadd('hearth:fn:lots:dead', Date.parse(r.finishedAt!), r.id);
+    }
+    await tx.exec();
+    // Written as a store with a high cap left them; a cap of 4 now: 2,597 fall off at once, several slices of the trim.
+    const narrow = new InvocationStore(client, { ttlS: 3_600, syncTtlS: 60, perFunction: 4, syncPerFunction: 10 });
+    const newest = finished('lots', 'async', true, t0 + 10_000);
+    await narrow.putMany([{ record: newest, logs }]);
+    const kept = [...records.slice(-3), newest];
+    expect(await client.zrange('hearth:fn:lots:recent', 0, -1)).toEqual(kept.map((r) => r.id));
+    expect(await client.dbsize()).toBeLessThan(4 * 3 + 5);
+    for (const r of kept.slice(0, 3)) expect(await client.exists(`hearth:inv:${r.id}`, `hearth:inv:${r.id}:event`, `hearth:inv:${r.id}:logs`)).toBe(3);
+    expect(await client.zrange('hearth:fn:lots:dead', 0, -1)).toEqual(kept.filter((r) => r.status === 'failed').map((r) => r.id));
+  });
 });
