@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
-import { cpuUsedMs, managedRedisPid } from './cpu-usage.ts';
+import { cpuMeter, type CpuPerCall } from './cpu-usage.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({
@@ -41,14 +41,10 @@ interface Side {
   label: string;
   api: HearthApi;
   pid: number;
-  redisPid: number;
 }
-interface Round {
+interface Round extends CpuPerCall {
   perSecond: number;
   p50Ms: number;
-  serverUs: number;
-  redisUs: number;
-  containerUs: number;
 }
 
 const owners = new Owners();
@@ -63,8 +59,14 @@ try {
   // Same dependencies: a change of package versions is not what this compares.
   if (!existsSync(path.join(baseRoot, 'node_modules'))) symlinkSync(path.join(repoRoot, 'node_modules'), path.join(baseRoot, 'node_modules'));
 
-  const results = new Map<string, Map<number, Round[]>>();
   const labels = { base: `base (${values.base})`, this: 'this (working tree)' };
+  // Every round of a side at a caller count, over all starts.
+  const results = new Map<string, Round[]>();
+  const roundsOf = (label: string, n: number): Round[] => {
+    const key = `${label} ${n}`;
+    if (!results.has(key)) results.set(key, []);
+    return results.get(key)!;
+  };
   for (let start = 0; start < Number(values.starts); start++) {
     // Each start in turn first: whatever being started first or second brings, both get it.
     const order = start % 2 === 0 ? (['base', 'this'] as const) : (['this', 'base'] as const);
@@ -77,18 +79,14 @@ try {
       stops.push(stop);
       const api = new HearthApi(hearth.url);
       await api.deploy(NOOP.name, NOOP.source, NOOP.config);
-      sides.push({ label: labels[which], api, pid: hearth.pid, redisPid: managedRedisPid(hearth.pid) });
+      sides.push({ label: labels[which], api, pid: hearth.pid });
     }
     // Warm-up: containers started, JIT settled, on both.
     for (const side of sides) for (const n of callerCounts) await callers(n, 1_500, () => side.api.invoke(NOOP.name));
     for (const n of callerCounts) {
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first: a drift within a pair favours neither side.
-        for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-          const perSide = results.get(side.label) ?? new Map<number, Round[]>();
-          results.set(side.label, perSide);
-          perSide.set(n, [...(perSide.get(n) ?? []), await measureRound(side, n)]);
-        }
+        for (const side of r % 2 === 0 ? sides : [...sides].reverse()) roundsOf(side.label, n).push(await measureRound(side, n));
       }
     }
     for (const side of sides) side.api.close();
@@ -97,12 +95,12 @@ try {
   for (const n of callerCounts) {
     console.log(`\n${n} caller${n === 1 ? '' : 's'}, ${values.starts} starts × ${rounds} rounds of ${roundMs} ms each, medians:`);
     for (const label of [labels.base, labels.this]) {
-      const list = results.get(label)!.get(n)!;
+      const list = roundsOf(label, n);
       const m = (f: (x: Round) => number) => median(list.map(f));
       console.log(`  ${label.padEnd(28)} ${m((x) => x.perSecond).toFixed(0).padStart(6)} calls/s  p50 ${m((x) => x.p50Ms).toFixed(3)} ms  CPU/call µs: server ${m((x) => x.serverUs).toFixed(0)}, redis ${m((x) => x.redisUs).toFixed(0)}, containers ${m((x) => x.containerUs).toFixed(0)}`);
     }
-    const base = results.get(labels.base)!.get(n)!;
-    const mine = results.get(labels.this)!.get(n)!;
+    const base = roundsOf(labels.base, n);
+    const mine = roundsOf(labels.this, n);
     const pairs = base.map((b, i) => mine[i]!.perSecond / b.perSecond);
     console.log(`  this / base calls/s per round: ${pairs.map((x) => x.toFixed(2)).join(' ')} (median ${median(pairs).toFixed(2)})`);
   }
@@ -111,16 +109,7 @@ try {
 }
 
 async function measureRound(side: Side, n: number): Promise<Round> {
-  const before = { ...cpuUsedMs(side.pid), redisMs: cpuUsedMs(side.redisPid).serverMs };
+  const cpu = cpuMeter(side.pid);
   const run = await callers(n, roundMs, () => side.api.invoke(NOOP.name));
-  const after = { ...cpuUsedMs(side.pid), redisMs: cpuUsedMs(side.redisPid).serverMs };
-  const calls = run.times.length;
-  const perCall = (ms: number) => (ms * 1000) / calls;
-  return {
-    perSecond: run.perSecond,
-    p50Ms: median(run.times),
-    serverUs: perCall(after.serverMs - before.serverMs),
-    redisUs: perCall(after.redisMs - before.redisMs),
-    containerUs: perCall(after.containersMs - before.containersMs),
-  };
+  return { perSecond: run.perSecond, p50Ms: median(run.times), ...cpu.perCall(run.times.length) };
 }

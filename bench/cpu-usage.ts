@@ -50,7 +50,7 @@ function descendsFrom(p: number, ancestor: number): boolean {
 }
 
 /** The managed redis-server Hearth started: a child of it (in its own process group) named redis-server. */
-export function managedRedisPid(hearthPid: number): number {
+function managedRedisPid(hearthPid: number): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -61,4 +61,32 @@ export function managedRedisPid(hearthPid: number): number {
     }
   }
   throw new Error(`no redis-server started by ${hearthPid}`);
+}
+
+/** µs of CPU one call cost a Hearth server, its managed Redis and its containers. */
+export interface CpuPerCall {
+  serverUs: number;
+  redisUs: number;
+  containerUs: number;
+}
+
+/**
+ * Starts counting the CPU a Hearth (by pid) and what it started use; `perCall(calls)`, after the
+ * load, divides what was used since by the calls made.
+ */
+export function cpuMeter(hearthPid: number): { perCall(calls: number): CpuPerCall } {
+  const redisPid = managedRedisPid(hearthPid);
+  const read = () => ({ ...cpuUsedMs(hearthPid), redisMs: cpuUsedMs(redisPid).serverMs });
+  const before = read();
+  return {
+    perCall(calls) {
+      const after = read();
+      const us = (ms: number) => (ms * 1000) / calls;
+      return {
+        serverUs: us(after.serverMs - before.serverMs),
+        redisUs: us(after.redisMs - before.redisMs),
+        containerUs: us(after.containersMs - before.containersMs),
+      };
+    },
+  };
 }

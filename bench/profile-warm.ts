@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP, measureAsync } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
-import { cpuUsedMs, managedRedisPid } from './cpu-usage.ts';
+import { cpuMeter } from './cpu-usage.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({ allowNegative: true, options: { seconds: { type: 'string', default: '8' }, callers: { type: 'string', default: '1' }, async: { type: 'string' }, out: { type: 'string', default: 'cpu-profiles' }, profile: { type: 'boolean', default: true } } });
@@ -31,8 +31,7 @@ try {
   // Warm-up: the containers started, the JIT settled.
   await callers(Number(values.callers), 1_500, () => api.invoke(NOOP.name));
   if (values.async) await measureAsync(api, 200);
-  const redisPid = managedRedisPid(started.hearth.pid);
-  const before = { ...cpuUsedMs(started.hearth.pid), redisMs: cpuUsedMs(redisPid).serverMs };
+  const cpu = cpuMeter(started.hearth.pid);
   let figures: Record<string, number>;
   let calls: number;
   if (values.async) {
@@ -44,13 +43,12 @@ try {
     calls = run.times.length;
     figures = { callers: Number(values.callers), perSecond: Math.round(run.perSecond), p50Ms: Math.round(median(run.times) * 1000) / 1000, errors: run.errors };
   }
-  const after = { ...cpuUsedMs(started.hearth.pid), redisMs: cpuUsedMs(redisPid).serverMs };
-  const perCallUs = (ms: number) => Math.round((ms * 1000) / calls);
+  const used = cpu.perCall(calls);
   console.log(JSON.stringify({
     ...figures,
-    serverCpuUsPerCall: perCallUs(after.serverMs - before.serverMs),
-    redisCpuUsPerCall: perCallUs(after.redisMs - before.redisMs),
-    containerCpuUsPerCall: perCallUs(after.containersMs - before.containersMs),
+    serverCpuUsPerCall: Math.round(used.serverUs),
+    redisCpuUsPerCall: Math.round(used.redisUs),
+    containerCpuUsPerCall: Math.round(used.containerUs),
   }));
   api.close();
   await started.stop();
