@@ -16,11 +16,13 @@ interface Waiter {
 /** A flush that Redis does not answer is given up after this; the records are lost, never the caller. */
 const FLUSH_TIMEOUT_MS = 2000;
 /**
- * How long a record may wait for others to share its round trip. A socket write costs more than
- * the rest of a record's write together (profiled), so even a sequential caller's records are
- * gathered a few at a time; a record is readable at most this much later.
+ * How long a record may wait for others to share its round trip; a record is readable at most
+ * this much later, and a crash of the server loses at most this much of them (the callers had
+ * their answers). Each flush is a Redis write and, at appendfsync always, an fdatasync: at 5 ms a
+ * sequential caller's records cost ~180 of them a second, woke Redis 0.7 times per call and took
+ * 55–65 µs of its CPU per call; at 50 ms, 0.06 and 17–20 µs, and the call's p50 fell ~10 %.
  */
-export const FLUSH_INTERVAL_MS = 5;
+export const FLUSH_INTERVAL_MS = 50;
 /** A batch this large goes at once. */
 const MAX_BATCH = 256;
 
