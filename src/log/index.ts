@@ -2,3 +2,4 @@ export { createLogger, flushLogs, logLevelFrom, rootLogger } from './logger.ts';
 export { requestLog } from './request-log.ts';
 export type { Logger } from 'pino';
 export { routeConsoleToLogger } from './console-capture.ts';
+export { isoTime, pinoIsoTime } from './iso-time.ts';

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { bufferedStdout, type BufferedStdout } from './buffered-stdout.ts';
+import { pinoIsoTime } from './iso-time.ts';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -18,7 +19,7 @@ export function createLogger(level: LevelWithSilent = logLevelFrom(), destinatio
   const options = {
     level,
     base: { service: 'hearth' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: pinoIsoTime,
     // "level":"info" rather than 30: readable without pino-pretty, and what most log shippers expect.
     formatters: { level: (label: string) => ({ level: label }) },
   };

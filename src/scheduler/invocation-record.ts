@@ -1,3 +1,4 @@
+import { isoTime } from '../log/index.ts';
 import type { InvocationError, InvocationResult, InvocationTrigger } from './invocation.ts';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -69,22 +70,6 @@ export interface AttemptEnd {
   finishedAt: number;
 }
 
-let lastMs = NaN;
-let lastIso = '';
-
-/**
- * Record times are ISO strings of epoch ms. The last one is remembered: a record takes two or
- * three in the same millisecond, and under load so do the next calls' (toISOString ~0.8 µs here).
- */
-export function isoTime(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-}
-const iso = isoTime;
-
 /**
  * `{ ...record, ...patch }`, built with Object.assign. Every record goes through a few of these per
  * invocation, and on Node 20 (V8 11.3) each property a literal adds after a leading spread takes a
@@ -119,7 +104,7 @@ export function queuedRecord(init: NewInvocation): InvocationRecord {
     trigger: init.trigger,
     attempts: 0,
     maxAttempts: init.maxAttempts,
-    queuedAt: iso(init.queuedAt),
+    queuedAt: isoTime(init.queuedAt),
     ...(init.scheduleId ? { scheduleId: init.scheduleId } : {}),
     ...(init.callbackUrl ? { callbackUrl: init.callbackUrl } : {}),
     ...(init.retryOf ? { retryOf: init.retryOf } : {}),
@@ -133,7 +118,7 @@ export function queuedRecord(init: NewInvocation): InvocationRecord {
 export function attemptStarted(record: InvocationRecord, start: AttemptStart): InvocationRecord {
   // The previous attempt's error no longer describes a running invocation.
   const { error: _previous, ...rest } = record;
-  const patch: Partial<InvocationRecord> = { status: 'running', attempts: start.attempt, maxAttempts: start.maxAttempts, startedAt: iso(start.startedAt) };
+  const patch: Partial<InvocationRecord> = { status: 'running', attempts: start.attempt, maxAttempts: start.maxAttempts, startedAt: isoTime(start.startedAt) };
   if (start.redeliveries) patch.redeliveries = start.redeliveries;
   if (start.node) patch.node = start.node;
   return Object.assign(rest, patch);
@@ -148,7 +133,7 @@ export function attemptSucceeded(record: InvocationRecord, outcome: AttemptOutco
   const { error: _none, ...rest } = withOutcome(record, outcome);
   const patch: Partial<InvocationRecord> = { status: 'succeeded' };
   if (end.keepResult) patch.result = outcome.result ?? null;
-  patch.finishedAt = iso(end.finishedAt);
+  patch.finishedAt = isoTime(end.finishedAt);
   return Object.assign(rest, patch);
 }
 
@@ -159,7 +144,7 @@ export function attemptFailedWillRetry(record: InvocationRecord, outcome: Attemp
 
 /** The last attempt failed: the invocation failed, and becomes a dead letter where that is kept. */
 export function invocationFailed(record: InvocationRecord, outcome: AttemptOutcome, finishedAt: number): InvocationRecord {
-  const patch: Partial<InvocationRecord> = { status: 'failed', error: outcome.error ?? UNKNOWN_FAILURE, finishedAt: iso(finishedAt) };
+  const patch: Partial<InvocationRecord> = { status: 'failed', error: outcome.error ?? UNKNOWN_FAILURE, finishedAt: isoTime(finishedAt) };
   if (keepsDeadLetters(record.trigger)) patch.deadLetter = true;
   return amended(withOutcome(record, outcome), patch);
 }
@@ -180,7 +165,7 @@ export function workerLost(record: InvocationRecord, reason: string, finishedAt:
     ...record,
     status: 'failed',
     error: { code: 'internal', message: `the worker running this invocation was lost (${reason})` },
-    finishedAt: iso(finishedAt),
+    finishedAt: isoTime(finishedAt),
     deadLetter: keepsDeadLetters(record.trigger),
   };
 }

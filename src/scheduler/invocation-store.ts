@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { LogEntry } from './invocation.ts';
-import { isFinished, isoTime, type AttemptStart, type InvocationRecord } from './invocation-record.ts';
+import { isoTime } from '../log/index.ts';
+import { isFinished, type AttemptStart, type InvocationRecord } from './invocation-record.ts';
 import { capFor, retentionClassOf, retentionFrom, ttlFor, type RecordRetention, type RetentionClass } from './record-retention.ts';
 import { defineRecordScripts, putFinished, startAttempt, trimRecords, type FinishedEntry } from './record-scripts.ts';
 

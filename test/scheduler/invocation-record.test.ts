@@ -8,7 +8,6 @@ import {
   deadLetterRetried,
   invocationFailed,
   isFinished,
-  isoTime,
   keepsDeadLetters,
   queuedRecord,
   recordToResult,
@@ -177,16 +176,5 @@ describe('an attempt cut short by a stop', () => {
     expect(back.attempts).toBe(0);
     expect(back.startedAt).toBeUndefined();
     expect(attemptStarted(back, { attempt: 1, maxAttempts: 1, startedAt: T0 + 9 }).attempts).toBe(1);
-  });
-});
-
-describe('isoTime', () => {
-  it('gives each millisecond its own ISO string, also when one repeats (it remembers the last)', () => {
-    const t = Date.parse('2026-12-03T11:00:00.123Z');
-    expect(isoTime(t)).toBe('2026-12-03T11:00:00.123Z');
-    expect(isoTime(t)).toBe('2026-12-03T11:00:00.123Z');
-    expect(isoTime(t + 1)).toBe('2026-12-03T11:00:00.124Z');
-    expect(isoTime(t)).toBe('2026-12-03T11:00:00.123Z');
-    expect(() => isoTime(NaN)).toThrow(RangeError);
   });
 });
