@@ -74,32 +74,7 @@ export class RedisHealth {
     return this.downSince;
   }
 
-  /**
-   * Resolves once Redis has been unreachable for `graceMs` in a row (a blip shorter than that
-   * is ridden out). `cancel()` stops watching.
-   */
-  unreachableFor(graceMs: number): { promise: Promise<void>; cancel(): void } {
-    let timer: NodeJS.Timeout | undefined;
-    let listener: ((up: boolean) => void) | undefined;
-    const promise = new Promise<void>((resolve) => {
-      const arm = () => {
-        clearTimeout(timer);
-        const since = this.downSince ?? Date.now();
-        timer = setTimeout(resolve, Math.max(0, graceMs - (Date.now() - since)));
-      };
-      listener = (up) => (up ? clearTimeout(timer) : arm());
-      this.listeners.add(listener);
-      if (!this.up) arm();
-    });
-    return {
-      promise,
-      cancel: () => {
-        clearTimeout(timer);
-        if (listener) this.listeners.delete(listener);
-      },
-    };
-  }
-
+  /** Called on every change between up and down; returns the unsubscribe. */
   onChange(listener: (up: boolean) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

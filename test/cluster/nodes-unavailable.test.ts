@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 /** Redis looks up to the guard (its outage not noticed yet): only the route's own read fails. */
-const redisSeemsUp = { isUp: true, unreachableFor: () => ({ promise: new Promise<void>(() => undefined), cancel: () => undefined }) };
+const redisSeemsUp = { isUp: true, unreachableSince: undefined, onChange: () => () => undefined };
 
 function appWithNodes(nodes: () => Promise<unknown[]>) {
   return createApp({ redis: redisSeemsUp, cluster: { id: 'me', nodes, pool: async () => ({}), canRunAnywhere: async () => true } } as unknown as GatewayServices);

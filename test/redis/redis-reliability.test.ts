@@ -56,16 +56,12 @@ function fakeGate(initiallyUp: boolean) {
   const listeners = new Set<(up: boolean) => void>();
   const gate = {
     isUp: initiallyUp,
-    set(up: boolean) { gate.isUp = up; for (const l of listeners) l(up); },
-    unreachableFor(graceMs: number) {
-      let timer: NodeJS.Timeout | undefined;
-      let l: ((up: boolean) => void) | undefined;
-      const promise = new Promise<void>((resolve) => {
-        l = (up) => { clearTimeout(timer); if (!up) timer = setTimeout(resolve, graceMs); };
-        listeners.add(l);
-        if (!gate.isUp) l(false);
-      });
-      return { promise, cancel: () => { clearTimeout(timer); listeners.delete(l!); } };
+    set(up: boolean) { gate.isUp = up; gate.unreachableSince = up ? undefined : Date.now(); gate.emit(up); },
+    emit(up: boolean) { for (const l of listeners) l(up); },
+    unreachableSince: undefined as number | undefined,
+    onChange(l: (up: boolean) => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
     },
   };
   return gate satisfies RedisGate;
@@ -100,6 +96,31 @@ describe('fail fast without Redis', () => {
     const res = await pending;
     expect(res.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+  it('ends every request in flight with one outage, while a request that finished keeps its answer', async () => {
+    const gate = fakeGate(true);
+    let calls = 0;
+    const app = guardedApp(gate, () => (++calls === 1 ? Promise.resolve(new Response('quick')) : new Promise<Response>(() => undefined)));
+    expect(await (await app.request('/v1/x')).text()).toBe('quick');
+    const pending = [app.request('/v1/x'), app.request('/v1/x'), app.request('/v1/x')];
+    await new Promise((r) => setTimeout(r, 10));
+    gate.set(false);
+    expect((await app.request('/v1/x')).status).toBe(503);
+    const statuses = await Promise.all(pending.map(async (p) => (await p).status));
+    expect(statuses).toEqual([503, 503, 503]);
+  });
+  it('counts the grace time from when Redis became unreachable, not from when that was noticed', async () => {
+    const gate = fakeGate(true);
+    const app = guardedApp(gate, () => new Promise<Response>(() => undefined));
+    const pending = app.request('/v1/x');
+    await new Promise((r) => setTimeout(r, 10));
+    const noticed = Date.now();
+    // A hung server: noticed when its probe timed out, 90 ms after it stopped answering.
+    gate.isUp = false;
+    gate.unreachableSince = noticed - 90;
+    gate.emit(false);
+    expect((await pending).status).toBe(503);
+    expect(Date.now() - noticed).toBeLessThan(60);
   });
   it('rides out a blip shorter than the grace time', async () => {
     const gate = fakeGate(true);

@@ -4,7 +4,10 @@ import { HearthError } from '../../errors/index.ts';
 /** What the guard needs to know about Redis (RedisHealth implements it). */
 export interface RedisGate {
   readonly isUp: boolean;
-  unreachableFor(graceMs: number): { promise: Promise<void>; cancel(): void };
+  /** Since when Redis has been unreachable (epoch ms; a hung server counts from its last unanswered probe). */
+  readonly unreachableSince: number | undefined;
+  /** Called on every change between up and down; returns the unsubscribe. */
+  onChange(listener: (up: boolean) => void): () => void;
 }
 
 export interface RedisGuardOptions {
@@ -25,27 +28,51 @@ function unavailable(retryAfterSeconds: number, message: string): HearthError {
  * A request already in flight when Redis goes away is answered the same way after `graceMs`,
  * so nothing waits more than ~2 s; its work may still complete when Redis is back.
  *
+ * One timer per outage ends every request in flight, rather than a watch per request: the guard
+ * is on every API call, and a per-request watch (a promise, a timer, a listener and a race) cost
+ * ~2 KB and a few µs each.
+ *
  * @example
  * app.use('/v1/*', failFastWithoutRedis({ redis: health }));
  */
 export function failFastWithoutRedis(opts: RedisGuardOptions): MiddlewareHandler {
+  const redis = opts.redis;
+  if (!redis) return (_c, next) => next();
   const graceMs = opts.graceMs ?? 1000;
   const retryAfter = opts.retryAfterSeconds ?? 1;
-  return async function redisGuard(c, next) {
-    const redis = opts.redis;
-    if (!redis) return next();
+  /** How to answer each request in flight 503 (its promise's reject). */
+  const inFlight = new Set<(err: HearthError) => void>();
+  let outage: NodeJS.Timeout | undefined;
+  const endInFlight = (): void => {
+    outage = undefined;
+    const err = unavailable(retryAfter, 'Redis became unreachable while the request was handled; it may still complete');
+    for (const end of inFlight) end(err);
+    inFlight.clear();
+  };
+  redis.onChange((up) => {
+    clearTimeout(outage);
+    outage = undefined;
+    if (up) return;
+    const since = redis.unreachableSince ?? Date.now();
+    outage = setTimeout(endInFlight, Math.max(0, graceMs - (Date.now() - since)));
+    outage.unref();
+  });
+  return function redisGuard(_c, next) {
     if (!redis.isUp) throw unavailable(retryAfter, 'Redis is unreachable; try again shortly');
-    const lost = redis.unreachableFor(graceMs);
-    const handled = next();
-    // The handler may still settle after we answered: its outcome is no longer anyone's to see.
-    handled.catch(() => undefined);
-    try {
-      await Promise.race([
-        handled,
-        lost.promise.then(() => { throw unavailable(retryAfter, 'Redis became unreachable while the request was handled; it may still complete'); }),
-      ]);
-    } finally {
-      lost.cancel();
-    }
+    // Settled by the handler, or by the outage timer first; the handler may still settle after
+    // we answered: its outcome is then no longer anyone's to see.
+    return new Promise<void>((resolve, reject) => {
+      inFlight.add(reject);
+      next().then(
+        () => {
+          inFlight.delete(reject);
+          resolve();
+        },
+        (err: unknown) => {
+          inFlight.delete(reject);
+          reject(err);
+        },
+      );
+    });
   };
 }
