@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import { requestLog, rootLogger } from '../log/index.ts';
 import type { GatewayServices } from './services.ts';
 import { handleError, handleNotFound } from './middleware/error-handler.ts';
+import { requestId } from './middleware/request-id.ts';
 import { healthRoutes } from './routes/health.ts';
 import { functionRoutes } from './routes/functions.ts';
 import { invokeRoutes } from './routes/invoke.ts';

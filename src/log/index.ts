@@ -1,5 +1,5 @@
 export { createLogger, flushLogs, logLevelFrom, rootLogger } from './logger.ts';
-export { requestLog } from './request-log.ts';
+export { logInvocation, requestLog } from './request-log.ts';
 export type { Logger } from 'pino';
 export { routeConsoleToLogger } from './console-capture.ts';
 export { isoTime, pinoIsoTime } from './iso-time.ts';

@@ -1,9 +1,26 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The invocation a request started or asked about: on its log line. */
+    invocationId: string;
+  }
+}
+
 /**
- * One JSON line per request with its id (hono's requestId middleware must run first), method,
- * path, status and time taken. Level: error for 5xx, warn for 4xx, info otherwise.
+ * Puts the invocation on the request's log line. Kept in the context, not read back from the
+ * response's x-hearth-invocation-id header: reading a response's headers makes node-server build
+ * a web Headers of them, which the response then has to be converted back from.
+ */
+export function logInvocation(c: Context, invocationId: string): void {
+  c.set('invocationId', invocationId);
+}
+
+/**
+ * One JSON line per request with its id (a requestId middleware must run first), method,
+ * path, status, time taken and the invocation (`logInvocation`). Level: error for 5xx, warn for
+ * 4xx, info otherwise.
  *
  * @example
  * app.use(requestId(), requestLog(rootLogger()));
@@ -19,7 +36,7 @@ export function requestLog(logger: Logger): MiddlewareHandler {
       path: c.req.path,
       status,
       ms: Math.round((performance.now() - started) * 10) / 10,
-      invocationId: c.res.headers.get('x-hearth-invocation-id') ?? undefined,
+      invocationId: c.get('invocationId'),
     };
     // Written after the response: hono sends it only once every middleware has returned.
     setImmediate(() => {

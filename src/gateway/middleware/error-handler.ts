@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HearthError, isRedisFull, redisFullError, type ErrorCode } from '../../errors/index.ts';
-import { rootLogger } from '../../log/index.ts';
+import { logInvocation, rootLogger } from '../../log/index.ts';
 
 export function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
@@ -18,7 +18,10 @@ export function handleError(err: Error, c: Context): Response {
     // Backpressure (429) says when to come back.
     if (err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
     // An invocation that ended in an error still has a record and logs to look up.
-    if (err.invocationId !== undefined) c.header('x-hearth-invocation-id', err.invocationId);
+    if (err.invocationId !== undefined) {
+      c.header('x-hearth-invocation-id', err.invocationId);
+      logInvocation(c, err.invocationId);
+    }
     if (err.coldStart !== undefined) c.header('x-hearth-cold-start', String(err.coldStart));
     return c.json(errorBody(err.code, err.message), err.status);
   }

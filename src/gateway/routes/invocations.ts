@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
 import type { GatewayServices } from '../services.ts';
+import { logInvocation } from '../../log/index.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
@@ -51,6 +52,7 @@ export function invocationRoutes(services: GatewayServices): Hono {
       ...(key !== undefined ? { idempotencyKey: key } : {}),
     });
     c.header('x-hearth-invocation-id', accepted.id);
+    logInvocation(c, accepted.id);
     return c.json({ id: accepted.id }, 202);
   });
 
@@ -72,6 +74,7 @@ export function invocationRoutes(services: GatewayServices): Hono {
     const id = idParam(c.req.param('id'));
     const accepted = await services.invocations.retry(id);
     c.header('x-hearth-invocation-id', accepted.id);
+    logInvocation(c, accepted.id);
     return c.json({ id: accepted.id, retryOf: id }, 202);
   });
 

@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import type { GatewayServices } from '../services.ts';
+import { logInvocation } from '../../log/index.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { nameParam } from './functions.ts';
 
@@ -50,6 +51,7 @@ export function triggerRoutes(services: GatewayServices): Hono {
     const out = new Headers();
     for (const [k, v] of res.headers) out.append(k, v);
     out.set('x-hearth-invocation-id', res.invocationId);
+    logInvocation(c, res.invocationId);
     out.set('x-hearth-cold-start', String(res.coldStart));
     const noBody = NO_BODY.has(res.status) || c.req.method === 'HEAD';
     if (noBody) void res.body.cancel().catch(() => undefined);
