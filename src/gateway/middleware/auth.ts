@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HearthError } from '../../errors/index.ts';
+import { requestHeader } from '../request-header.ts';
 
 const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
 
@@ -30,7 +31,7 @@ function deny(c: Context, message: string): never {
 }
 
 function check(c: Context, apiKey: string): void {
-  const token = bearerToken(c.req.header('authorization'));
+  const token = bearerToken(requestHeader(c, 'authorization'));
   if (token === undefined) deny(c, 'missing "Authorization: Bearer <key>" header');
   if (!keyMatches(token, apiKey)) deny(c, 'invalid API key');
 }
@@ -61,7 +62,7 @@ export function requireBearer(opts: { tokens: string[] }): MiddlewareHandler {
   const { tokens } = opts;
   return async function bearerAuth(c, next) {
     if (tokens.length > 0) {
-      const token = bearerToken(c.req.header('authorization'));
+      const token = bearerToken(requestHeader(c, 'authorization'));
       if (token === undefined) deny(c, 'missing "Authorization: Bearer <token>" header');
       // Every candidate is compared, so the time taken does not say which one was close.
       const matches = tokens.map((t) => keyMatches(token, t));

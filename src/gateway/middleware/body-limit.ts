@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HearthError } from '../../errors/index.ts';
+import { requestHeader } from '../request-header.ts';
 
 /**
  * hono's body limit, answering with our `payload_too_large` error. A body with a Content-Length
@@ -16,8 +17,8 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   };
   const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async function limitBodySize(c, next) {
-    const length = c.req.header('content-length');
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+    const length = requestHeader(c, 'content-length');
+    if (length !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
       if (Number.parseInt(length, 10) > maxBytes) tooLarge();
       return next();
     }

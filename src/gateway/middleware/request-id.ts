@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { requestHeader, type NodeBindings } from '../request-header.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -13,12 +13,6 @@ const HEADER = 'x-request-id';
 const MAX_LENGTH = 255;
 const SANE = /^[\w\-=]+$/;
 
-/** What @hono/node-server puts in `c.env`; absent under `app.request()` (tests). */
-interface NodeBindings {
-  incoming?: IncomingMessage;
-  outgoing?: ServerResponse;
-}
-
 /**
  * hono's requestId contract (X-Request-Id taken from the caller when it is at most 255 word
  * characters, `-` or `=`, else a UUID; `c.get('requestId')`; echoed in the response), without
@@ -30,12 +24,10 @@ interface NodeBindings {
  */
 export function requestId(): MiddlewareHandler {
   return function requestIdMiddleware(c, next) {
-    const node = c.env as NodeBindings | undefined;
-    const incoming = node?.incoming;
-    const given = incoming ? incoming.headers[HEADER] : c.req.header(HEADER);
-    const id = typeof given === 'string' && given.length <= MAX_LENGTH && SANE.test(given) ? given : randomUUID();
+    const given = requestHeader(c, HEADER);
+    const id = given !== undefined && given.length <= MAX_LENGTH && SANE.test(given) ? given : randomUUID();
     c.set('requestId', id);
-    const outgoing = node?.outgoing;
+    const outgoing = (c.env as NodeBindings | undefined)?.outgoing;
     if (outgoing && typeof outgoing.setHeader === 'function') {
       outgoing.setHeader('X-Request-Id', id);
       return next();

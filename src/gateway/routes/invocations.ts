@@ -7,6 +7,7 @@ import { logInvocation } from '../../log/index.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
+import { requestHeader } from '../request-header.ts';
 import { asyncInvokeQuerySchema, logsQuerySchema } from '../../api/index.ts';
 
 const idempotencyKey = z.string().min(1).max(255);
@@ -20,7 +21,7 @@ function idParam(raw: string): string {
 
 /** The Idempotency-Key header, validated; undefined when absent. */
 export function idempotencyKeyOf(c: Context): string | undefined {
-  const raw = c.req.header('idempotency-key');
+  const raw = requestHeader(c, 'idempotency-key');
   if (raw === undefined) return undefined;
   const parsed = idempotencyKey.safeParse(raw);
   if (!parsed.success) throw new HearthError('invalid_request', 'Idempotency-Key must be 1-255 characters');
@@ -43,7 +44,7 @@ export function invocationRoutes(services: GatewayServices): Hono {
 
   app.post('/functions/:name/invocations', limitBody(6 * MB), async (c) => {
     const name = nameParam(c.req.param('name'));
-    const query = asyncInvokeQuerySchema.safeParse({ ...c.req.query(), ...(c.req.header('x-hearth-callback-url') ? { callbackUrl: c.req.header('x-hearth-callback-url') } : {}) });
+    const query = asyncInvokeQuerySchema.safeParse({ ...c.req.query(), ...(requestHeader(c, 'x-hearth-callback-url') ? { callbackUrl: requestHeader(c, 'x-hearth-callback-url') } : {}) });
     if (!query.success) throw new HearthError('invalid_request', describeZodError(query.error, 'query'));
     const event = await readJsonBody(c);
     const key = idempotencyKeyOf(c);
