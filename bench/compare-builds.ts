@@ -9,7 +9,7 @@
  * same build against itself (`--base HEAD` with nothing changed, 64 callers) gave medians of 1.05
  * (one start) and 1.04 (two starts, rounds 0.81–2.35) in favour of the working tree, for reasons
  * not found (the base runs from a git worktree under /tmp with node_modules symlinked). Prints,
- * per caller count, the median of each side's rounds over all starts: calls/s, p50, and the CPU
+ * per caller count, the median of each side's rounds over all starts: calls/s, p50, p99, and the CPU
  * one call costs the server, its Redis and its containers.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,7 +23,7 @@ import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
 import { callers, stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
 import { cpuMeter, type CpuPerCall } from './cpu-usage.ts';
-import { median } from './stats.ts';
+import { median, percentile } from './stats.ts';
 
 const { values } = parseArgs({
   options: { base: { type: 'string' }, starts: { type: 'string', default: '2' }, rounds: { type: 'string', default: '8' }, callers: { type: 'string', default: '64,1' }, seconds: { type: 'string', default: '2' } },
@@ -45,6 +45,7 @@ interface Side {
 interface Round extends CpuPerCall {
   perSecond: number;
   p50Ms: number;
+  p99Ms: number;
 }
 
 const owners = new Owners();
@@ -97,7 +98,7 @@ try {
     for (const label of [labels.base, labels.this]) {
       const list = roundsOf(label, n);
       const m = (f: (x: Round) => number) => median(list.map(f));
-      console.log(`  ${label.padEnd(28)} ${m((x) => x.perSecond).toFixed(0).padStart(6)} calls/s  p50 ${m((x) => x.p50Ms).toFixed(3)} ms  CPU/call µs: server ${m((x) => x.serverUs).toFixed(0)}, redis ${m((x) => x.redisUs).toFixed(0)}, containers ${m((x) => x.containerUs).toFixed(0)}`);
+      console.log(`  ${label.padEnd(28)} ${m((x) => x.perSecond).toFixed(0).padStart(6)} calls/s  p50 ${m((x) => x.p50Ms).toFixed(3)} ms  p99 ${m((x) => x.p99Ms).toFixed(3)} ms  CPU/call µs: server ${m((x) => x.serverUs).toFixed(0)}, redis ${m((x) => x.redisUs).toFixed(0)}, containers ${m((x) => x.containerUs).toFixed(0)}`);
     }
     const base = roundsOf(labels.base, n);
     const mine = roundsOf(labels.this, n);
@@ -111,5 +112,5 @@ try {
 async function measureRound(side: Side, n: number): Promise<Round> {
   const cpu = cpuMeter(side.pid);
   const run = await callers(n, roundMs, () => side.api.invoke(NOOP.name));
-  return { perSecond: run.perSecond, p50Ms: median(run.times), ...cpu.perCall(run.times.length) };
+  return { perSecond: run.perSecond, p50Ms: median(run.times), p99Ms: percentile(run.times, 0.99), ...cpu.perCall(run.times.length) };
 }
