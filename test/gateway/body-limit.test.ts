@@ -1,27 +1,24 @@
 /** The body limit on a real @hono/node-server: by Content-Length when there is one, counted when chunked. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitBody } from '../../src/gateway/middleware/body-limit.ts';
 import { handleError } from '../../src/gateway/middleware/error-handler.ts';
+import { serveApp, type ServedApp } from '../helpers/served-app.ts';
 
 const LIMIT = 1024;
-let server: ServerType;
+let served: ServedApp;
 let port: number;
 
 beforeAll(async () => {
   const app = new Hono();
   app.onError(handleError);
   app.post('/echo', limitBody(LIMIT), async (c) => c.text(await c.req.text()));
-  server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  port = (server.address() as AddressInfo).port;
+  served = await serveApp(app);
+  port = served.port;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => served.close());
 
 /** POSTs `body` in one piece (Content-Length) or in 100-byte chunks (Transfer-Encoding: chunked). */
 function post(body: string, chunked: boolean): Promise<{ status: number; text: string }> {

@@ -1,7 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { serveApp, type ServedApp } from '../helpers/served-app.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestHeader } from '../../src/gateway/request-header.ts';
 
@@ -28,15 +27,13 @@ function post(url: string, headers: http.OutgoingHttpHeaders): Promise<{ ours: u
 }
 
 describe('requestHeader', () => {
-  let server: ServerType;
+  let served: ServedApp;
   let url: string;
   beforeAll(async () => {
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app().fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(app());
+    url = served.url;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => served.close());
 
   it("reads what c.req.header reads, from node's headers, repeats joined", async () => {
     const got = await post(url, { 'Idempotency-Key': 'k1', 'X-Custom': ['a', 'b'], 'Content-Length': '2' });

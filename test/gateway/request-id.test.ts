@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { serveApp, type ServedApp } from '../helpers/served-app.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestId } from '../../src/gateway/middleware/request-id.ts';
 
@@ -49,15 +48,13 @@ describe('requestId', () => {
   });
 
   describe('served by @hono/node-server', () => {
-    let server: ServerType;
+    let served: ServedApp;
     let url: string;
     beforeAll(async () => {
-      server = await new Promise<ServerType>((resolve) => {
-        const s = serve({ fetch: app().fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-      });
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      served = await serveApp(app());
+      url = served.url;
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    afterAll(() => served.close());
 
     it('does the same through node: read from node headers, echoed on the node response', async () => {
       await check((path, headers) => fetch(`${url}${path}`, { headers }));
