@@ -28,15 +28,11 @@ function post(url: string, headers: http.OutgoingHttpHeaders): Promise<{ ours: u
 
 describe('requestHeader', () => {
   let served: ServedApp;
-  let url: string;
-  beforeAll(async () => {
-    served = await serveApp(app());
-    url = served.url;
-  });
+  beforeAll(async () => void (served = await serveApp(app())));
   afterAll(() => served.close());
 
   it("reads what c.req.header reads, from node's headers, repeats joined", async () => {
-    const got = await post(url, { 'Idempotency-Key': 'k1', 'X-Custom': ['a', 'b'], 'Content-Length': '2' });
+    const got = await post(served.url, { 'Idempotency-Key': 'k1', 'X-Custom': ['a', 'b'], 'Content-Length': '2' });
     expect(got.ours).toEqual(['k1', 'a, b', '2', null]);
     expect(got.ours).toEqual(got.hono);
   });

@@ -49,21 +49,17 @@ describe('requestId', () => {
 
   describe('served by @hono/node-server', () => {
     let served: ServedApp;
-    let url: string;
-    beforeAll(async () => {
-      served = await serveApp(app());
-      url = served.url;
-    });
+    beforeAll(async () => void (served = await serveApp(app())));
     afterAll(() => served.close());
 
     it('does the same through node: read from node headers, echoed on the node response', async () => {
-      await check((path, headers) => fetch(`${url}${path}`, { headers }));
-      const own = await fetch(`${url}/own`);
+      await check((path, headers) => fetch(`${served.url}${path}`, { headers }));
+      const own = await fetch(`${served.url}/own`);
       expect([own.headers.get('x-extra'), own.headers.get('content-type')]).toEqual(['1', 'application/json']);
     });
 
     it("lets a route's own X-Request-Id win", async () => {
-      const res = await fetch(`${url}/overrides`, { headers: { 'x-request-id': 'from-the-caller' } });
+      const res = await fetch(`${served.url}/overrides`, { headers: { 'x-request-id': 'from-the-caller' } });
       expect(res.headers.get('x-request-id')).toBe('from-the-function');
     });
   });
