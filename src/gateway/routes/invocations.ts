@@ -4,6 +4,7 @@ import { HearthError } from '../../errors/index.ts';
 import { describeZodError } from '../../functions/index.ts';
 import type { GatewayServices } from '../services.ts';
 import { logInvocation } from '../../log/index.ts';
+import { jsonResponse } from '../json-response.ts';
 import { limitBody, MB } from '../middleware/body-limit.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import { nameParam } from './functions.ts';
@@ -52,9 +53,8 @@ export function invocationRoutes(services: GatewayServices): Hono {
       ...query.data,
       ...(key !== undefined ? { idempotencyKey: key } : {}),
     });
-    c.header('x-hearth-invocation-id', accepted.id);
     logInvocation(c, accepted.id);
-    return c.json({ id: accepted.id }, 202);
+    return jsonResponse(202, { id: accepted.id }, { 'x-hearth-invocation-id': accepted.id });
   });
 
   app.get('/invocations/:id', async (c) => {
@@ -74,9 +74,8 @@ export function invocationRoutes(services: GatewayServices): Hono {
   app.post('/invocations/:id/retry', async (c) => {
     const id = idParam(c.req.param('id'));
     const accepted = await services.invocations.retry(id);
-    c.header('x-hearth-invocation-id', accepted.id);
     logInvocation(c, accepted.id);
-    return c.json({ id: accepted.id, retryOf: id }, 202);
+    return jsonResponse(202, { id: accepted.id, retryOf: id }, { 'x-hearth-invocation-id': accepted.id });
   });
 
   app.get('/functions/:name/dead-letters', async (c) => {

@@ -10,23 +10,16 @@ import { nameParam } from './functions.ts';
 import { invokeQuerySchema } from '../../api/index.ts';
 import { idempotencyKeyOf } from './invocations.ts';
 import { logInvocation } from '../../log/index.ts';
+import { jsonResponse } from '../json-response.ts';
 
-/**
- * The answer with its headers as a plain object: node-server writes those as they are, where
- * `c.header()` / `c.json()` go through a web Headers (built, then iterated sorted and converted
- * back), a few µs and ~1 KB on every invoke.
- */
+/** The answer and the invocation's headers (see jsonResponse for why not c.json). */
 function invocationResponse(c: Context, status: number, body: unknown, result: Pick<InvocationResult, 'invocationId' | 'coldStart' | 'direct'>): Response {
   logInvocation(c, result.invocationId);
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      'content-type': 'application/json',
-      'x-hearth-invocation-id': result.invocationId,
-      'x-hearth-cold-start': String(result.coldStart),
-      // Whether the call skipped the queue (a free warm container here): tells a slow call's cause.
-      'x-hearth-dispatch': result.direct ? 'direct' : 'queued',
-    },
+  return jsonResponse(status, body, {
+    'x-hearth-invocation-id': result.invocationId,
+    'x-hearth-cold-start': String(result.coldStart),
+    // Whether the call skipped the queue (a free warm container here): tells a slow call's cause.
+    'x-hearth-dispatch': result.direct ? 'direct' : 'queued',
   });
 }
 
