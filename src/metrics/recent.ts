@@ -37,7 +37,8 @@ export class RecentInvocations {
   private entries: RecentInvocation[] = [];
 
   add(entry: RecentInvocation): void {
-    const logs = entry.logs.slice(-MAX_LOG_LINES).map((l) => (l.line.length > MAX_LINE_CHARS ? { ...l, line: `${l.line.slice(0, MAX_LINE_CHARS)}…` } : l));
+    // Most invocations log nothing: no copies then (this runs once per invocation).
+    const logs = entry.logs.length === 0 ? [] : entry.logs.slice(-MAX_LOG_LINES).map((l) => (l.line.length > MAX_LINE_CHARS ? { ...l, line: `${l.line.slice(0, MAX_LINE_CHARS)}…` } : l));
     this.entries.push(Object.assign({}, entry, { logs }));
     const old = this.entries[this.entries.length - 1 - MAX_WITH_LOGS];
     if (old && old.logs.length > 0) old.logs = [];

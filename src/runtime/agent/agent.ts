@@ -153,8 +153,14 @@ let loaded: Loaded | undefined;
 /** Set once a stem cell was asked to specialize: it serves that one function for life. */
 let specializing = false;
 
+/**
+ * The context's fixed facts, read from the environment at the first invocation (after the
+ * function's module code ran, which may set AWS_REGION), not at each: a process.env read is a
+ * getenv scan behind an interceptor, and the context is built on every invocation's critical path.
+ */
+let facts: ContextFacts | undefined;
 function contextFacts(): ContextFacts {
-  return { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' };
+  return (facts ??= { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' });
 }
 
 /** The host's code cache for the bundle: waited for, used, and made after the first invocation. */
