@@ -40,9 +40,11 @@ export class DirectDispatch {
 
   /**
    * The call's result, or undefined (nothing run) when no warm slot is free now and the function's
-   * first container cannot start here.
+   * first container cannot start here, or when Redis refused the last record write as full.
    */
   tryRun(fn: FunctionVersion, call: DirectCall): Promise<InvocationResult> | undefined {
+    // Its record could not be written: the queue's own write refuses the call (503) or finds room.
+    if (this.deps.records?.redisFull) return undefined;
     const startedAt = Date.now();
     const run = this.deps.pool.tryRun(
       { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },

@@ -1,3 +1,4 @@
+import { isRedisFull } from '../errors/index.ts';
 import type { LogEntry } from './invocation.ts';
 import type { InvocationRecord } from './invocation-record.ts';
 import type { InvocationStore } from './invocation-store.ts';
@@ -47,11 +48,22 @@ export class RecordWriter {
   private soon = false;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  private full = false;
 
   constructor(
     private readonly store: InvocationStore,
     private readonly warn: (message: string) => void = () => undefined,
   ) {}
+
+  /**
+   * The last write Redis answered was refused because Redis is full (maxmemory); the next write
+   * it takes clears this. A direct call, whose record is written after its answer, must not run
+   * then: it would answer 200 and lose its record (DirectDispatch leaves such calls to the queue,
+   * whose write answers the caller 503 or finds room again).
+   */
+  get redisFull(): boolean {
+    return this.full;
+  }
 
   /** Queues a first attempt's record (and its logs) for the next flush. After close it is written at once. */
   write(record: InvocationRecord, logs?: LogEntry[]): void {
@@ -106,9 +118,11 @@ export class RecordWriter {
     // only the flush itself, which close() waits for, is bounded.
     written.then(
       () => {
+        this.full = false;
         for (const w of waiters) w.resolve();
       },
       (err: Error) => {
+        if (isRedisFull(err)) this.full = true;
         for (const w of waiters) w.reject(err);
       },
     );

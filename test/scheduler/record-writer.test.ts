@@ -57,6 +57,26 @@ describe('RecordWriter', () => {
     expect(written.sort()).toEqual(['a', 'b']);
   });
 
+  it('says Redis is full after a write refused for maxmemory, until a write goes through', async () => {
+    const outcomes: (Error | undefined)[] = [new Error('OOM command not allowed when used memory > \'maxmemory\'.'), new Error('Connection is closed.'), undefined];
+    const writer = new RecordWriter(fakeStore(async () => {
+      const err = outcomes.shift();
+      if (err) throw err;
+    }));
+    expect(writer.redisFull).toBe(false);
+    writer.write(rec('a'));
+    await writer.flush();
+    expect(writer.redisFull).toBe(true);
+    // Another failure says nothing about room: still full.
+    writer.write(rec('b'));
+    await writer.flush();
+    expect(writer.redisFull).toBe(true);
+    writer.write(rec('c'));
+    await writer.flush();
+    expect(writer.redisFull).toBe(false);
+    await writer.close();
+  });
+
   it('writeDurable joins the pending batch, sends it at the end of the turn and resolves once it is written', async () => {
     const batches: string[][] = [];
     const gates: (() => void)[] = [];
