@@ -250,11 +250,13 @@ export class Hearth {
       schedules,
       secrets,
       trigger: new HttpTrigger({
-        catalog, pool, store, node: settings.nodeName,
-        // Without the image or room here, the request runs on a node that has them, through the queue.
+        catalog, pool, store, records: recordWriter, node: settings.nodeName,
+        // Without the image or room here, the request runs on a node that has them, through the
+        // queue; so does every request while Redis is full (its record could not be written after
+        // the answer: the queue's write refuses it instead).
         overflow: {
           http: new QueuedHttp({ producer, replies, backpressure }),
-          runsHere: (fn) => !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
+          runsHere: (fn) => !recordWriter.redisFull && !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
         },
       }),
       cluster,

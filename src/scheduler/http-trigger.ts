@@ -3,6 +3,7 @@ import { HearthError } from '../errors/index.ts';
 import type { FunctionCatalog, FunctionRecord } from '../catalog/index.ts';
 import type { Pool } from '../pool/index.ts';
 import type { InvocationStore } from './invocation-store.ts';
+import type { RecordWriter } from './record-writer.ts';
 import { attemptEnded, attemptStarted, queuedRecord, type AttemptOutcome, type InvocationRecord } from './invocation-record.ts';
 import type { InvocationError } from './invocation.ts';
 import type { QueuedHttp } from './queued-http.ts';
@@ -44,8 +45,11 @@ export interface TriggerOverflow {
  * `overflow` is given, the request goes through the queue to a node that can, buffered both ways.
  */
 export class HttpTrigger {
-  /** `node`: this node's id, written into each record (the trigger runs where the request arrived). */
-  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; node?: string; overflow?: TriggerOverflow }) {}
+  /**
+   * `node`: this node's id, written into each record (the trigger runs where the request arrived).
+   * `records`: writes the records in batches (else each goes to `store` on its own).
+   */
+  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; records?: RecordWriter; node?: string; overflow?: TriggerOverflow }) {}
 
   async handle(name: string, req: TriggerRequest): Promise<TriggerResponse> {
     const fn = await this.deps.catalog.get(name);
@@ -108,7 +112,8 @@ export class HttpTrigger {
       resolveHead(undefined);
       const finishedAt = Date.now();
       const record = httpRecord({ id: invocationId, fn, queuedAt, finishedAt, coldStart: result.coldStart, outcome, node: this.deps.node });
-      await this.deps.store?.put(record, outcome.logs).catch(() => undefined);
+      if (this.deps.records) this.deps.records.write(record, outcome.logs);
+      else await this.deps.store?.put(record, outcome.logs).catch(() => undefined);
     });
 
     const started = await head;
