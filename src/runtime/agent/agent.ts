@@ -15,7 +15,7 @@ import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
 import { httpEvent } from './http-event.ts';
 import { callHandler } from './call-handler.ts';
-import { functionContext, type ContextFacts } from './context.ts';
+import { contextFacts, functionContext } from './context.ts';
 import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
 import { bundleAmong, bundleIn, loadBundle } from './function-bundle.ts';
 import { BundleCodeCache } from './bundle-code-cache.ts';
@@ -152,16 +152,6 @@ let loaded: Loaded | undefined;
 
 /** Set once a stem cell was asked to specialize: it serves that one function for life. */
 let specializing = false;
-
-/**
- * The context's fixed facts, read from the environment at the first invocation (after the
- * function's module code ran, which may set AWS_REGION), not at each: a process.env read is a
- * getenv scan behind an interceptor, and the context is built on every invocation's critical path.
- */
-let facts: ContextFacts | undefined;
-function contextFacts(): ContextFacts {
-  return (facts ??= { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' });
-}
 
 /** The host's code cache for the bundle: waited for, used, and made after the first invocation. */
 const codeCache = new BundleCodeCache(process.argv, (data) => channel.send({ type: 'code_cache', data }));

@@ -19,6 +19,17 @@ export interface ContextFacts {
   region: string;
 }
 
+let facts: ContextFacts | undefined;
+
+/**
+ * The container's facts, read from the environment at the first invocation (after the
+ * function's module code ran, which may set AWS_REGION), not at each: a process.env read is a
+ * getenv scan behind an interceptor, and the context is built on every invocation's critical path.
+ */
+export function contextFacts(): ContextFacts {
+  return (facts ??= { memoryMb: process.env.HEARTH_MEMORY_MB ?? '', region: process.env.AWS_REGION ?? '' });
+}
+
 /** Lambda's ARN shape, so code that splits it by ':' finds region, account and name where it expects. */
 export function functionArn(functionName: string, region: string): string {
   return `arn:hearth:lambda:${region || 'local'}:000000000000:function:${functionName}`;
