@@ -250,7 +250,7 @@ export class Hearth {
       schedules,
       secrets,
       trigger: new HttpTrigger({
-        catalog, pool, store, records: recordWriter, node: settings.nodeName,
+        catalog, pool, records: recordWriter, node: settings.nodeName,
         // Without the image or room here, the request runs on a node that has them, through the
         // queue; so does every request while Redis is full (its record could not be written after
         // the answer: the queue's write refuses it instead).

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { HearthError } from '../errors/index.ts';
 import type { FunctionCatalog, FunctionRecord } from '../catalog/index.ts';
 import type { Pool } from '../pool/index.ts';
-import type { InvocationStore } from './invocation-store.ts';
 import type { RecordWriter } from './record-writer.ts';
 import { attemptEnded, attemptStarted, queuedRecord, type AttemptOutcome, type InvocationRecord } from './invocation-record.ts';
 import type { InvocationError } from './invocation.ts';
@@ -47,9 +46,9 @@ export interface TriggerOverflow {
 export class HttpTrigger {
   /**
    * `node`: this node's id, written into each record (the trigger runs where the request arrived).
-   * `records`: writes the records in batches (else each goes to `store` on its own).
+   * `records`: writes each request's record, batched, after its body ended.
    */
-  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; store?: InvocationStore; records?: RecordWriter; node?: string; overflow?: TriggerOverflow }) {}
+  constructor(private readonly deps: { catalog: FunctionCatalog; pool: Pool; records?: RecordWriter; node?: string; overflow?: TriggerOverflow }) {}
 
   async handle(name: string, req: TriggerRequest): Promise<TriggerResponse> {
     const fn = await this.deps.catalog.get(name);
@@ -101,7 +100,7 @@ export class HttpTrigger {
       },
     );
 
-    void run.then(async (result) => {
+    void run.then((result) => {
       const outcome = result.outcome;
       try {
         if (outcome.ok) controller.close();
@@ -112,8 +111,7 @@ export class HttpTrigger {
       resolveHead(undefined);
       const finishedAt = Date.now();
       const record = httpRecord({ id: invocationId, fn, queuedAt, finishedAt, coldStart: result.coldStart, outcome, node: this.deps.node });
-      if (this.deps.records) this.deps.records.write(record, outcome.logs);
-      else await this.deps.store?.put(record, outcome.logs).catch(() => undefined);
+      this.deps.records?.write(record, outcome.logs);
     });
 
     const started = await head;
