@@ -83,8 +83,16 @@ export class Dispatcher {
     this.instance = `${opts.node}/${randomBytes(3).toString('hex')}`;
     this.tasks = new PeriodicTasks((err) => opts.onError('dispatch timer failed', err));
     this.warmth = new LocalWarmth(opts.warmth);
-    this.runDeps = { held: this.held, process: opts.process, lost: opts.lost, onError: opts.onError, closing: () => this.closed };
     this.signal = new WorkSignal(opts.connection, opts.prefix);
+    this.runDeps = {
+      connection: opts.connection,
+      held: this.held,
+      process: opts.process,
+      lost: opts.lost,
+      returned: (fn) => void this.signal.workAdded(fn),
+      onError: opts.onError,
+      closing: () => this.closed,
+    };
     this.directory = new WarmDirectory(opts.connection, opts.prefix, this.instance);
     this.placement = new JobPlacement({ signal: this.signal, directory: this.directory, warmth: this.warmth, coldStartDelayMs: opts.coldStartDelayMs });
     this.stalls = new StallWatch(opts.connection, opts.prefix, {
