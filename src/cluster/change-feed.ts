@@ -29,13 +29,25 @@ export interface ChangeFeedOptions {
 const REDIS_BOUND_MS = 1000;
 
 /**
+ * Numbers the change and publishes its notice in one step: no reader sees the counter ahead of a
+ * notice still to be sent (a window a stalled publisher used to stretch past a check interval,
+ * where the change was taken for lost). ARGV: origin, change (JSON).
+ */
+const PUBLISH_CHANGE = `
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. ',"origin":' .. cjson.encode(ARGV[1]) .. ',"change":' .. ARGV[2] .. '}')
+return seq`;
+
+/**
  * Cluster-wide change notices: every change is numbered by INCR on `<prefix>:changes:seq` and
- * published on `<prefix>:changes`; every node applies what others publish. Pub/sub drops messages
- * while a subscriber is disconnected, so the counter is compared after every (re)connect and
- * every `checkMs`: a number this node never saw means a missed change, and it resyncs everything.
+ * published on `<prefix>:changes` in one script; every node applies what others publish. Pub/sub
+ * drops messages while a subscriber is disconnected, so the counter is compared after every
+ * (re)connect and every `checkMs`: a number this node never saw means a missed change, and it
+ * resyncs everything.
  *
- * Numbers from several publishers can arrive out of order (INCR then PUBLISH is not atomic), so a
- * gap only counts as missed when it is still open at the next check.
+ * The counter is read on another connection than the one notices arrive on, so its answer can
+ * overtake a notice sent before it: a gap only counts as missed when it is still open at the next
+ * check.
  */
 export class ChangeFeed {
   private readonly channel: string;
@@ -73,10 +85,8 @@ export class ChangeFeed {
 
   /** Announces a change this node made (and applied) itself. */
   async publish(change: ClusterChange): Promise<void> {
-    const seq = await bounded(this.redis.incr(this.seqKey), REDIS_BOUND_MS, 'change counter');
-    this.markSeen(seq);
-    const message: ChangeMessage = { seq, origin: this.opts.node, change };
-    await bounded(this.redis.publish(this.channel, JSON.stringify(message)), REDIS_BOUND_MS, 'change notice');
+    const published = this.redis.eval(PUBLISH_CHANGE, 2, this.seqKey, this.channel, this.opts.node, JSON.stringify(change));
+    this.markSeen(Number(await bounded(published, REDIS_BOUND_MS, 'change notice')));
   }
 
   private onMessage(raw: string): void {

@@ -64,7 +64,10 @@ describe('cluster change notices', () => {
   it('after a reconnect, changes made meanwhile cause a resync at once', async () => {
     const d = await feedFor('d');
     const e = await feedFor('e');
+    // Gone for Redis too (disconnect half-closes: a notice sent meanwhile could still be read).
+    const gone = new Promise((r) => d.sub.once('end', r));
     d.sub.disconnect();
+    await gone;
     await e.feed.publish({ kind: 'function', name: 'while-away' });
     d.sub.connect().catch(() => undefined);
     await waitFor(async () => d.resyncs() >= 1, 2000, 10);
