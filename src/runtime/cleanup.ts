@@ -16,12 +16,17 @@ export interface Residue {
   bundleDir: string;
   /** The container's rootfs mount point when it is not the default for its id (a spare it took). */
   rootfs?: string;
+  /**
+   * Its `runc run` exited: no process of runc's is left, and what `runc delete` would remove (the
+   * cgroup, the state dir) is removed here, without spawning runc.
+   */
+  stopped?: boolean;
 }
 
 /** Best effort, step by step; returns what could not be cleaned (empty when all is gone). */
 export async function removeResidue(r: Residue): Promise<string[]> {
   const problems: string[] = [];
-  let deleteError = await runcDelete(r);
+  let deleteError = r.stopped ? null : await runcDelete(r);
   try {
     // delete -f fails on a container whose runc died mid-start, leaving pids in the cgroup.
     const left = await removeCgroup(r.cgroupPath);
@@ -32,8 +37,8 @@ export async function removeResidue(r: Residue): Promise<string[]> {
   if (deleteError) {
     // The processes are gone now, so a second delete usually works; else drop the state by hand.
     deleteError = await runcDelete(r);
-    if (deleteError) await rm(join(r.runc.root, r.id), { recursive: true, force: true }).catch(() => {});
   }
+  if (r.stopped || deleteError) await rm(join(r.runc.root, r.id), { recursive: true, force: true }).catch(() => {});
   try {
     for (const m of await mountsUnder(r.bundleDir)) await unmount(m);
     await rm(r.bundleDir, { recursive: true, force: true });

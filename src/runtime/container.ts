@@ -3,7 +3,7 @@
  * the invocations in flight. It owns its runc process and all its residue: destroy() (or the
  * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
  */
-import { readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
+import { killCgroup, readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
 import { NdjsonChannel } from './channel.ts';
 import { removeResidue } from './cleanup.ts';
 import { outputEnded, readOutputLines } from './container-output.ts';
@@ -47,7 +47,7 @@ export interface ContainerDeps {
 
 type State = 'starting' | 'ready' | 'stopping' | 'gone';
 
-/** How long to wait for runc to exit after `runc kill` before killing runc itself. */
+/** How long to wait for runc to exit after its container was killed before killing runc itself. */
 const KILL_GRACE_MS = 3000;
 /** After the agent closes fd 3, the container should exit on its own; if not, it is destroyed. */
 const CHANNEL_CLOSED_GRACE_MS = 2000;
@@ -211,21 +211,16 @@ export class Container {
   }
 
   /**
-   * Idempotent. Kills the container (runc kill KILL: tini is pid 1, so the pid namespace goes with
-   * it), waits for runc to exit, then removes every trace. In-flight invocations end as internal.
+   * Idempotent. Kills the container's processes (through its cgroup: tini is pid 1, so the pid
+   * namespace goes with it), waits for runc to exit, then removes every trace. In-flight invocations end as internal.
    */
   destroy(reason = 'container destroyed'): Promise<void> {
     this.destroying ??= (async () => {
       this.destroyReason ??= reason;
       if (this.state === 'starting' || this.state === 'ready') this.state = 'stopping';
       if (!this.runcExit) {
-        let killed = true;
-        try {
-          await this.deps.runc.kill(this.id, 'KILL');
-        } catch {
-          // Not known to runc yet (still starting) or already stopped: killing runc is all we can do.
-          killed = false;
-        }
+        // Nothing in its cgroup yet (still starting): killing runc is all we can do.
+        const killed = (await killCgroup(this.deps.cgroupPath).catch(() => 0)) > 0;
         if (!killed || !(await settlesWithin(this.runcExited, KILL_GRACE_MS))) {
           // Killing runc can leave `runc init` frozen; finalize's residue removal deals with that.
           this.deps.process.kill('SIGKILL');
@@ -322,6 +317,7 @@ export class Container {
 
       this.channel.close();
       const problems = await removeResidue({
+        stopped: true,
         runc: this.deps.runc,
         id: this.id,
         cgroupPath: this.deps.cgroupPath,
