@@ -27,7 +27,9 @@ export class HeldJobs {
     const lost: { fn: string; jobIds: string[] }[] = [];
     for (const [fn, held] of byFn) {
       const failed = await held[0]!.worker.extendJobLocks(held.map((h) => h.job.id!), held.map((h) => h.token), lockMs);
-      if (failed.length > 0) lost.push({ fn, jobIds: failed });
+      // A job that finished while its lock was being extended gave the lock up itself: not lost.
+      const stillHeld = failed.filter((id) => this.held.has(`${fn}/${id}`));
+      if (stillHeld.length > 0) lost.push({ fn, jobIds: stillHeld });
     }
     return lost;
   }
