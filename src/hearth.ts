@@ -239,6 +239,7 @@ export class Hearth {
     const direct = new DirectDispatch({
       pool, records: recordWriter, node: settings.nodeName,
       mayStartHere: (name) => !functions.isUnavailable(name) && !workers.warmElsewhere(name),
+      mayEvictHere: () => workers.alone(),
       onStarted: () => workers.warmthChanged(),
     });
     const app = createApp({

@@ -71,10 +71,11 @@ export class Pool {
    * or answers undefined without waiting or starting anything: when none has one, or when a
    * caller of the function already waits for a container (it keeps its turn). With `startHere`,
    * a function with no container here starts its first one for this call (a ready stem cell when
-   * one can serve; within the limits, evicting nothing): its first call then costs the start, not
-   * also a trip through the queue. Later containers (scale-out) are the queue's to place.
+   * one can serve; within the limits, or with `evictHere` evicting idle containers of other
+   * functions as a queued start would): its first call then costs the start, not also a trip
+   * through the queue. Later containers (scale-out) are the queue's to place.
    */
-  tryRun(fn: PoolFunction, req: InvokeRequest, o: { startHere?: boolean } = {}): Promise<RunResult> | undefined {
+  tryRun(fn: PoolFunction, req: InvokeRequest, o: { startHere?: boolean; evictHere?: boolean } = {}): Promise<RunResult> | undefined {
     if (this.closed || this.waiting.has(fn.name)) return undefined;
     const warm = this.capacity.findWarm(fn);
     if (warm) {
@@ -82,7 +83,10 @@ export class Pool {
       return this.useLease({ pooled: warm, coldStart: false }, (container) => container.invoke(req));
     }
     const firstHere = o.startHere && this.capacity.containersOf(fn.name).length === 0;
-    if (!firstHere || fn.config.maxContainers < 1 || !this.capacity.fits(fn.config.memoryMb)) return undefined;
+    if (!firstHere || fn.config.maxContainers < 1) return undefined;
+    // Evicting is the queue's decision unless no other node could take the call (evictHere), and
+    // never ahead of callers already waiting for room here.
+    if (!this.capacity.fits(fn.config.memoryMb) && !(o.evictHere && this.waiting.size === 0 && this.evictFor(fn))) return undefined;
     return this.startContainer(fn, { reserve: true, useStemCell: true }).then(
       (lease) => this.useLease(lease, (container) => container.invoke(req)),
       (err: unknown) => notAcquired(err, this.closed),
@@ -223,13 +227,17 @@ export class Pool {
       if (stale) void this.destroy(stale, 'replaced by a newer version');
       return undefined;
     }
-    if (!this.capacity.fits(fn.config.memoryMb)) {
-      const victims = this.capacity.evictionVictims(fn);
-      if (!victims) return undefined;
-      // The evicted still count until they are gone; the start need not wait for that.
-      for (const p of victims) void this.destroy(p, `evicted for ${fn.name}`);
-    }
+    if (!this.capacity.fits(fn.config.memoryMb) && !this.evictFor(fn)) return undefined;
     return this.startContainer(fn, { reserve: true, useStemCell: true });
+  }
+
+  /** Evicts idle containers of other functions (least recently used first) until `fn` fits; false if it cannot. */
+  private evictFor(fn: PoolFunction): boolean {
+    const victims = this.capacity.evictionVictims(fn);
+    if (!victims) return false;
+    // The evicted still count until they are gone; the start need not wait for that.
+    for (const p of victims) void this.destroy(p, `evicted for ${fn.name}`);
+    return true;
   }
 
   private startWarm(fn: PoolFunction): void {

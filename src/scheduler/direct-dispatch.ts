@@ -16,7 +16,8 @@ export interface DirectCall {
  * Runs a sync call straight in a warm container of this process's pool, skipping the queue: no
  * job, no pickup, no reply through Redis. Only when a container of the version has a free slot
  * now, or when the function has no container here and no other node has it warm (its first
- * container then starts here, for this call, as Lambda does); the caller
+ * container then starts here, for this call, as Lambda does, evicting idle ones of other
+ * functions if this node is full and alone); the caller
  * decides first that nothing of the function waits in its queue. The call ends
  * like a queued one: metrics, and a record with its logs, written off the caller's path.
  */
@@ -33,6 +34,12 @@ export class DirectDispatch {
        * there). Absent: always (this node alone).
        */
       mayStartHere?: (name: string) => boolean;
+      /**
+       * Whether that first container may evict idle containers of other functions to fit: only
+       * when no other node could take the call (this node alone); else the queue places it, on a
+       * node with room if there is one. Absent: always.
+       */
+      mayEvictHere?: () => boolean;
       /** A direct call started the function's container here (other nodes should hear of it). */
       onStarted?: () => void;
     },
@@ -49,7 +56,7 @@ export class DirectDispatch {
     const run = this.deps.pool.tryRun(
       { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },
       { invocationId: call.invocationId, event: call.event, deadline: startedAt + fn.config.timeoutMs },
-      { startHere: this.deps.mayStartHere?.(fn.name) ?? true },
+      { startHere: this.deps.mayStartHere?.(fn.name) ?? true, evictHere: this.deps.mayEvictHere?.() ?? true },
     );
     if (!run) return undefined;
     return run.then(({ outcome, coldStart, containerId }) => {

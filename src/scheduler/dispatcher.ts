@@ -123,6 +123,11 @@ export class Dispatcher {
     return this.directory.warmElsewhere(fn);
   }
 
+  /** No other node is known to live: a call nobody else could take without evicting may evict here. */
+  alone(): boolean {
+    return this.directory.alone();
+  }
+
   /**
    * The pool started a container outside the queue (a direct call's first one): the other nodes
    * hear of it now, not at the next periodic check, so their next call of it comes here.
@@ -175,7 +180,7 @@ export class Dispatcher {
     subscriber.off('message', this.onMessage);
     subscriber.off('ready', this.onReconnect);
     // Other nodes stop waiting on containers that are about to go.
-    if (this.opts.connection.status === 'ready') await this.directory.announce(new Set(), true);
+    if (this.opts.connection.status === 'ready') await this.directory.leave();
     await Promise.all([...this.lanes.values()].map((lane) => lane.worker.close().catch(() => undefined)));
     this.lanes.clear();
   }

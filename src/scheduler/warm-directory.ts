@@ -10,17 +10,19 @@ interface Announcement {
   functions: string[];
   /** Forget it after this long without a newer one (a node that died says nothing more). */
   ttlMs: number;
+  /** The node is stopping: forget it now. (Nodes before this field sent an empty set instead.) */
+  leaving?: boolean;
 }
 
 /** How often a node repeats its warm set while nothing changes. */
 const REPEAT_MS = 20_000;
 
 /**
- * Which other nodes hold warm containers of which functions, learned from what each node
- * announces on one pub/sub channel: its whole warm set, when it changes and every REPEAT_MS. It
- * costs no Redis command to ask, and nothing at all while nothing changes but one small message
- * per node every REPEAT_MS. What it knows may be a moment late; that costs at most one
- * cold-start delay or one cold start, never an invocation.
+ * Which other nodes live and which of them hold warm containers of which functions, learned from
+ * what each node announces on one pub/sub channel: its whole warm set (empty too), when it
+ * changes and every REPEAT_MS. It costs no Redis command to ask, and nothing at all while nothing
+ * changes but one small message per node every REPEAT_MS. What it knows may be a moment late;
+ * that costs at most one cold-start delay, one cold start or one eviction, never an invocation.
  */
 export class WarmDirectory {
   private readonly others = new Map<string, { functions: Set<string>; until: number }>();
@@ -47,6 +49,19 @@ export class WarmDirectory {
     return false;
   }
 
+  /**
+   * No other node announced itself within its announcement's lifetime: this node is the only one
+   * that could serve a call (a node that just started is heard within a second).
+   */
+  alone(): boolean {
+    const now = Date.now();
+    for (const [node, entry] of this.others) {
+      if (entry.until < now) this.others.delete(node);
+      else return false;
+    }
+    return true;
+  }
+
   /** A message on the channel (this node's own included, and ignored). */
   heard(message: string): void {
     let a: Announcement;
@@ -56,7 +71,7 @@ export class WarmDirectory {
       return;
     }
     if (a.node === this.node || !Array.isArray(a.functions)) return;
-    if (a.functions.length === 0) this.others.delete(a.node);
+    if (a.leaving) this.others.delete(a.node);
     else this.others.set(a.node, { functions: new Set(a.functions), until: Date.now() + a.ttlMs });
   }
 
@@ -69,6 +84,12 @@ export class WarmDirectory {
     this.announced = text;
     this.announcedAt = now;
     const message: Announcement = { node: this.node, functions, ttlMs: 3 * REPEAT_MS };
+    await this.publisher.publish(this.channel, JSON.stringify(message)).catch(() => undefined);
+  }
+
+  /** This node stops: the others forget it (its containers are about to go). */
+  async leave(): Promise<void> {
+    const message: Announcement = { node: this.node, functions: [], ttlMs: 0, leaving: true };
     await this.publisher.publish(this.channel, JSON.stringify(message)).catch(() => undefined);
   }
 }

@@ -109,6 +109,11 @@ export class InvocationWorkers {
     return this.dispatcher.warmElsewhere(fn);
   }
 
+  /** No other node is known to live (see WarmDirectory.alone). */
+  alone(): boolean {
+    return this.dispatcher.alone();
+  }
+
   /** A container started outside the queue: other nodes learn at once that it is warm here. */
   warmthChanged(): void {
     this.dispatcher.warmthChanged();

@@ -60,6 +60,10 @@ describe('global limits', () => {
     expect(a).toBeDefined();
     const c = await h.invoke('ev-c', {});
     expect(c.status).toBe(200);
+    // This node alone: the first call of ev-c evicted and ran here at once, without the queue.
+    const metrics = await fetch(`${h.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/hearth_sync_dispatch_total\{function="ev-c",path="direct"[^}]*\} 1/);
+    expect(metrics).not.toMatch(/hearth_sync_dispatch_total\{function="ev-c",path="queued"/);
     await waitFor(async () => (await containers(h!, 'ev-a')).length === 0, 10_000);
     expect((await containers(h)).map((x) => x.function).sort()).toEqual(['ev-b', 'ev-c']);
     await waitFor(async () => (await containerLeftovers(h!, a!.id)).length === 0, 10_000);

@@ -92,6 +92,30 @@ describe('leases', () => {
     expect(runtime.live('first-here')).toHaveLength(1);
   });
 
+  it('tryRun with evictHere makes room for a first container as a queued start would, but never ahead of a waiting caller', async () => {
+    startPool({ memoryBudgetMb: 256 });
+    await pool.run(fakeFunction('a', { memoryMb: 128 }), request());
+    const hold = new Gate();
+    const busyB = pool.run(fakeFunction('b', { memoryMb: 128 }), request(10_000, hold.promise));
+    await vi.advanceTimersByTimeAsync(0);
+    // Full: without evictHere the call is left to the queue; with it, idle a goes.
+    expect(pool.tryRun(fakeFunction('c', { memoryMb: 128 }), request(), { startHere: true })).toBeUndefined();
+    const c = await pool.tryRun(fakeFunction('c', { memoryMb: 128 }), request(), { startHere: true, evictHere: true })!;
+    expect(c).toMatchObject({ coldStart: true, outcome: { ok: true } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runtime.live('a')).toHaveLength(0);
+    expect(runtime.created.find((x) => x.options.functionName === 'a')!.destroyReason).toBe('evicted for c');
+    // d needs the whole budget: evicting idle c is not enough while b is busy, so its caller waits.
+    const waiting = pool.run(fakeFunction('d', { memoryMb: 256 }), request());
+    await vi.advanceTimersByTimeAsync(0);
+    // d waits for b; e may not jump ahead of it by evicting c.
+    expect(pool.tryRun(fakeFunction('e', { memoryMb: 128 }), request(), { startHere: true, evictHere: true })).toBeUndefined();
+    expect(runtime.live('c')).toHaveLength(1);
+    hold.open();
+    await busyB;
+    expect((await waiting).outcome.ok).toBe(true);
+  });
+
   it('a container that dies is forgotten, and the next invoke starts a new one', async () => {
     startPool();
     const fn = fakeFunction('crashy');
