@@ -27,11 +27,18 @@ export function bufferedStdout(o: { minLength?: number; flushEveryMs?: number; /
   const boom = pino.destination({ dest: o.fd ?? 1, sync: false, minLength: o.minLength ?? MIN_LENGTH });
   const gathered: string[] = [];
   let handOverScheduled = false;
+  /**
+   * Ticks of the timer that still flush. A flush of an empty buffer is not free (sonic-boom writes
+   * '' through the thread pool: a wake-up of an idle server every tick), so ticks flush only after
+   * lines came: twice, as a flush while a write is in flight leaves the rest for the next.
+   */
+  let flushTicks = 0;
   const handOver = (): void => {
     handOverScheduled = false;
     if (gathered.length === 0) return;
     const text = gathered.join('');
     gathered.length = 0;
+    flushTicks = 2;
     flushQuietly(() => boom.write(text));
   };
   const stream: DestinationStream = {
@@ -46,7 +53,11 @@ export function bufferedStdout(o: { minLength?: number; flushEveryMs?: number; /
     handOver();
     flushQuietly(() => boom.flushSync());
   };
-  const timer = setInterval(() => flushQuietly(() => boom.flush()), o.flushEveryMs ?? FLUSH_EVERY_MS);
+  const timer = setInterval(() => {
+    if (flushTicks === 0) return;
+    flushTicks--;
+    flushQuietly(() => boom.flush());
+  }, o.flushEveryMs ?? FLUSH_EVERY_MS);
   // The timer never keeps the process alive; the exit hook writes what is left.
   timer.unref();
   process.once('exit', flushSync);

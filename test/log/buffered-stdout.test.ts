@@ -1,8 +1,8 @@
-import { openSync, readFileSync, statSync } from 'node:fs';
+import fs, { openSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bufferedStdout } from '../../src/log/buffered-stdout.ts';
 
 let dir: string | undefined;
@@ -67,5 +67,27 @@ describe('bufferedStdout', () => {
     const text = readFileSync(file, 'utf8');
     out.close();
     expect(text).toBe('{"last":true}\n');
+  });
+});
+
+describe('bufferedStdout while quiet', () => {
+  it('makes no write at all once its lines are out (an idle server is not woken by its log)', async () => {
+    const { file, out } = await logFile({ minLength: 4096, flushEveryMs: 5 });
+    out.stream.write('{"a":1}\n');
+    await untilSize(file, 8);
+    await new Promise((r) => setTimeout(r, 30));
+    // sonic-boom writes through fs.write (the module object, as required): count its calls.
+    const writes = vi.spyOn(fs, 'write');
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(writes).not.toHaveBeenCalled();
+      out.stream.write('{"b":2}\n');
+      await untilSize(file, 16);
+      expect(writes).toHaveBeenCalled();
+    } finally {
+      writes.mockRestore();
+      out.close();
+    }
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
   });
 });
