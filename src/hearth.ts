@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import { assertSafeBind, type Settings } from './config/index.ts';
-import { ManagedRedis, RedisHealth, ReplicaAck, checkPersistence, closeRedisClient, createRedis, replicaShortfall } from './redis/index.ts';
+import { ManagedRedis, RedisHealth, RedisMemoryWatch, ReplicaAck, checkPersistence, closeRedisClient, createRedis, replicaShortfall } from './redis/index.ts';
 import { Readiness } from './health/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
@@ -105,6 +105,9 @@ export class Hearth {
     this.redisHealth = health;
     this.steps.add('redis health', async () => health.close());
     await health.start();
+    const memory = new RedisMemoryWatch(redis);
+    this.steps.add('redis memory watch', () => memory.close());
+    await memory.start();
     // --- end Redis ownership ---
     // Leaves the node list after the pool is gone (steps run in reverse), before Redis goes.
     this.steps.add('leave the cluster', async () => this.cluster?.close(), REDIS_STEP_MS);
@@ -171,6 +174,8 @@ export class Hearth {
     });
     // Records of direct sync calls, batched per event-loop turn; flushed (after the drain) before Redis closes.
     const recordWriter = new RecordWriter(store, (message) => rootLogger().warn({ component: 'records' }, message));
+    // Work whose record is written after its answer runs here only while Redis can take that record.
+    const redisFull = () => recordWriter.redisFull || memory.nearlyFull;
     this.steps.add('record writer', () => recordWriter.close(), REDIS_STEP_MS);
     const callbacks = new CallbackDelivery(redis, { backoffMs: settings.callbackBackoffMs });
     this.steps.add('callbacks', () => callbacks.close(), REDIS_STEP_MS);
@@ -240,6 +245,7 @@ export class Hearth {
       pool, records: recordWriter, node: settings.nodeName,
       mayStartHere: (name) => !functions.isUnavailable(name) && !workers.warmElsewhere(name),
       mayEvictHere: () => workers.alone(),
+      redisFull,
       onStarted: () => workers.warmthChanged(),
     });
     const app = createApp({
@@ -257,7 +263,7 @@ export class Hearth {
         // the answer: the queue's write refuses it instead).
         overflow: {
           http: new QueuedHttp({ producer, replies, backpressure }),
-          runsHere: (fn) => !recordWriter.redisFull && !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
+          runsHere: (fn) => !redisFull() && !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
         },
       }),
       cluster,

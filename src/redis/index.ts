@@ -1,6 +1,7 @@
 export { ManagedRedis, type ManagedRedisState, type ManagedRedisOptions } from './managed-redis.ts';
 export { closeRedisClient, createRedis, logClientErrors, reconnectDelayMs, redisOptions } from './connection.ts';
 export { RedisHealth } from './redis-health.ts';
+export { RedisMemoryWatch, memoryFigures } from './redis-memory.ts';
 export { checkPersistence, persistenceWarnings } from './persistence-check.ts';
 export { managedRedisArgs, type ManagedRedisConfig } from './managed-args.ts';
 export { redisServersFor, isAlive } from './process-table.ts';

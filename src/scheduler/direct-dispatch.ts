@@ -42,16 +42,22 @@ export class DirectDispatch {
       mayEvictHere?: () => boolean;
       /** A direct call started the function's container here (other nodes should hear of it). */
       onStarted?: () => void;
+      /**
+       * Redis is full, or nearly (its last record write was refused, or INFO memory says so): a
+       * direct call's record, written after its answer, could be lost, so the queue takes it.
+       * Absent: never.
+       */
+      redisFull?: () => boolean;
     },
   ) {}
 
   /**
    * The call's result, or undefined (nothing run) when no warm slot is free now and the function's
-   * first container cannot start here, or when Redis refused the last record write as full.
+   * first container cannot start here, or while Redis is full (see `redisFull`).
    */
   tryRun(fn: FunctionVersion, call: DirectCall): Promise<InvocationResult> | undefined {
     // Its record could not be written: the queue's own write refuses the call (503) or finds room.
-    if (this.deps.records?.redisFull) return undefined;
+    if (this.deps.redisFull?.()) return undefined;
     const startedAt = Date.now();
     const run = this.deps.pool.tryRun(
       { name: fn.name, version: fn.version, digest: fn.digest, config: fn.config },

@@ -19,13 +19,14 @@ function fakePool() {
 }
 
 describe('DirectDispatch', () => {
-  it('runs nothing while Redis refused the last record write as full, and runs again once it took one', async () => {
+  it('runs nothing while Redis is full, and runs again once it is not', async () => {
     const pool = fakePool();
-    const records = { redisFull: true, write: () => undefined };
-    const direct = new DirectDispatch({ pool: pool as unknown as Pool, records: records as unknown as RecordWriter });
+    const records = { write: () => undefined };
+    let full = true;
+    const direct = new DirectDispatch({ pool: pool as unknown as Pool, records: records as unknown as RecordWriter, redisFull: () => full });
     expect(direct.tryRun(fn, { invocationId: 'a', event: null, keepResult: false })).toBeUndefined();
     expect(pool.runs).toBe(0);
-    records.redisFull = false;
+    full = false;
     const result = await direct.tryRun(fn, { invocationId: 'b', event: null, keepResult: false });
     expect(result).toMatchObject({ invocationId: 'b', ok: true, result: 1, direct: true });
     expect(pool.runs).toBe(1);
