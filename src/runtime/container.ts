@@ -212,7 +212,8 @@ export class Container {
 
   /**
    * Idempotent. Kills the container's processes (through its cgroup: tini is pid 1, so the pid
-   * namespace goes with it), waits for runc to exit, then removes every trace. In-flight invocations end as internal.
+   * namespace goes with it), waits for runc to exit, then removes every trace. In-flight
+   * invocations end as internal.
    */
   destroy(reason = 'container destroyed'): Promise<void> {
     this.destroying ??= (async () => {
