@@ -18,7 +18,7 @@ import { FunctionService, ImageAvailability, ImageRegistry, StorageCollector, de
 import { ClusterNode, hearthVersion } from './cluster/index.ts';
 import { createApp } from './gateway/index.ts';
 import { bindMetricSources, labelMetricsWithNode } from './metrics/index.ts';
-import { flushLogs, rootLogger } from './log/index.ts';
+import { RepeatFilter, flushLogs, rootLogger } from './log/index.ts';
 import { SecretCipher, SecretStore, loadSecretKey } from './secrets/index.ts';
 import { ShutdownSteps, drainInvocations } from './lifecycle/index.ts';
 import { settlesWithin } from './time-bound/index.ts';
@@ -173,7 +173,8 @@ export class Hearth {
       syncPerFunction: settings.syncRecordsPerFunction,
     });
     // Records of direct sync calls, batched per event-loop turn; flushed (after the drain) before Redis closes.
-    const recordWriter = new RecordWriter(store, (message) => rootLogger().warn({ component: 'records' }, message));
+    const recordRepeats = new RepeatFilter((message, fields) => rootLogger().warn(fields, message));
+    const recordWriter = new RecordWriter(store, (message) => recordRepeats.warn(message, { component: 'records' }));
     // Work whose record is written after its answer runs here only while Redis can take that record.
     const redisFull = () => recordWriter.redisFull || memory.nearlyFull;
     this.steps.add('record writer', () => recordWriter.close(), REDIS_STEP_MS);

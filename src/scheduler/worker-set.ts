@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { observeInvocation } from '../metrics/index.ts';
-import { rootLogger } from '../log/index.ts';
+import { RepeatFilter, rootLogger } from '../log/index.ts';
 import { publishReply } from './reply-channel.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { InvocationBullJob } from './lane-worker.ts';
@@ -88,6 +88,7 @@ export class InvocationWorkers {
     this.ownSubscriber = opts.subscriber ? undefined : connection.duplicate();
     this.ownSubscriber?.on('error', () => undefined);
     const log = rootLogger();
+    const repeats = new RepeatFilter((message, fields) => log.warn(fields, message));
     this.dispatcher = new Dispatcher({
       connection,
       subscriber: opts.subscriber ?? this.ownSubscriber!,
@@ -98,7 +99,8 @@ export class InvocationWorkers {
       warmth: opts.warmth ?? (() => NO_WARMTH),
       process: (job) => this.process(job),
       lost: (job, reason) => this.onLost(job, reason),
-      onError: (message, err) => log.warn({ component: 'dispatch', err: err.message }, message),
+      // A fault repeats every fetch, check or tick while it lasts (Redis full: every lane, every second).
+      onError: (message, err) => repeats.warn(message, { component: 'dispatch', err: err.message }),
     });
     this.started = this.dispatcher.start();
     // A failed subscribe shows in the log; the due-index sweep still finds the work.
