@@ -117,7 +117,6 @@ export class Dispatcher {
     this.tasks.every(WARM_CHECK_MS, async () => this.directory.announce(this.warmth.current(true).warm));
   }
 
-  /** Serves the function's queue, with at most `limit` of its jobs running here at once. */
   /** Another live node announced warm containers of the function (no Redis command). */
   warmElsewhere(fn: string): boolean {
     return this.directory.warmElsewhere(fn);
@@ -137,6 +136,7 @@ export class Dispatcher {
     void this.directory.announce(this.warmth.current().warm);
   }
 
+  /** Serves the function's queue, with at most `limit` of its jobs running here at once. */
   ensure(fn: string, limit: number): void {
     const existing = this.lanes.get(fn);
     if (existing && !existing.removed) {
