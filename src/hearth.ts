@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import { assertSafeBind, type Settings } from './config/index.ts';
-import { ManagedRedis, RedisHealth, RedisMemoryWatch, ReplicaAck, checkPersistence, closeRedisClient, createRedis, replicaShortfall } from './redis/index.ts';
+import { ManagedRedis, RedisHealth, closeRedisClient, connectRedis } from './redis/index.ts';
 import { Readiness } from './health/index.ts';
 import { ImageStore } from './image/index.ts';
 import { AGENT_ENTRY, Runtime, runcVersionWarnings } from './runtime/index.ts';
@@ -84,30 +84,16 @@ export class Hearth {
       await managed.start();
       redisUrl = managed.url;
     }
-    // Auto-pipelined: the queue commands of one event-loop turn (jobs finishing together after a
-    // batch of records, a batch of submissions) share one socket write; a write that wakes Redis
-    // costs ~50 µs of this process on these machines (profiled). MULTIs and pipelines are never
-    // auto-pipelined: they leave at once, ahead of commands queued earlier in the same turn, so
-    // a write that must follow another awaits it first (Hearth's and BullMQ's code do).
-    const redis = this.own('redis', createRedis(redisUrl, { enableAutoPipelining: true }, 'main'));
-    // Quit after the reply channel closed (which quits it politely when Redis answers).
-    const subscriber = this.own('redis subscriber', createRedis(redisUrl, {}, 'subscriber'));
-    // Invocation records get a connection without BullMQ's ~100 script commands on it: ioredis
-    // copies every defined command into each pipeline and MULTI it builds (profiled: a third of
-    // a record write's CPU). Auto-pipelined: the reads and writes of one event-loop turn share a
-    // socket write.
-    const recordsRedis = this.own('redis records', createRedis(redisUrl, { enableAutoPipelining: true }, 'records'));
-    if (settings.redisUrl) {
-      for (const warning of await checkPersistence(redis)) rootLogger().warn({ component: 'redis' }, warning);
-    }
-    const replicaAck = settings.redisWaitReplicas > 0 ? await this.replicaAck(redis, redisUrl) : undefined;
-    const health = new RedisHealth(redisUrl, [redis, subscriber, recordsRedis]);
+    const { redis, subscriber, records: recordsRedis, health, memory, replicaAck } = await connectRedis(
+      redisUrl,
+      { external: Boolean(settings.redisUrl), waitReplicas: settings.redisWaitReplicas, waitTimeoutMs: settings.redisWaitTimeoutMs },
+      {
+        client: (name, client) => this.own(name, client),
+        stop: (name, stop) => this.steps.add(name, stop),
+        warn: (message) => rootLogger().warn({ component: 'redis' }, message),
+      },
+    );
     this.redisHealth = health;
-    this.steps.add('redis health', async () => health.close());
-    await health.start();
-    const memory = new RedisMemoryWatch(redis);
-    this.steps.add('redis memory watch', () => memory.close());
-    await memory.start();
     // --- end Redis ownership ---
     // Leaves the node list after the pool is gone (steps run in reverse), before Redis goes.
     this.steps.add('leave the cluster', async () => this.cluster?.close(), REDIS_STEP_MS);
@@ -285,16 +271,6 @@ export class Hearth {
     this.url = `http://${host}:${address.port}`;
     await cluster.register(settings.nodeUrl ?? this.url);
     this.readiness.phase = 'serving';
-  }
-
-  /** HEARTH_REDIS_WAIT_REPLICAS: WAIT blocks its connection, so it gets one of its own. */
-  private async replicaAck(redis: Redis, redisUrl: string): Promise<ReplicaAck> {
-    const { redisWaitReplicas: replicas, redisWaitTimeoutMs: timeoutMs } = this.settings;
-    // No offline queue and a command timeout: during an outage a caller gets its 503 at once, not after it.
-    const connection = this.own('redis replica-ack', createRedis(redisUrl, { enableOfflineQueue: false, commandTimeout: timeoutMs + 1000 }, 'replica-ack'));
-    const shortfall = await replicaShortfall(redis, replicas).catch((err: Error) => `could not read Redis' replicas: ${err.message}`);
-    if (shortfall) rootLogger().warn({ component: 'redis' }, shortfall);
-    return new ReplicaAck(connection, { replicas, timeoutMs });
   }
 
   private own(name: string, redis: Redis): Redis {

@@ -8,3 +8,4 @@ export { redisServersFor, isAlive } from './process-table.ts';
 export { restartDelayMs } from './restart-backoff.ts';
 export { parseSentinelUrl, sentinelOptions, type SentinelTarget } from './sentinel-url.ts';
 export { ReplicaAck, replicaShortfall, type ReplicaAckOptions } from './replica-ack.ts';
+export { connectRedis, type HearthRedis, type RedisOwner } from './connections.ts';
