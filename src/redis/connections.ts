@@ -37,7 +37,7 @@ export interface HearthRedis {
   replicaAck?: ReplicaAck;
 }
 
-/** Connects a Hearth server to Redis at `url`; resolves once the watchers read Redis once. */
+/** Connects a Hearth server to Redis at `url`; resolves once the health probe has pinged it once. */
 export async function connectRedis(url: string, o: RedisConnectOptions, owner: RedisOwner): Promise<HearthRedis> {
   // Auto-pipelined: the queue commands of one event-loop turn (jobs finishing together after a
   // batch of records, a batch of submissions) share one socket write; a write that wakes Redis
@@ -60,8 +60,8 @@ export async function connectRedis(url: string, o: RedisConnectOptions, owner: R
   owner.stop('redis health', async () => health.close());
   await health.start();
   const memory = new RedisMemoryWatch(redis);
-  owner.stop('redis memory watch', () => memory.close());
-  await memory.start();
+  owner.stop('redis memory watch', async () => memory.close());
+  memory.start();
   return { redis, subscriber, records, health, memory, ...(replicaAck ? { replicaAck } : {}) };
 }
 

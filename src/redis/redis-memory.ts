@@ -25,6 +25,7 @@ export class RedisMemoryWatch {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private full = false;
+  private closed = false;
   private readonly nearlyFullAt: number;
 
   constructor(private readonly redis: Redis, private readonly opts: RedisMemoryOptions = {}) {
@@ -35,28 +36,35 @@ export class RedisMemoryWatch {
     return this.full;
   }
 
-  /** Reads once now, then every interval. */
-  async start(): Promise<void> {
-    await this.read();
-    this.timer = setInterval(() => {
-      this.reading ??= this.read().finally(() => {
-        this.reading = undefined;
-      });
-    }, this.opts.intervalMs ?? 1000);
+  /** Reads now and every interval, one reading at a time. Never waits: an unreachable Redis must not hold up a start. */
+  start(): void {
+    this.poll();
+    this.timer = setInterval(() => this.poll(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
+  }
+
+  /**
+   * Stops reading. A reading in flight is not waited for: on the shared connection it waits for
+   * Redis through an outage, and it only sets a flag (the connection's own close ends it).
+   */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  private poll(): void {
+    if (this.closed || this.reading) return;
+    this.reading = this.read().finally(() => {
+      this.reading = undefined;
+    });
   }
 
   private async read(): Promise<void> {
     try {
       const figures = memoryFigures(await this.redis.info('memory'));
-      this.full = figures !== undefined && figures.max > 0 && figures.used >= figures.max * this.nearlyFullAt;
+      if (!this.closed) this.full = figures !== undefined && figures.max > 0 && figures.used >= figures.max * this.nearlyFullAt;
     } catch {
       // Unreachable: RedisHealth says so; the last reading stands.
     }
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.reading;
   }
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { memoryFigures, RedisMemoryWatch } from '../../src/redis/index.ts';
 import { startSmallRedis, type SmallRedis } from '../helpers/small-redis.ts';
 import { waitFor } from '../helpers/host.ts';
@@ -33,5 +34,21 @@ describe('RedisMemoryWatch on a real Redis with maxmemory', () => {
     } finally {
       await watch.close();
     }
+  });
+});
+
+describe('RedisMemoryWatch without Redis', () => {
+  it('neither its start nor its close waits for a Redis that does not answer', async () => {
+    // As Hearth's shared connection: commands wait in the offline queue through an outage.
+    const client = new Redis({ path: '/nonexistent/redis.sock', maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    client.on('error', () => undefined);
+    const watch = new RedisMemoryWatch(client, { intervalMs: 20 });
+    const started = Date.now();
+    watch.start();
+    await new Promise((r) => setTimeout(r, 100));
+    watch.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(watch.nearlyFull).toBe(false);
+    client.disconnect();
   });
 });
