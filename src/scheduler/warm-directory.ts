@@ -41,11 +41,7 @@ export class WarmDirectory {
 
   /** Another live node has warm containers of the function. */
   warmElsewhere(fn: string): boolean {
-    const now = Date.now();
-    for (const [node, entry] of this.others) {
-      if (entry.until < now) this.others.delete(node);
-      else if (entry.functions.has(fn)) return true;
-    }
+    for (const entry of this.live().values()) if (entry.functions.has(fn)) return true;
     return false;
   }
 
@@ -54,12 +50,14 @@ export class WarmDirectory {
    * that could serve a call (a node that just started is heard within a second).
    */
   alone(): boolean {
+    return this.live().size === 0;
+  }
+
+  /** The other nodes still live: those that fell silent are forgotten first. */
+  private live(): ReadonlyMap<string, { functions: Set<string> }> {
     const now = Date.now();
-    for (const [node, entry] of this.others) {
-      if (entry.until < now) this.others.delete(node);
-      else return false;
-    }
-    return true;
+    for (const [node, entry] of this.others) if (entry.until < now) this.others.delete(node);
+    return this.others;
   }
 
   /** A message on the channel (this node's own included, and ignored). */
