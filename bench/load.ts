@@ -83,8 +83,31 @@ export async function inParallel(n: number, parallel: number, op: (i: number) =>
   return times;
 }
 
-/** Warm-up before each timed part of warmRounds (sequential, then 64 callers). */
-const WARMUP_MS = 1_000;
+/**
+ * Warm-up before each timed part of warmRounds (sequential, then 64 callers): blocks of load until
+ * the last STEADY_BLOCKS agree on calls/s within STEADY_SPREAD, at least WARMUP_MIN_MS and at most
+ * WARMUP_MAX_MS. A fixed second was not enough here: after a start, a server's calls cost up to 5 ×
+ * their steady CPU for seconds (V8 compiling the path, and this VM's CPUs ramping up under load;
+ * the floors show the ramp too, shorter), so the figures were of the ramp, not of warm calls.
+ */
+const WARMUP_BLOCK_MS = 500;
+const WARMUP_MIN_MS = 1_500;
+const WARMUP_MAX_MS = 15_000;
+const STEADY_BLOCKS = 3;
+const STEADY_SPREAD = 1.15;
+
+/** Runs `count` callers of `op` until its calls/s is steady (see above); returns the time it took, ms. */
+export async function warmUp(count: number, op: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  const rates: number[] = [];
+  for (;;) {
+    rates.push((await callers(count, WARMUP_BLOCK_MS, op)).perSecond);
+    const elapsed = performance.now() - start;
+    const last = rates.slice(-STEADY_BLOCKS);
+    const steady = last.length === STEADY_BLOCKS && Math.max(...last) <= STEADY_SPREAD * Math.min(...last);
+    if ((steady && elapsed >= WARMUP_MIN_MS) || elapsed >= WARMUP_MAX_MS) return elapsed;
+  }
+}
 /** Rounds warmRounds takes its figures in, alternating the sides within each. */
 const ROUNDS = 5;
 
@@ -96,23 +119,26 @@ export interface WarmSide {
   perSecond: number;
   /** Failed calls among the 64-caller runs. */
   errors: number;
+  /** How long each warm-up ran until the side's calls/s was steady, ms. */
+  warmupMs: { sequential: number; callers64: number };
 }
 
 /**
  * The warm figures of one or more servers, measured by the same code: `calls` sequential calls
  * and `throughputMs` of 64 callers each, in rounds alternating the sides, so a machine whose
  * speed drifts (a shared host, frequency changes) moves every side alike. Each part is preceded by
- * a warm-up of a time, not a count: the figures are of servers in their steady state, whose JIT
- * has compiled the call path, and 64 callers need every container started first.
+ * a warm-up until the side is steady (`warmUp`): the figures are of servers in their steady state,
+ * whose JIT has compiled the call path, and 64 callers need every container started first.
  */
 export async function warmRounds(sides: (() => Promise<unknown>)[], o: { calls: number; throughputMs: number }): Promise<WarmSide[]> {
   const times = sides.map((): number[] => []);
   const runs = sides.map(() => ({ calls: 0, ms: 0, errors: 0 }));
-  for (const op of sides) await callers(1, WARMUP_MS, op);
+  const warmups = sides.map(() => ({ sequential: 0, callers64: 0 }));
+  for (const [i, op] of sides.entries()) warmups[i]!.sequential = await warmUp(1, op);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, op] of sides.entries()) times[i]!.push(...(await sequential(Math.ceil(o.calls / ROUNDS), 0, op)));
   }
-  for (const op of sides) await callers(64, WARMUP_MS, op);
+  for (const [i, op] of sides.entries()) warmups[i]!.callers64 = await warmUp(64, op);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, op] of sides.entries()) {
       const run = await callers(64, o.throughputMs / ROUNDS, op);
@@ -121,7 +147,7 @@ export async function warmRounds(sides: (() => Promise<unknown>)[], o: { calls: 
       runs[i]!.errors += run.errors;
     }
   }
-  return sides.map((_, i) => ({ times: times[i]!, perSecond: runs[i]!.ms > 0 ? runs[i]!.calls / (runs[i]!.ms / 1000) : 0, errors: runs[i]!.errors }));
+  return sides.map((_, i) => ({ times: times[i]!, perSecond: runs[i]!.ms > 0 ? runs[i]!.calls / (runs[i]!.ms / 1000) : 0, errors: runs[i]!.errors, warmupMs: warmups[i]! }));
 }
 
 /** Where an async submission stands, as a poller sees it. */

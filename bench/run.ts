@@ -92,6 +92,8 @@ async function main(): Promise<void> {
           await floor.stop();
         }
         proxy = warm.floor;
+        const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        console.log(`bench: warm-ups until steady: hearth ${s(warm.warmupMs.sequential)} sequential, ${s(warm.warmupMs.callers64)} at 64 callers; proxy floor ${s(warm.floor!.warmupMs.sequential)}, ${s(warm.floor!.warmupMs.callers64)}`);
       }
       if (want('async')) {
         step(`hearth: ${flags.asyncInvocations} async invocations`);

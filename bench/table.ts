@@ -42,7 +42,8 @@ export function describeTarget(row: Row): string {
   return kind === 'value ≤' ? `≤ ${limit} ${row.unit}` : `${kind.slice(-1)} ${limit} × ${row.floorName}`;
 }
 
-const num = (n: number | null, digits = 1): string => (known(n) ? (Math.abs(n) >= 1000 ? n.toFixed(0) : n.toFixed(digits)) : '—');
+// Below 1 (a warm call's ms), three decimals: with one, 0.24 and 0.16 ms both read 0.2.
+const num = (n: number | null, digits = 1): string => (known(n) ? (Math.abs(n) >= 1000 ? n.toFixed(0) : Math.abs(n) < 1 && n !== 0 ? n.toFixed(3) : n.toFixed(digits)) : '—');
 
 export function formatTable(rows: JudgedRow[]): string {
   const header = ['figure', 'hearth', 'floor', 'ratio', 'target', ''];

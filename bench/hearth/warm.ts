@@ -9,7 +9,9 @@ export interface WarmFigures {
   throughputErrors: number;
   steady: { callers: number; seconds: number; p50Ms: number; p99Ms: number; errors: number; perSecond: number };
   /** The proxy floor, measured in the same rounds (when measureWarm was given it). */
-  floor?: { p50Ms: number; perSecond: number };
+  floor?: { p50Ms: number; perSecond: number; warmupMs: WarmSide['warmupMs'] };
+  /** How long Hearth's warm-ups ran until steady (see warmUp in load.ts). */
+  warmupMs: WarmSide['warmupMs'];
 }
 
 /** A no-op with room for 64 callers on 4 warm containers, so the figures are of the warm path only. */
@@ -30,7 +32,8 @@ export async function measureWarm(api: HearthApi, o: { calls: number; throughput
     p50Ms: median(hearth.times),
     perSecond: hearth.perSecond,
     throughputErrors: hearth.errors,
-    ...(floor ? { floor: { p50Ms: median(floor.times), perSecond: floor.perSecond } } : {}),
+    warmupMs: hearth.warmupMs,
+    ...(floor ? { floor: { p50Ms: median(floor.times), perSecond: floor.perSecond, warmupMs: floor.warmupMs } } : {}),
     steady: {
       callers: 32,
       seconds: o.steadyMs / 1000,
