@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP } from './hearth/index.ts';
-import { callers, stopLoadsOn } from './load.ts';
+import { callers, stopLoadsOn, warmUp } from './load.ts';
 import { Owners } from './owners.ts';
 import { cpuMeter, type CpuPerCall } from './cpu-usage.ts';
 import { median, percentile } from './stats.ts';
@@ -83,7 +83,7 @@ try {
       sides.push({ label: labels[which], api, pid: hearth.pid });
     }
     // Warm-up: containers started, JIT settled, on both.
-    for (const side of sides) for (const n of callerCounts) await callers(n, 1_500, () => side.api.invoke(NOOP.name));
+    for (const side of sides) for (const n of callerCounts) await warmUp(n, () => side.api.invoke(NOOP.name));
     for (const n of callerCounts) {
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first: a drift within a pair favours neither side.

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HearthApi, HearthProcess, NOOP, measureAsync } from './hearth/index.ts';
-import { callers, stopLoadsOn } from './load.ts';
+import { callers, stopLoadsOn, warmUp } from './load.ts';
 import { Owners } from './owners.ts';
 import { cpuMeter } from './cpu-usage.ts';
 import { median } from './stats.ts';
@@ -29,7 +29,7 @@ try {
   const api = new HearthApi(started.hearth.url);
   await api.deploy(NOOP.name, NOOP.source, NOOP.config);
   // Warm-up: the containers started, the JIT settled.
-  await callers(Number(values.callers), 1_500, () => api.invoke(NOOP.name));
+  await warmUp(Number(values.callers), () => api.invoke(NOOP.name));
   if (values.async) await measureAsync(api, 200);
   const cpu = cpuMeter(started.hearth.pid);
   let figures: Record<string, number>;
