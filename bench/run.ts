@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       if (want('many')) {
         step(`hearth: ${flags.manyFunctions} functions cold-invoked 4 at a time`);
         many = await measureManyCold(api, flags.manyFunctions);
+        console.log(`bench: p50 by quarter of the calls: ${many.quarterP50Ms.map((ms) => ms.toFixed(0)).join(', ')} ms`);
       }
       api.close();
       await started.stop();

@@ -65,6 +65,8 @@ export interface ManyColdFigures {
   p50Ms: number;
   /** Calls that did not report a cold start (should be none: each function is new). */
   warm: number;
+  /** The p50 of each quarter of the calls, in call order: shows when the node filled up. */
+  quarterP50Ms: number[];
 }
 
 /** `n` new functions, each invoked once, 4 at a time: every call is a cold start of its own function. */
@@ -76,5 +78,7 @@ export async function measureManyCold(api: HearthApi, n: number): Promise<ManyCo
   const times = await inParallel(n, 4, async (i) => {
     if (!(await api.invoke(name(i))).coldStart) warm++;
   });
-  return { functions: n, p50Ms: median(times), warm };
+  const quarter = Math.ceil(n / 4);
+  const quarterP50Ms = [0, 1, 2, 3].map((q) => median(times.slice(q * quarter, (q + 1) * quarter)));
+  return { functions: n, p50Ms: median(times), warm, quarterP50Ms };
 }
