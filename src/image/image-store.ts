@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionConfig } from '../config/index.ts';
 import { functionName } from '../config/index.ts';
@@ -75,6 +75,9 @@ export class ImageStore {
   async #init(): Promise<void> {
     await mkdir(this.#tmpDir, { recursive: true });
     await mkdir(this.#layers.dir, { recursive: true });
+    // Searchable by others whatever the umask: the runtime bind-mounts this dir for runc, which
+    // reaches the layer dirs in it from a container's user namespace (runtime/layer-binds.ts).
+    await chmod(this.#layers.dir, 0o755);
     await this.#layout.init();
     await removeStaleTemp(this.#tmpDir, STALE_TMP_MS);
   }

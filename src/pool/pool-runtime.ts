@@ -12,9 +12,6 @@ export type PoolContainer = Pick<
 /** The container engine as the pool uses it (the real `Runtime` satisfies it). */
 export interface PoolRuntime {
   createContainer(opts: ContainerOptions): Promise<PoolContainer>;
-  /** Mounts one spare rootfs of these layers ahead of need (fire and forget). */
-  prepareRootfs(layerDirs: string[]): void;
-  discardRootfs(layerDirs: string[]): Promise<void>;
   /** Makes the V8 code cache of a version's bundle ahead of its first start (fire and forget). */
   prepareCodeCache?(r: { key: string; layerDirs: string[]; memoryMb: number }): void;
   /** Drops a version's code cache (its function was removed). */

@@ -6,7 +6,7 @@ import type { PoolContainer } from './pool-runtime.ts';
 import { codeCacheKey, PooledContainer, type Lease, type PoolFunction } from './pooled-container.ts';
 import { describePool, poolEntries, type PoolDescription, type PoolEntry } from './report.ts';
 import { notAcquired, type RunResult } from './run-result.ts';
-import { SpareRootfs } from './spare-rootfs.ts';
+import { CodeCacheAhead } from './code-cache-ahead.ts';
 import { StemCells } from './stem-cells.ts';
 import { WaitQueue } from './wait-queue.ts';
 import { WarmKeeper } from './warm-keeper.ts';
@@ -22,13 +22,13 @@ const SHUTTING_DOWN = 'the pool is shutting down';
  *
  * The pool owns the leases and wires its parts, each the sole owner of its state: `Capacity`
  * (containers held, limits, eviction choice), `WaitQueue` (waiting callers), `WarmKeeper` (minWarm,
- * idle reaping), `SpareRootfs` (mounts ahead) and `StemCells` (generic containers, specialization).
+ * idle reaping), `CodeCacheAhead` (a version's code cache made before its first start) and `StemCells` (generic containers, specialization).
  */
 export class Pool {
   private readonly capacity: Capacity;
   private readonly waiting = new WaitQueue<Lease>();
   private readonly warm: WarmKeeper;
-  private readonly spares: SpareRootfs;
+  private readonly codeCaches: CodeCacheAhead;
   private readonly stems: StemCells | undefined;
   private readonly warn: (message: string) => void;
   private closed = false;
@@ -42,7 +42,7 @@ export class Pool {
       destroy: (pooled, reason) => this.destroy(pooled, reason),
       intervalMs: opts.reapIntervalMs ?? 250,
     });
-    this.spares = new SpareRootfs({ runtime: opts.runtime, localLayerDirs: opts.localLayerDirs });
+    this.codeCaches = new CodeCacheAhead({ runtime: opts.runtime, localLayerDirs: opts.localLayerDirs });
     if ((opts.stemCells ?? 0) > 0) {
       if (!opts.baseLayerDir) throw new Error('stem cells need baseLayerDir');
       this.stems = new StemCells({
@@ -116,8 +116,8 @@ export class Pool {
   keepWarm(fn: PoolFunction): void {
     // The first invoke may specialize a stem cell: have its files read by then.
     this.stems?.prefetch(fn);
-    // Its first invoke will take a stem cell: a mount now would only compete with that for the CPU.
-    this.spares.activate(fn, fn.config.minWarm > 0 || !this.stemCellCanServe(fn));
+    // Its first invoke will take a stem cell: a compile now would only compete with that for the CPU.
+    this.codeCaches.activate(fn, fn.config.minWarm > 0 || !this.stemCellCanServe(fn));
     this.warm.setTarget(fn);
     this.warm.topUp();
   }
@@ -135,7 +135,7 @@ export class Pool {
     }
     if (keepVersion === undefined) {
       this.warm.dropTarget(name);
-      await this.spares.remove(name);
+      await this.codeCaches.remove(name);
       this.waiting.rejectFunction(name, new Error(`function ${name} was removed`));
     }
     await Promise.all(doomed);
@@ -171,7 +171,7 @@ export class Pool {
   async close(): Promise<void> {
     this.closed = true;
     this.warm.close();
-    this.spares.close();
+    this.codeCaches.close();
     this.waiting.drain(new Error(SHUTTING_DOWN));
     const all = this.capacity.clear();
     await Promise.all([...all.map((p) => p.container?.destroy(SHUTTING_DOWN)), this.stems?.close()]);
@@ -278,7 +278,7 @@ export class Pool {
     const layerDirs = await this.opts.layerDirs(fn.digest);
     const names = fn.config.secrets ?? [];
     const secrets = names.length > 0 && this.opts.secretsFor ? await this.opts.secretsFor(names) : undefined;
-    const container = await this.opts.runtime.createContainer({
+    return this.opts.runtime.createContainer({
       ...(secrets ? { secrets } : {}),
       id,
       layerDirs,
@@ -291,9 +291,6 @@ export class Pool {
       version: fn.version,
       codeCacheKey: codeCacheKey(fn),
     });
-    // The new container counts already: more than one means the function is scaling out here.
-    this.spares.coldStarted(fn, layerDirs, this.capacity.liveCount(fn.name) > 1);
-    return container;
   }
 
   private stemCellCanServe(fn: PoolFunction): boolean {
@@ -324,12 +321,6 @@ export class Pool {
   private forget(pooled: PooledContainer): void {
     if (!this.capacity.remove(pooled)) return;
     this.dispatch();
-    this.maybeLastGone(pooled);
-  }
-
-  /** The function's last container here is gone: its next call is cold, so a spare is mounted for it. */
-  private maybeLastGone(pooled: PooledContainer): void {
-    if (!this.closed && pooled.container && this.capacity.liveCount(pooled.fn.name) === 0) this.spares.lastContainerGone(pooled.fn);
   }
 
   private async destroy(pooled: PooledContainer, reason: string): Promise<void> {
@@ -341,7 +332,6 @@ export class Pool {
       if (!this.closed) {
         this.dispatch();
         this.warm.topUp();
-        this.maybeLastGone(pooled);
       }
     }
   }

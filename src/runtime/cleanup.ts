@@ -14,8 +14,6 @@ export interface Residue {
   id: string;
   cgroupPath: string;
   bundleDir: string;
-  /** The container's rootfs mount point when it is not the default for its id (a spare it took). */
-  rootfs?: string;
   /**
    * Its `runc run` exited: no process of runc's is left, and what `runc delete` would remove (the
    * cgroup, the state dir) is removed here, without spawning runc.
@@ -42,7 +40,8 @@ export async function removeResidue(r: Residue): Promise<string[]> {
   try {
     for (const m of await mountsUnder(r.bundleDir)) await unmount(m);
     await rm(r.bundleDir, { recursive: true, force: true });
-    const rootfs = r.rootfs ?? rootfsDir(r.runc.root, r.id);
+    // runc's root path; mounted on the host only by Hearth versions before runc mounted the rootfs.
+    const rootfs = rootfsDir(r.runc.root, r.id);
     await unmount(rootfs);
     await rmdir(rootfs).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;

@@ -33,8 +33,6 @@ export interface ContainerDeps {
   process: RuncProcess;
   cgroupPath: string;
   bundleDir: string;
-  /** Where its rootfs is mounted (unmounted with the rest of its residue). */
-  rootfsPath: string;
   runcLogFile: string;
   functionName: string;
   version: number;
@@ -323,7 +321,6 @@ export class Container {
         id: this.id,
         cgroupPath: this.deps.cgroupPath,
         bundleDir: this.deps.bundleDir,
-        rootfs: this.deps.rootfsPath,
       });
       if (problems.length) this.deps.warn(`container ${this.id}: incomplete clean-up: ${problems.join('; ')}`);
       this.deps.onGone(this);

@@ -11,9 +11,8 @@ import { CodeCacheStore } from './code-cache-store.ts';
 import { CodeCachePrecompiler, type PrecompileRequest } from './code-cache-precompile.ts';
 import { Container } from './container.ts';
 import { ContainerStartError } from './start-error.ts';
-import { makeRootfsMountPoint, mountOverlay, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
-import { RootfsSpares } from './rootfs-spares.ts';
-import { RootfsDetacher } from './rootfs-detach.ts';
+import { makeRootfsMountPoint, mountsUnder, rootfsBase, rootfsDir, unmount } from './rootfs.ts';
+import { LayerBinds, removeLayerBinds } from './layer-binds.ts';
 import { Runc } from './runc.ts';
 import { ProcessSpawner } from './spawner/index.ts';
 import { BridgeNetwork, writeResolvConf } from './network/index.ts';
@@ -25,6 +24,7 @@ import {
   UserNamespaceRanges,
   withNetworkNamespace,
   withResolvConf,
+  withOverlayRoot,
   withUserNamespace,
   type SpecOpt,
 } from './spec/index.ts';
@@ -65,9 +65,8 @@ export class Runtime {
   private readonly idRanges = new UserNamespaceRanges();
   /** Namespaces, bridge and firewall of `network: "bridge"` containers (set up on first use). */
   private readonly network: BridgeNetwork;
-  /** Rootfs overlays mounted ahead of a function's first cold start (see prepareRootfs). */
-  private readonly spares: RootfsSpares;
-  private readonly detacher: RootfsDetacher;
+  /** The layers as runc reaches them from inside a container's user namespace. */
+  private readonly layers: LayerBinds;
   /** V8 code caches of function bundles, by ContainerOptions.codeCacheKey. */
   private readonly codeCaches: CodeCacheStore;
   private readonly precompiler: CodeCachePrecompiler;
@@ -81,8 +80,7 @@ export class Runtime {
     this.spawner = new ProcessSpawner(opts.instance, this.warn);
     this.runc = new Runc({ binary: opts.runc ?? 'runc', root: join(RUNC_ROOT_BASE, opts.instance), spawner: this.spawner });
     this.network = new BridgeNetwork({ instance: opts.instance, stateDir: this.stateDir, warn: this.warn });
-    this.spares = new RootfsSpares({ runcRoot: this.runc.root, emptyDir: this.emptyDir, run: this.spawner.exec });
-    this.detacher = new RootfsDetacher(this.spawner.exec, this.warn);
+    this.layers = new LayerBinds({ base: this.layersBase, run: this.spawner.exec });
     this.codeCaches = new CodeCacheStore(join(this.stateDir, 'code-cache'));
     this.precompiler = new CodeCachePrecompiler({ store: this.codeCaches, start: (o) => this.createContainer(o), warn: this.warn });
   }
@@ -91,9 +89,8 @@ export class Runtime {
     return join(this.stateDir, 'containers');
   }
 
-  /** Padding lowerdir for single-layer images (overlay needs two lowerdirs without an upperdir). */
-  private get emptyDir(): string {
-    return join(this.stateDir, 'empty');
+  private get layersBase(): string {
+    return `${this.runc.root}.layers`;
   }
 
   private get cgroupParent(): string {
@@ -107,26 +104,14 @@ export class Runtime {
     if (this.started && !this.closing) return { runcVersion };
     await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
     await mkdir(this.containersDir, { recursive: true });
-    // Must really be empty: whatever is in it would show through in single-layer rootfses.
-    await rm(this.emptyDir, { recursive: true, force: true });
-    await mkdir(this.emptyDir, { recursive: true });
     await this.removeLeftovers();
+    await this.layers.start();
     await removeAllSecrets(this.opts.instance);
     this.started = true;
     this.closing = false;
     this.spawner.start();
-    this.spares.start();
     this.precompiler.start();
     return { runcVersion };
-  }
-
-  /**
-   * Mounts a rootfs for these layers in the background (e.g. when a function version is deployed),
-   * so the next createContainer with the same layers skips the mount. A hint: never fails.
-   */
-  prepareRootfs(layerDirs: string[]): void {
-    if (!this.started || this.closing) return;
-    this.spares.prepare(layerDirs);
   }
 
   /**
@@ -141,11 +126,6 @@ export class Runtime {
   /** Drops the code cache of a key whose function version is gone (never fails). */
   discardCodeCache(key: string): Promise<void> {
     return this.codeCaches.remove(key).catch((e: Error) => this.warn(`removing a code cache: ${e.message}`));
-  }
-
-  /** Drops a rootfs prepareRootfs mounted and no container took (its function version is gone). */
-  discardRootfs(layerDirs: string[]): Promise<void> {
-    return this.spares.discard(layerDirs);
   }
 
   createContainer(opts: ContainerOptions): Promise<Container> {
@@ -186,20 +166,13 @@ export class Runtime {
     let container: Container | undefined;
     let secretsDir: string | undefined;
     this.reserved.add(opts.id);
-    // A spare mounted ahead for these layers, else our own mount (a spawned `mount`, the slowest
-    // step before runc), which runs while the spec and bundle are prepared. The catch below waits
-    // for it before cleaning up, so a failed start never leaves a mount removeResidue missed.
-    const spare = this.spares.take(opts.layerDirs);
-    const rootfsPath = spare?.path ?? params.rootfsPath;
-    const mounted =
-      spare?.mounted ??
-      makeRootfsMountPoint(this.runc.root, opts.id).then((target) => mountOverlay({ layerDirs: opts.layerDirs, target, emptyDir: this.emptyDir, run: this.spawner.exec }));
-    // Observed now: if an earlier step throws, the rejection is awaited only in the catch.
-    mounted.catch(() => undefined);
     const key = opts.codeCacheKey;
     const cached = key && !opts.codeCacheCompileOnly ? this.codeCaches.get(key) : Promise.resolve(undefined);
     try {
-      const extra: SpecOpt[] = [withUserNamespace(idRange)];
+      // runc's root path (params.rootfsPath) is an empty dir it mounts the rootfs overlay on, in the
+      // container's own mount namespace (withOverlayRoot): the host never mounts anything there.
+      const [lowerDirs] = await Promise.all([this.layers.lowerDirs(opts.layerDirs), makeRootfsMountPoint(this.runc.root, opts.id)]);
+      const extra: SpecOpt[] = [withUserNamespace(idRange), withOverlayRoot(lowerDirs)];
       if (opts.secrets && Object.keys(opts.secrets).length > 0) {
         // Owned by the function's uid as the host sees it through the container's id mapping.
         const prepared = await prepareSecrets(this.opts.instance, opts.id, opts.secrets, mappedHostIds(idRange, FUNCTION_UID, FUNCTION_GID));
@@ -209,7 +182,7 @@ export class Runtime {
       const [agent, codeCache] = await Promise.all([agentFiles(opts.layerDirs), cached]);
       // The agent waits for a cache that follows as the first message, or makes one.
       const agentArgs = key ? [`--code-cache=${codeCacheMode(opts, codeCache)}`] : [];
-      const spec = functionSpec({ ...params, rootfsPath, ...agent, agentArgs }, extra);
+      const spec = functionSpec({ ...params, ...agent, agentArgs }, extra);
       await mkdir(bundleDir, { recursive: false });
       if (opts.network === 'bridge') {
         // A network without a resolver reaches nothing by name.
@@ -217,7 +190,6 @@ export class Runtime {
         withNetworkNamespace((await this.network.attach(opts.id)).path)(spec);
       }
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-      await mounted;
       // close() may have run during the awaits above: it would not know about this container.
       if (this.closing) throw new Error('runtime is closing');
       const runcLogFile = join(bundleDir, 'runc.log');
@@ -229,7 +201,6 @@ export class Runtime {
         process: runcProcess,
         cgroupPath,
         bundleDir,
-        rootfsPath,
         runcLogFile,
         functionName: opts.functionName,
         version: opts.version,
@@ -250,16 +221,13 @@ export class Runtime {
       this.owned.set(opts.id, container);
       this.reserved.delete(opts.id);
       await container.waitReady(opts.startTimeoutMs ?? 10_000);
-      // The agent runs, so runc has pivoted into the rootfs: the host's mount of it can go.
-      this.detacher.detach(rootfsPath);
       this.handedOut.add(container);
       return container;
     } catch (e) {
-      await mounted.catch(() => undefined);
       this.reserved.delete(opts.id);
       if (container) await container.destroy('start failed');
       else {
-        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir, rootfs: rootfsPath });
+        await removeResidue({ runc: this.runc, id: opts.id, cgroupPath, bundleDir });
         this.idRanges.release(idRange.slot);
         if (opts.network === 'bridge') await this.network.detach(opts.id);
         if (secretsDir) await removeSecrets(secretsDir).catch(() => undefined);
@@ -282,8 +250,7 @@ export class Runtime {
     // A start that registered its container while we waited is destroyed too.
     await Promise.all([...this.owned.values()].map((c) => c.destroy('runtime closed')));
     await this.codeCaches.flush();
-    await this.detacher.close();
-    await this.spares.close();
+    await this.layers.close();
     await this.spawner.close();
     await this.network.close();
     await removeEmptyCgroup(this.cgroupParent);
@@ -325,6 +292,7 @@ export class Runtime {
     // Anything else mounted under our dir (a half-made bundle with an odd name).
     for (const m of await mountsUnder(this.containersDir)) await unmount(m).catch(() => {});
     for (const m of await mountsUnder(rootfsBase(this.runc.root))) await unmount(m).catch(() => {});
+    await removeLayerBinds(this.layersBase);
     await removeEmptyCgroup(this.cgroupParent);
     await this.network.sweep();
     // Residue we cannot remove (e.g. a task stuck in D state) must not stop Hearth from starting.

@@ -67,11 +67,11 @@ async function api(url: string, method: string, p: string, body?: unknown): Prom
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-/** This instance's mounts: container rootfs overlays sit beside the runc root, anything else under the data dir. */
+/** This instance's mounts: beside the runc root (container roots, from older versions; the layers' bind), or under the data dir. */
 async function mountsUnderDataDir(): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const rootfsBase = `/run/hearth/${instance}.rootfs/`;
-  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir + '/') || m.startsWith(rootfsBase));
+  const besideRunc = [`/run/hearth/${instance}.rootfs/`, `/run/hearth/${instance}.layers/`];
+  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir + '/') || besideRunc.some((b) => m.startsWith(b)));
 }
 
 async function cgroupChildren(): Promise<string[]> {
@@ -96,10 +96,11 @@ describe('clean-up', () => {
     }, 20_000);
     s.child.kill('SIGKILL');
     await s.exited;
-    // Left behind: still running under runc and in the cgroup tree. (A running container's rootfs
-    // has left the host's mount table; spares mounted ahead may be left and are swept too.)
+    // Left behind: still running under runc and in the cgroup tree, and the bind of the layers'
+    // dir. (No container's rootfs is on the host: runc mounts it in the container's namespace.)
     expect(runcIds(instance).sort()).toEqual(expect.arrayContaining(ids));
     expect(await cgroupChildren()).toEqual(expect.arrayContaining(ids));
+    expect(await mountsUnderDataDir()).toEqual([expect.stringMatching(/\.layers\/0$/)]);
 
     const h = await startHearth({ dataDir, env: { REDIS_URL: redis.url } });
     try {

@@ -72,9 +72,14 @@ export function mountsBelow(dir: string): string[] {
     .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(dir + '/')));
 }
 
-/** Where the runtime mounts a container's rootfs: beside its runc state, so a user-namespaced root can reach it. */
+/** runc's root path for a container: beside its runc state, so a user-namespaced root can reach it (runc mounts the rootfs there, in the container's namespace only). */
 export function rootfsMountPoint(instance: string, id = ''): string {
   return path.join('/run/hearth', `${instance}.rootfs`, id).replace(/\/$/, '');
+}
+
+/** Where the runtime bind-mounts the dirs holding layer dirs, for runc to reach them from a user namespace. */
+export function layerBindsBase(instance: string): string {
+  return path.join('/run/hearth', `${instance}.layers`);
 }
 
 async function findDirsNamed(root: string, name: string, depth: number): Promise<string[]> {

@@ -45,8 +45,8 @@ async function unpack(entries: readonly RawEntry[], opts: { gzip?: boolean; diff
   return target;
 }
 
-function getOpaque(dir: string): string {
-  return execFileSync('/usr/bin/python3', ['-c', 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())', dir], {
+function getOpaque(dir: string, namespace: 'trusted' | 'user' = 'trusted'): string {
+  return execFileSync('/usr/bin/python3', ['-c', 'import os, sys; print(os.getxattr(sys.argv[1], sys.argv[2] + ".overlay.opaque").decode())', dir, namespace], {
     encoding: 'utf8',
   }).trim();
 }
@@ -88,6 +88,8 @@ describe('unpacking a layer', () => {
     expect(wh.rdev).toBe(0);
     expect(existsSync(path.join(dir, '.wh.foo'))).toBe(false);
     expect(getOpaque(path.join(dir, 'd'))).toBe('y');
+    // For the containers' own mount (in their user namespace, with userxattr).
+    expect(getOpaque(path.join(dir, 'd'), 'user')).toBe('y');
     expect(readdirSync(path.join(dir, 'd'))).toEqual(['c']);
     expect(readdirSync(dir).sort()).toEqual(['d', 'foo']);
   });

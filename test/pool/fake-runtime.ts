@@ -81,8 +81,6 @@ export class FakeContainer implements PoolContainer {
 
 export class FakeRuntime implements PoolRuntime {
   readonly created: FakeContainer[] = [];
-  readonly prepared: string[][] = [];
-  readonly discarded: string[][] = [];
   /** While set and closed, createContainer does not return. */
   startGate: Gate | undefined;
   /** While set and closed, destroy() does not finish: the container is dying but not gone. */
@@ -95,10 +93,6 @@ export class FakeRuntime implements PoolRuntime {
     return container;
   }
 
-  prepareRootfs(layerDirs: string[]): void {
-    this.prepared.push(layerDirs);
-  }
-
   readonly precompiles: { key: string; layerDirs: string[]; memoryMb: number }[] = [];
 
   prepareCodeCache(r: { key: string; layerDirs: string[]; memoryMb: number }): void {
@@ -109,10 +103,6 @@ export class FakeRuntime implements PoolRuntime {
 
   async discardCodeCache(key: string): Promise<void> {
     this.discardedCaches.push(key);
-  }
-
-  async discardRootfs(layerDirs: string[]): Promise<void> {
-    this.discarded.push(layerDirs);
   }
 
   /** Containers of `functionName` not destroyed (stem cells have functionName "stem"). */

@@ -213,7 +213,7 @@ describe('describe and snapshot', () => {
   });
 });
 
-describe('stem cells and spare rootfs', () => {
+describe('stem cells and code caches made ahead', () => {
   const baseLayerDir = async (): Promise<string> => '/layers/base';
 
   it("a first invoke specializes a stem cell with the function's files and env; the cell is replaced after", async () => {
@@ -293,40 +293,6 @@ describe('stem cells and spare rootfs', () => {
       expect(await pool.run(fn, request())).toMatchObject({ coldStart: true, stemCell: false });
     }
     expect(pool.readyStemCells).toBe(1);
-  });
-
-  it('a spare rootfs comes back when the function scales out or its last container is gone, not after every cold start; removal drops it', async () => {
-    const local = async (digest: string): Promise<string[]> => fakeLayerDirs(digest);
-    startPool({ localLayerDirs: local });
-    const fn = fakeFunction('spare', { concurrency: 1 });
-    const dirs = await fakeLayerDirs(fn.digest);
-    pool.keepWarm(fn);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(runtime.prepared).toEqual([dirs]);
-    // The first container took it; one container serves the function: no new mount.
-    await pool.run(fn, request());
-    await vi.advanceTimersByTimeAsync(200);
-    expect(runtime.prepared).toHaveLength(1);
-    // Two calls at once need a second container: scaling out, the next one gets a spare shortly.
-    const hold = new Gate();
-    const both = Promise.all([pool.run(fn, request(10_000, hold.promise)), pool.run(fn, request(10_000, hold.promise))]);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(runtime.live('spare')).toHaveLength(2);
-    expect(runtime.prepared).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(runtime.prepared).toEqual([dirs, dirs]);
-    hold.open();
-    await both;
-    // One of two dies: the other still serves. The last one dies: the next call is cold, a spare is mounted for it.
-    const [a, b] = runtime.live('spare');
-    a!.crash();
-    await vi.advanceTimersByTimeAsync(200);
-    expect(runtime.prepared).toHaveLength(2);
-    b!.crash();
-    await vi.advanceTimersByTimeAsync(200);
-    expect(runtime.prepared).toEqual([dirs, dirs, dirs]);
-    await pool.retire('spare');
-    expect(runtime.discarded).toEqual([dirs]);
   });
 
   it("a version's code cache is asked for ahead; two functions with one image never share a cache key", async () => {

@@ -1,12 +1,14 @@
 /** Integration: real runc containers running the agent, driven through the public Runtime API. */
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type Container, type ContainerOptions, type InvokeOutcome } from '../../src/runtime/index.ts';
+import { mknod, setOpaque } from '../../src/image/unpack/special-files.ts';
 import { baseLayer, functionLayer, layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { FETCH_ONLY, NAMED_HANDLER, NO_HANDLER, PROBE, SLOW_IMPORT, THROWS_AT_IMPORT } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds, spawnerPids } from '../helpers/host.ts';
+import { canRunContainers, cgroupDirsOf, layerBindsBase, mountsBelow, rootfsMountPoint, runcIds, spawnerPids } from '../helpers/host.ts';
 
 describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
   const instance = testInstance();
@@ -271,7 +273,8 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     const c = await create();
     expect(runcIds(instance)).toContain(c.id);
     expect(cgroupDirsOf(instance, c.id).length).toBeGreaterThan(0);
-    expect(mountsBelow(rootfsMountPoint(instance, c.id))).toHaveLength(1);
+    // runc mounted the rootfs in the container's own mount namespace: none on the host.
+    expect(mountsBelow(rootfsMountPoint(instance, c.id))).toEqual([]);
     const pending = invoke(c, { action: 'sleep', ms: 10_000 });
     await new Promise((r) => setTimeout(r, 50));
     await Promise.all([c.destroy(), c.destroy()]);
@@ -311,45 +314,54 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     for (const c of cs) expect(c.alive).toBe(false);
   });
 
-  it("a started container's rootfs leaves the host's mount table; the container keeps its own and runs on", async () => {
-    const c = await create({ id: 'detached-root' });
-    await waitUntil(() => mountsBelow(rootfsMountPoint(instance, 'detached-root')).length === 0);
-    // Every later start copies the host's mount table: this container no longer adds to it.
-    const out = await invoke(c, { action: 'sandbox' });
-    expect(out).toMatchObject({ ok: true, result: { writeTmp: 'ok' } });
-    await c.destroy();
-    expectGone(c.id);
-  });
-
-  it('prepareRootfs mounts a spare ahead; one container takes it and unmounts it when gone; close drops unused ones', async () => {
+  it("runc mounts each rootfs in the container's own namespace: the host holds one read-only bind of the layers' dir, whatever runs; close() removes it", async () => {
     const inst = testInstance();
+    // A state dir others cannot search (mkdtemp: 0700), as a user's data dir often is.
     const dir = await tempStateDir();
     const extra = new Runtime({ stateDir: dir, instance: inst });
     await extra.start();
-    const spares = () => mountsBelow(rootfsMountPoint(inst)).filter((m) => m.includes('/_spare-'));
-    extra.prepareRootfs(probeLayers);
-    extra.prepareRootfs(probeLayers); // at most one per layer set
     const other = await layersFor('export default () => "other"');
-    extra.prepareRootfs(other);
-    await waitUntil(() => spares().length === 2);
-    const opts = { layerDirs: probeLayers, memoryMb: 128, env: {}, hostname: 's', functionName: 's', version: 1 };
-    const a = await extra.createContainer({ ...opts, id: 'a' });
-    // a runs on the spare (no mount of its own); b, with no spare left, mounts its own.
-    expect(spares()).toHaveLength(2);
-    expect(mountsBelow(rootfsMountPoint(inst, 'a'))).toEqual([]);
-    const b = await extra.createContainer({ ...opts, id: 'b' });
-    expect(mountsBelow(rootfsMountPoint(inst, 'b'))).toHaveLength(1);
-    const out = await a.invoke({ invocationId: 'i', event: { action: 'ctx' }, deadline: Date.now() + 5000 });
-    expect(out.ok).toBe(true);
-    await a.destroy();
-    expect(spares()).toHaveLength(1);
-    await b.destroy();
-    await extra.discardRootfs(other);
-    expect(spares()).toEqual([]);
-    extra.prepareRootfs(other);
-    await extra.close();
+    const opts = { memoryMb: 128, env: {}, hostname: 's', functionName: 's', version: 1 };
+    const [a, b] = await Promise.all([
+      extra.createContainer({ ...opts, id: 'a', layerDirs: probeLayers }),
+      extra.createContainer({ ...opts, id: 'b', layerDirs: other }),
+    ]);
     expect(mountsBelow(rootfsMountPoint(inst))).toEqual([]);
+    // Both images' layers sit in one fixtures dir: one bind serves them.
+    const binds = mountsBelow(layerBindsBase(inst));
+    expect(binds).toHaveLength(1);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toMatch(new RegExp(`${binds[0]} ro[, ]`));
+    // The overlay is the container's root: read-only, the function's own code on it.
+    expect(await a.invoke({ invocationId: 'i', event: { action: 'sandbox' }, deadline: Date.now() + 5000 })).toMatchObject({ ok: true, result: { writeTmp: 'ok', writeFunction: 'EROFS', writeEtc: 'EROFS' } });
+    expect(await b.invoke({ invocationId: 'j', event: {}, deadline: Date.now() + 5000 })).toMatchObject({ ok: true, result: 'other' });
+    await a.destroy();
+    await b.destroy();
+    expect(mountsBelow(layerBindsBase(inst))).toHaveLength(1);
+    await extra.close();
+    expect(mountsBelow(layerBindsBase(inst))).toEqual([]);
+    expect(existsSync(layerBindsBase(inst))).toBe(false);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an upper layer hides what it deleted (an opaque dir, a whiteout) inside the container, as image unpack writes them', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'hearth-layers-'));
+    await chmod(parent, 0o755);
+    const top = join(parent, 'top');
+    await mkdir(join(top, 'function'), { recursive: true, mode: 0o755 });
+    await mkdir(join(top, 'etc'), { mode: 0o755 });
+    await chmod(top, 0o755);
+    const source = "import { existsSync, readdirSync } from 'node:fs'; export default () => ({ fn: readdirSync('/function'), passwd: existsSync('/etc/passwd') });";
+    await writeFile(join(top, 'function', 'index.mjs'), source);
+    await setOpaque(join(top, 'function'));
+    await mknod(join(top, 'etc', 'passwd'), 'c', 0, 0);
+    try {
+      // Below: a function layer whose /function holds hearth.json too, and the base with /etc/passwd.
+      const c = await create({}, [top, await functionLayer('export default () => 1'), await baseLayer()]);
+      expect(await invoke(c, {})).toMatchObject({ ok: true, result: { fn: ['index.mjs'], passwd: false } });
+      await c.destroy();
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 
   it('close() during createContainer aborts the start quickly and cleans up', async () => {

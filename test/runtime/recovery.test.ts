@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/runtime/index.ts';
 import { layersFor, tempStateDir, testInstance } from './fixtures.ts';
 import { PROBE } from './functions.ts';
-import { canRunContainers, cgroupDirsOf, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
+import { canRunContainers, cgroupDirsOf, layerBindsBase, mountsBelow, rootfsMountPoint, runcIds } from '../helpers/host.ts';
 
 /** Pids whose command line contains every one of the given words. */
 function pidsWith(...words: string[]): number[] {
@@ -89,22 +89,25 @@ describe.skipIf(!canRunContainers)('recovery after a crash', () => {
     expect(cgroupDirsOf(instance)).toEqual([]);
   });
 
-  it('start() unmounts and removes the spare rootfses a dead predecessor prepared', async () => {
+  it("start() unmounts a dead predecessor's layer binds without touching the layers, and runs on its own", async () => {
     const inst = testInstance();
     const dir = await tempStateDir();
     const layers = await layersFor(PROBE);
     const dead = new Runtime({ stateDir: dir, instance: inst });
     await dead.start();
-    dead.prepareRootfs(layers);
-    const spares = () => mountsBelow(rootfsMountPoint(inst)).filter((m) => m.includes('/_spare-'));
-    for (const deadline = Date.now() + 5000; spares().length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
-    expect(spares()).toHaveLength(1);
-    // `dead` is never closed: its successor finds the mount.
+    const opts = { layerDirs: layers, memoryMb: 128, env: {}, hostname: 'r', functionName: 'r', version: 1 };
+    await dead.createContainer({ ...opts, id: 'gone' });
+    expect(mountsBelow(layerBindsBase(inst))).toHaveLength(1);
+    // `dead` is never closed: its successor finds the bind (and the container) and removes them.
     const runtime = new Runtime({ stateDir: dir, instance: inst });
     await runtime.start();
+    expect(mountsBelow(layerBindsBase(inst))).toEqual([]);
     expect(mountsBelow(rootfsMountPoint(inst))).toEqual([]);
-    expect(existsSync(rootfsMountPoint(inst)) ? readdirSync(rootfsMountPoint(inst)) : []).toEqual([]);
+    for (const layer of layers) expect(readdirSync(layer).length).toBeGreaterThan(0);
+    const c = await runtime.createContainer({ ...opts, id: 'next' });
+    expect((await c.invoke({ invocationId: 'z', event: { action: 'ctx' }, deadline: Date.now() + 5000 })).ok).toBe(true);
     await runtime.close();
+    expect(mountsBelow(layerBindsBase(inst))).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   });
 });

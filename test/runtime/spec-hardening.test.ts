@@ -13,6 +13,7 @@ import {
   UserNamespaceRanges,
   USERNS_RANGE_SIZE,
   withNetworkNamespace,
+  withOverlayRoot,
   withRootPath,
   withSeccomp,
   withUserNamespace,
@@ -149,6 +150,14 @@ describe('joined network namespace and root path', () => {
   it('withRootPath keeps the root read-only', () => {
     expect(buildSpec([withRootPath('/run/hearth/x.rootfs/c1')]).root).toEqual({ path: '/run/hearth/x.rootfs/c1', readonly: true });
     expect(() => withRootPath('')).toThrow(RangeError);
+  });
+
+  it('withOverlayRoot makes the read-only overlay the first mount, read through user xattrs; paths that would misparse are refused', () => {
+    const s = buildSpec([withOverlayRoot(['/l/fn', '/l/base'])]);
+    expect(s.mounts[0]).toEqual({ destination: '/', type: 'overlay', source: 'overlay', options: ['ro', 'userxattr', 'lowerdir=/l/fn:/l/base'] });
+    expect(s.mounts.filter((m) => m.destination === '/')).toHaveLength(1);
+    expect(buildSpec([withOverlayRoot(['/a', '/b']), withOverlayRoot(['/c', '/d'])]).mounts.filter((m) => m.destination === '/')).toHaveLength(1);
+    for (const bad of [['/one'], ['/a:b', '/c'], ['/a,upperdir=/x', '/c'], ['relative', '/c']]) expect(() => withOverlayRoot(bad)).toThrow(RangeError);
   });
 
   it('bridge subnets are /24s in 10.128.0.0/10, stable per instance', () => {

@@ -19,12 +19,15 @@ export async function mknod(file: string, kind: 'c' | 'b' | 'p', major = 0, mino
 }
 
 type XattrSetter = (dir: string) => Promise<void>;
+const OPAQUE_XATTRS = ['user.overlay.opaque', 'trusted.overlay.opaque'];
 let opaqueSetter: Promise<XattrSetter> | undefined;
 
 /**
- * Marks a directory opaque for overlayfs (`trusted.overlay.opaque=y`; needs root). Uses
- * `setfattr` when the `attr` package is installed, else python3's os.setxattr (Debian 12 always
- * has python3, rarely attr).
+ * Marks a directory opaque for overlayfs, in both xattr namespaces: `user.overlay.opaque=y` for
+ * the containers' rootfs (runc mounts it in the container's user namespace with `userxattr`,
+ * where trusted.* cannot be read) and `trusted.overlay.opaque=y` for a root mount on the host
+ * (needs root). Uses `setfattr` when the `attr` package is installed, else python3's os.setxattr
+ * (Debian 12 always has python3, rarely attr).
  */
 export async function setOpaque(dir: string): Promise<void> {
   opaqueSetter ??= pickOpaqueSetter();
@@ -35,14 +38,14 @@ async function pickOpaqueSetter(): Promise<XattrSetter> {
   const setfattr = await findExecutable('setfattr');
   if (setfattr) {
     return async (dir) => {
-      await run(setfattr, ['-n', 'trusted.overlay.opaque', '-v', 'y', dir]);
+      for (const name of OPAQUE_XATTRS) await run(setfattr, ['-n', name, '-v', 'y', dir]);
     };
   }
   // The system python first: a pyenv shim on PATH costs a shell script per call.
   const python = (await isExecutable('/usr/bin/python3')) ? '/usr/bin/python3' : await findExecutable('python3');
   if (python) {
     return async (dir) => {
-      await run(python, ['-c', 'import os, sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")', dir]);
+      await run(python, ['-c', 'import os, sys\nfor name in sys.argv[2:]: os.setxattr(sys.argv[1], name, b"y")', dir, ...OPAQUE_XATTRS]);
     };
   }
   throw new Error('cannot set overlay opaque xattrs: neither setfattr (package attr) nor python3 is installed');

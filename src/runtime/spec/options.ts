@@ -35,6 +35,26 @@ export function withRootPath(path: string): SpecOpt {
   };
 }
 
+/**
+ * The rootfs: a read-only overlay of `lowerDirs` (top-most first; at least two, since an overlay
+ * without an upperdir needs two), mounted by runc on the root path inside the container's own
+ * mount namespace, so the host's mount table never holds a container's rootfs. The first mount:
+ * every other one is made on top of it.
+ */
+export function withOverlayRoot(lowerDirs: string[]): SpecOpt {
+  if (lowerDirs.length < 2) throw new RangeError('an overlay rootfs needs at least two lowerdirs');
+  for (const d of lowerDirs) {
+    // ':' separates lowerdirs and ',' separates mount options: such a path would be misparsed.
+    if (!d.startsWith('/') || /[:,\n\0]/.test(d)) throw new RangeError(`unusable layer dir path ${JSON.stringify(d)}`);
+  }
+  return function overlayRootOpt(spec) {
+    // userxattr: in the container's user namespace overlayfs cannot read trusted.* xattrs, so an
+    // opaque dir is marked user.overlay.opaque too (image unpack sets both).
+    const overlay = { destination: '/', type: 'overlay', source: 'overlay', options: ['ro', 'userxattr', `lowerdir=${lowerDirs.join(':')}`] };
+    spec.mounts = [overlay, ...spec.mounts.filter((m) => m.destination !== '/')];
+  };
+}
+
 export function withCwd(cwd: string): SpecOpt {
   if (!cwd.startsWith('/')) throw new RangeError('cwd must be absolute');
   return function cwdOpt(spec) {
