@@ -397,12 +397,6 @@ describe.skipIf(!canRunContainers)('runtime containers (real runc)', () => {
     expect(() => new Runtime({ stateDir, instance: 'Bad-Instance' })).toThrow(RangeError);
   });
 
-  async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !check(); await new Promise((r) => setTimeout(r, 10))) {
-      if (Date.now() > deadline) throw new Error('condition not met');
-    }
-  }
-
   function expectGone(id: string): void {
     expect(runcIds(instance)).not.toContain(id);
     expect(cgroupDirsOf(instance, id)).toEqual([]);
