@@ -209,6 +209,8 @@ export class FunctionService {
     this.#unavailable.delete(record.name);
     this.#active.add(record.name);
     this.deps.workers.ensure(record.name, record.config.maxContainers * record.config.concurrency);
+    // Its first call (admission counts its queue) then finds the queue set up.
+    this.deps.producer.prepare(record.name);
     this.deps.pool.keepWarm({ name: record.name, version: record.version, digest: record.digest, config: record.config });
   }
 
