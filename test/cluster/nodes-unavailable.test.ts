@@ -4,7 +4,7 @@ import { BoundTimeoutError } from '../../src/time-bound/index.ts';
 import { startChildHearth, prepareDataDir, startSharedRedis } from '../helpers/child-hearth.ts';
 import { rm, rmdir } from 'node:fs/promises';
 import { instanceOf } from '../../src/hearth.ts';
-import { runcIds, runcRoot } from '../helpers/host.ts';
+import { layerBindsBase, mountsBelow, runcIds, runcRoot } from '../helpers/host.ts';
 
 type Cleanup = () => Promise<unknown>;
 const cleanups: Cleanup[] = [];
@@ -53,10 +53,14 @@ describe('GET /v1/nodes without Redis', () => {
       expect([res.status, body.error?.code], `after ${waitMs} ms`).toEqual([503, 'unavailable']);
       expect(Date.now() - started).toBeLessThan(2_500);
     }
-    // A SIGKILLed node cleans nothing; it ran no container, so only its empty runc root is left (a restart would remove it).
+    // A SIGKILLed node cleans nothing; it ran no container, so only its empty runc root and its
+    // layer binds' dir (no bind in it, only the empty padding dir) are left (a restart would remove them).
     await node.kill();
     const instance = instanceOf(dataDir);
     expect(runcIds(instance)).toEqual([]);
     await rmdir(runcRoot(instance));
+    expect(mountsBelow(layerBindsBase(instance))).toEqual([]);
+    await rmdir(`${layerBindsBase(instance)}/empty`);
+    await rmdir(layerBindsBase(instance));
   }, 90_000);
 });
