@@ -10,7 +10,7 @@
  *
  * Never remove `base` recursively: a bind still mounted there would take the layers with it.
  */
-import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runChecked, type CommandRunner } from './command.ts';
 import { mountsUnder, unmount } from './rootfs.ts';
@@ -28,11 +28,13 @@ export class LayerBinds {
     return join(this.o.base, 'empty');
   }
 
-  /** Makes base and the empty dir (a predecessor's binds were removed first: `removeLayerBinds`). */
+  /** Makes base and an empty padding dir (a predecessor's binds were removed first: `removeLayerBinds`). */
   async start(): Promise<void> {
     await mkdir(this.o.base, { recursive: true, mode: 0o711 });
     await chmod(this.o.base, 0o711);
-    await mkdir(this.emptyDir, { recursive: true, mode: 0o755 });
+    // Binds are only ever mounted at base/<n>, so this one may go recursively.
+    await rm(this.emptyDir, { recursive: true, force: true });
+    await mkdir(this.emptyDir, { mode: 0o755 });
   }
 
   /** The overlay's lowerdirs for these layer dirs (top-most first), as runc can reach them. */

@@ -3,8 +3,8 @@
  * nothing a container does reaches the layers, and one page cache serves every container of an
  * image. Writes go to the tmpfs mounts in the spec (/tmp, /run, /dev/shm). runc mounts it, in the
  * container's own mount namespace (`withOverlayRoot`, lowerdirs from layer-binds.ts), on the
- * empty dir made here; the host's mount table never holds it. The unmount helpers remain for
- * residue: rootfs mounts an older Hearth made on the host.
+ * empty dir made here; the host's mount table never holds it. The unmount helpers serve the
+ * layer binds and residue (rootfs mounts an older Hearth made on the host).
  */
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
