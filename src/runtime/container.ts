@@ -193,7 +193,7 @@ export class Container {
       () => new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()),
     );
     this.specializing = loaded;
-    const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env });
+    const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env, memoryMb: s.memoryMb });
     if (!sent) loaded.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
     return loaded.promise;
   }

@@ -47,6 +47,8 @@ export interface SpecializeMessage {
   /** Relative path under the function dir → UTF-8 source; must contain the bundle, `index.cjs` or `index.mjs`. */
   files: Record<string, string>;
   env: Record<string, string>;
+  /** The function's memory limit in MiB: its HEARTH_MEMORY_MB from now on. */
+  memoryMb: number;
 }
 
 /**
@@ -60,7 +62,14 @@ export interface CodeCacheMessage {
 }
 
 /** host → agent */
-export type HostMessage = { type: 'invoke'; id: string; event: unknown; ctx: InvokeContext } | HttpInvokeMessage | SpecializeMessage | CodeCacheMessage;
+export interface InvokeMessage {
+  type: 'invoke';
+  id: string;
+  event: unknown;
+  ctx: InvokeContext;
+}
+
+export type HostMessage = InvokeMessage | HttpInvokeMessage | SpecializeMessage | CodeCacheMessage;
 
 /** agent → host, for `http` invocations; a failure before or during the body is a `result` with ok false. */
 export type HttpResponseMessage =

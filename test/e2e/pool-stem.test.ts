@@ -34,7 +34,7 @@ async function containerOf(fn: string): Promise<{ id: string; fromStemCell: bool
 const inspector = (marker: string) => `
 import fs from 'node:fs';
 const MARKER = ${JSON.stringify(marker)};
-export default () => {
+export default (_event, context) => {
   const ls = (p) => { try { return fs.readdirSync(p); } catch { return null; } };
   const files = ls('/tmp/.hearth-function') ?? [];
   return {
@@ -43,6 +43,9 @@ export default () => {
     fn: process.env.HEARTH_FUNCTION,
     version: process.env.HEARTH_VERSION,
     rootFunctionDir: ls('/function'),
+    tmp: ls('/tmp'),
+    memory: [process.env.HEARTH_MEMORY_MB, process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, context.memoryLimitInMB],
+    modules: Object.keys(require.cache),
     files: files.sort(),
     code: files.map((f) => fs.readFileSync('/tmp/.hearth-function/' + f, 'utf8')).join('\\n'),
     environ: fs.readFileSync('/proc/1/environ', 'utf8') + fs.readFileSync('/proc/self/environ', 'utf8'),
@@ -70,6 +73,11 @@ describe('stem cells', () => {
     // The stem cell's rootfs is the base layer: no function code in it (at most an empty /function).
     expect(res.body.rootFunctionDir ?? []).toEqual([]);
     expect(res.body.files).toEqual(['hearth.json', 'index.cjs']);
+    // The function's limit, not the cell's (512 MiB), wherever Lambda-style code reads it.
+    expect(res.body.memory).toEqual(['96', '96', '96']);
+    // The cell's rehearsal (its agent ran a no-op function before it said ready) left nothing.
+    expect(res.body.tmp).toEqual(['.hearth-function']);
+    expect(res.body.modules.filter((m: string) => m.includes('rehearsal'))).toEqual([]);
 
     const c = await containerOf('stem-one');
     expect(c.fromStemCell).toBe(true);

@@ -8,16 +8,16 @@
  * invocation it belongs to, found through AsyncLocalStorage so concurrent invocations stay apart.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { formatWithOptions, inspect } from 'node:util';
 import { encodeMessage, NdjsonChannel } from '../channel.ts';
 import { httpEvent } from './http-event.ts';
 import { callHandler } from './call-handler.ts';
-import { contextFacts, functionContext } from './context.ts';
+import { contextFacts, functionContext, type ContextFacts } from './context.ts';
 import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
-import { bundleAmong, bundleIn, loadBundle } from './function-bundle.ts';
+import { bundleAmong, bundleIn, loadBundle, setModuleGlobals, writeBundleFiles } from './function-bundle.ts';
+import { rehearse } from './rehearsal.ts';
 import { BundleCodeCache } from './bundle-code-cache.ts';
 import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
 import {
@@ -31,6 +31,7 @@ import {
   type AgentMessage,
   type HostMessage,
   type HttpInvokeMessage,
+  type InvokeMessage,
   type SpecializeMessage,
 } from '../protocol.ts';
 
@@ -158,7 +159,8 @@ const codeCache = new BundleCodeCache(process.argv, (data) => channel.send({ typ
 
 async function init(entry: string, cache?: { data?: Buffer }): Promise<boolean> {
   try {
-    const bundle = await loadBundle(entry, FUNCTION_NAME, cache);
+    setModuleGlobals(entry, FUNCTION_NAME);
+    const bundle = await loadBundle(entry, cache);
     codeCache.loaded(bundle);
     const found = findHandler(bundle.namespace);
     if (!found) {
@@ -191,12 +193,7 @@ async function specialize(m: SpecializeMessage): Promise<void> {
   let bundle: string;
   try {
     bundle = bundleAmong(m.files);
-    for (const [rel, source] of Object.entries(m.files)) {
-      const target = normalize(join(STEM_FUNCTION_DIR, rel));
-      if (!target.startsWith(`${STEM_FUNCTION_DIR}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, source, { mode: 0o444 });
-    }
+    writeBundleFiles(STEM_FUNCTION_DIR, m.files);
   } catch (e) {
     const err = toAgentError(e);
     channel.endWith(encodeMessage({ type: 'init_error', message: err.message }), () => process.exit(1));
@@ -205,14 +202,18 @@ async function specialize(m: SpecializeMessage): Promise<void> {
   for (const [name, value] of Object.entries(m.env)) process.env[name] = value;
   process.env.HEARTH_FUNCTION = m.functionName;
   process.env.HEARTH_VERSION = String(m.version);
+  // The function's own limit (the cell started under a larger one); older hosts do not send it.
+  if (typeof m.memoryMb === 'number') process.env.HEARTH_MEMORY_MB = String(m.memoryMb);
   FUNCTION_NAME = m.functionName;
   if (await init(join(STEM_FUNCTION_DIR, bundle))) channel.send({ type: 'specialized' });
 }
 
 async function boot(): Promise<void> {
   const entry = bundleIn(FUNCTION_DIR);
-  // No function bundle: this is a stem cell (base layer only). It is ready to be specialized.
+  // No function bundle: this is a stem cell (base layer only). It is ready to be specialized once
+  // it has rehearsed what its first function will make it do.
   if (!entry) {
+    await rehearse({ runEvent: (target, m, facts) => eventResultFrame(target, m, { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } }, facts) });
     channel.send({ type: 'ready' });
     return;
   }
@@ -234,25 +235,29 @@ function onMessage(m: HostMessage): void {
   // Unknown types (a newer host) are ignored.
 }
 
-async function invoke(m: Extract<HostMessage, { type: 'invoke' }>): Promise<void> {
+async function invoke(m: InvokeMessage): Promise<void> {
   const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
   active.set(m.id, inv);
-  let frame: string;
-  try {
-    if (!loaded) throw new Error('function is not loaded');
-    if (loaded.kind === 'fetch') {
-      throw new Error(`this function exports a fetch handler; invoke it via /fn/${FUNCTION_NAME}/`);
-    }
-    const { handler, style } = loaded;
-    const value = await als.run(inv, () => callHandler(handler, m.event, m.ctx, { lambdaStyle: style === 'lambda', facts: contextFacts() }));
-    frame = resultFrame(m.id, value);
-  } catch (e) {
-    frame = encodeMessage({ type: 'result', id: m.id, ok: false, error: toAgentError(e) });
-  }
+  const frame = await eventResultFrame(loaded, m, inv, contextFacts());
   flushPartial(inv);
   active.delete(m.id);
   channel.sendFrame(frame);
   codeCache.invocationEnded();
+}
+
+/** Runs an event handler in `inv`'s async context: its result frame, a failure's included. */
+async function eventResultFrame(target: Loaded | undefined, m: InvokeMessage, inv: Invocation, facts: ContextFacts): Promise<string> {
+  try {
+    if (!target) throw new Error('function is not loaded');
+    if (target.kind === 'fetch') {
+      throw new Error(`this function exports a fetch handler; invoke it via /fn/${FUNCTION_NAME}/`);
+    }
+    const { handler, style } = target;
+    const value = await als.run(inv, () => callHandler(handler, m.event, m.ctx, { lambdaStyle: style === 'lambda', facts }));
+    return resultFrame(m.id, value);
+  } catch (e) {
+    return encodeMessage({ type: 'result', id: m.id, ok: false, error: toAgentError(e) });
+  }
 }
 
 /** Serialises once, checking what the host can take; undefined (and functions) become null. */

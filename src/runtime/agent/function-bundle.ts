@@ -3,9 +3,9 @@
  * CommonJS (`index.cjs`, required: no ES module loader to start) or, when its code needs one
  * and in older images, as an ES module (`index.mjs`, imported).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Script } from 'node:vm';
 import { runCommonJs } from './code-cache.ts';
@@ -25,6 +25,16 @@ export function bundleAmong(files: Record<string, string>): string {
   return name;
 }
 
+/** Writes the files a stem cell is sent under `root` (read-only); a path that leaves `root` is refused. */
+export function writeBundleFiles(root: string, files: Record<string, string>): void {
+  for (const [rel, source] of Object.entries(files)) {
+    const target = normalize(join(root, rel));
+    if (!target.startsWith(`${root}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, source, { mode: 0o444 });
+  }
+}
+
 export interface LoadedBundle {
   /** Its exports, as an import's namespace. */
   namespace: Record<string, unknown>;
@@ -35,16 +45,20 @@ export interface LoadedBundle {
 }
 
 /**
- * Loads the bundle in the surroundings its code expects. With `codeCache` (the host keeps one for
- * this function), a CommonJS bundle is compiled through a Script, using `codeCache.data` if
- * there is one, so that a cache can be made of it.
+ * Loads the bundle (after setModuleGlobals). With `codeCache` (the host keeps one for this
+ * function), a CommonJS bundle is compiled through a Script, using `codeCache.data` if there is
+ * one, so that a cache can be made of it.
  */
-export async function loadBundle(entry: string, functionName: string, codeCache?: { data?: Buffer }): Promise<LoadedBundle> {
-  setModuleGlobals(entry, functionName);
+export async function loadBundle(entry: string, codeCache?: { data?: Buffer }): Promise<LoadedBundle> {
   if (!entry.endsWith('.cjs')) return { namespace: (await import(pathToFileURL(entry).href)) as Record<string, unknown> };
   if (!codeCache) return { namespace: moduleNamespace(createRequire(entry)(entry)) };
   const { exports, script } = runCommonJs(entry, readFileSync(entry, 'utf8'), codeCache.data);
   return { namespace: moduleNamespace(exports), script, ...(codeCache.data ? { cache: script.cachedDataRejected ? 'rejected' : 'accepted' } : {}) };
+}
+
+/** Forgets a CommonJS bundle required without a code cache (a stem cell's rehearsal). */
+export function dropBundle(entry: string): void {
+  delete createRequire(entry).cache[entry];
 }
 
 /**
@@ -53,7 +67,7 @@ export async function loadBundle(entry: string, functionName: string, codeCache?
  * bundled dependency) does not declare its own, and point at the function's directory as the
  * container sees it.
  */
-function setModuleGlobals(entry: string, functionName: string): void {
+export function setModuleGlobals(entry: string, functionName: string): void {
   const g = globalThis as Record<string, unknown>;
   g.__filename = entry;
   g.__dirname = dirname(entry);
