@@ -10,14 +10,18 @@ export interface StemFigures {
 
 /**
  * First invokes of new functions on a Hearth started with stem cells: waits until `stemCells` are
- * ready, deploys a new function, times its first invoke, and keeps the sample if a stem cell served it.
+ * ready, deploys a new function (`prefix-i`, tiny unless `source` says otherwise), times its first
+ * invoke, and keeps the sample if a stem cell served it.
  */
-export async function measureStemCells(api: HearthApi, o: { samples: number; stemCells: number }): Promise<StemFigures> {
+export async function measureStemCells(
+  api: HearthApi,
+  o: { samples: number; stemCells: number; prefix?: string; source?: (i: number) => string },
+): Promise<StemFigures> {
   const times: number[] = [];
   for (let i = 0; i < o.samples; i++) {
-    const name = `stem-${i}`;
+    const name = `${o.prefix ?? 'stem'}-${i}`;
     await waitForReadyStemCells(api, o.stemCells);
-    await api.deploy(name, tinySource(i), { idleTimeoutMs: 600_000 });
+    await api.deploy(name, (o.source ?? tinySource)(i), { idleTimeoutMs: 600_000 });
     const t = performance.now();
     const { coldStart } = await api.invoke(name);
     const elapsed = performance.now() - t;
