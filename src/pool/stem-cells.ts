@@ -78,7 +78,7 @@ export class StemCells {
    */
   async specialize(fn: PoolFunction): Promise<PoolContainer | undefined> {
     if (!this.canServe(fn) || this.ready.length === 0) return undefined;
-    let files: Record<string, string> | undefined;
+    let files: Record<string, Buffer> | undefined;
     try {
       files = await this.files.get(fn.digest);
     } catch (err) {

@@ -19,8 +19,8 @@ import type { ContainerExit, HttpSink, InvokeOutcome, InvokeRequest } from './ty
 export interface SpecializeOptions {
   functionName: string;
   version: number;
-  /** The function's files (relative path → source), `index.cjs` or `index.mjs` the entry. */
-  files: Record<string, string>;
+  /** The function's files (relative path → content), `index.cjs` or `index.mjs` the entry. */
+  files: Record<string, Buffer>;
   env: Record<string, string>;
   memoryMb: number;
   /** Default 10000. */
@@ -193,7 +193,11 @@ export class Container {
       () => new ContainerStartError('timeout', `stem cell ${this.id} did not load ${s.functionName} within ${timeoutMs} ms`, this.recent.text()),
     );
     this.specializing = loaded;
-    const sent = this.channel.send({ type: 'specialize', functionName: s.functionName, version: s.version, files: s.files, env: s.env, memoryMb: s.memoryMb });
+    const files = Object.entries(s.files);
+    const sent = this.channel.sendWithAttachment(
+      { type: 'specialize', functionName: s.functionName, version: s.version, files: files.map(([path, data]) => ({ path, bytes: data.length })), env: s.env, memoryMb: s.memoryMb },
+      Buffer.concat(files.map(([, data]) => data)),
+    );
     if (!sent) loaded.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
     return loaded.promise;
   }

@@ -44,8 +44,11 @@ export interface SpecializeMessage {
   type: 'specialize';
   functionName: string;
   version: number;
-  /** Relative path under the function dir → UTF-8 source; must contain the bundle, `index.cjs` or `index.mjs`. */
-  files: Record<string, string>;
+  /**
+   * The function's files, in the order their bytes follow in the frame's attachment: relative path
+   * under the function dir and size. Must contain the bundle, `index.cjs` or `index.mjs`.
+   */
+  files: { path: string; bytes: number }[];
   env: Record<string, string>;
   /** The function's memory limit in MiB: its HEARTH_MEMORY_MB from now on. */
   memoryMb: number;

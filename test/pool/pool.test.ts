@@ -231,7 +231,7 @@ describe('stem cells and code caches made ahead', () => {
     const cell = runtime.created.find((c) => c.id === result.containerId)!;
     expect(cell.options.functionName).toBe('stem');
     expect(warnings).toEqual([]);
-    expect(cell.specializedFor).toMatchObject({ functionName: 'spec', files: { 'index.mjs': 'export default () => 1' }, env: { GREETING: 'hi' }, memoryMb: 256 });
+    expect(cell.specializedFor).toMatchObject({ functionName: 'spec', files: { 'index.mjs': Buffer.from('export default () => 1') }, env: { GREETING: 'hi' }, memoryMb: 256 });
     await vi.advanceTimersByTimeAsync(0);
     expect(pool.readyStemCells).toBe(1);
     expect(runtime.live('stem')).toHaveLength(2);

@@ -73,6 +73,54 @@ describe('NdjsonChannel', () => {
     expect(closes).toBe(1);
   });
 
+  it('carries an attachment as raw bytes after its frame, whatever the chunks, and frames after it', async () => {
+    const { a, b } = pair();
+    const got: [unknown, string | undefined][] = [];
+    const errors: string[] = [];
+    new NdjsonChannel<never, { type: string }>(b, 1 << 20, {
+      onMessage: (m, bytes) => got.push([m, bytes?.toString('utf8')]),
+      onProtocolError: (e) => errors.push(e),
+      onClose: () => {},
+    });
+    const sender = new NdjsonChannel<{ type: string; n?: number }, never>(a, 1 << 20, { onMessage: () => {}, onProtocolError: () => {}, onClose: () => {} });
+    // Newlines and quotes in the bytes are bytes, not frame ends.
+    const code = 'module.exports = () => "✓";\n'.repeat(5000);
+    sender.sendWithAttachment({ type: 'files', n: 1 }, Buffer.from(code));
+    sender.sendWithAttachment({ type: 'empty' }, Buffer.alloc(0));
+    sender.send({ type: 'after' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([[{ type: 'files', n: 1 }, code], [{ type: 'empty' }, ''], [{ type: 'after' }, undefined]]);
+    expect(errors).toEqual([]);
+  });
+
+  it('splits an attachment fed a byte at a time, then reads the next line from the same chunk', () => {
+    const lines: string[] = [];
+    const raws: string[] = [];
+    const s = new LineSplitter({
+      maxLineBytes: 64,
+      onLine: (line) => {
+        lines.push(line.toString());
+        if (line.toString() === 'head') s.takeRaw(5, (bytes) => raws.push(bytes.toString()));
+      },
+    });
+    for (const byte of Buffer.from('head\na\nb\nc')) s.push(Buffer.from([byte]));
+    s.push(Buffer.from('tail\n'));
+    expect(raws).toEqual(['a\nb\nc']);
+    expect(lines).toEqual(['head', 'tail']);
+  });
+
+  it('refuses an attachment size that is not a whole number within the message limit', async () => {
+    const input = new PassThrough();
+    const stream = Duplex.from({ readable: input, writable: new PassThrough() });
+    const errors: string[] = [];
+    const got: unknown[] = [];
+    new NdjsonChannel(stream, 1024, { onMessage: (m) => got.push(m), onProtocolError: (e) => errors.push(e), onClose: () => {} });
+    input.write('{"type":"a","attachedBytes":-1}\n{"type":"b","attachedBytes":1.5}\n{"type":"c","attachedBytes":2048}\n');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([]);
+    expect(errors).toEqual(Array(3).fill('attachedBytes must be an integer from 0 to 1024'));
+  });
+
   it('send returns false once the stream is gone', () => {
     const stream = Duplex.from({ readable: new PassThrough(), writable: new PassThrough() });
     const ch = new NdjsonChannel(stream, 16, { onMessage: () => {}, onProtocolError: () => {}, onClose: () => {} });

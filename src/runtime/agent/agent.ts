@@ -16,7 +16,7 @@ import { httpEvent } from './http-event.ts';
 import { callHandler } from './call-handler.ts';
 import { contextFacts, functionContext, type ContextFacts } from './context.ts';
 import { findHandler, NO_HANDLER_HINT, type Loaded } from './find-handler.ts';
-import { bundleAmong, bundleIn, loadBundle, setModuleGlobals, writeBundleFiles } from './function-bundle.ts';
+import { bundleAmong, bundleIn, filesOf, loadBundle, setModuleGlobals, writeBundleFiles } from './function-bundle.ts';
 import { rehearse } from './rehearsal.ts';
 import { BundleCodeCache } from './bundle-code-cache.ts';
 import { apiGatewayEvent, openWhiskParams, openWhiskResultToHttp, proxyResultToHttp, type HttpResult } from './lambda-http.ts';
@@ -55,7 +55,7 @@ const active = new Map<string, Invocation>();
 const idle: Invocation = { id: '', lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
 
 const channel = new NdjsonChannel<AgentMessage, HostMessage>(new Socket({ fd: 3, readable: true, writable: true }), MAX_MESSAGE_BYTES, {
-  onMessage: (m) => onMessage(m),
+  onMessage: (m, attachment) => onMessage(m, attachment),
   // The host never sends garbage; if it does, there is nobody sane to report to.
   onProtocolError: () => process.exit(2),
   // Host gone (Hearth died or destroyed us): a container without its host is useless.
@@ -184,7 +184,7 @@ async function init(entry: string, cache?: { data?: Buffer }): Promise<boolean> 
  * the same import a normal container does. There is no way back to generic: a second specialize
  * is refused, and the host destroys the container when that function is done with it.
  */
-async function specialize(m: SpecializeMessage): Promise<void> {
+async function specialize(m: SpecializeMessage, attachment: Buffer | undefined): Promise<void> {
   if (specializing || loaded) {
     channel.send({ type: 'log', id: null, stream: 'stderr', time: Date.now(), line: '[hearth] not a generic container: specialize ignored' });
     return;
@@ -192,8 +192,9 @@ async function specialize(m: SpecializeMessage): Promise<void> {
   specializing = true;
   let bundle: string;
   try {
-    bundle = bundleAmong(m.files);
-    writeBundleFiles(STEM_FUNCTION_DIR, m.files);
+    const files = filesOf(m, attachment);
+    bundle = bundleAmong(files);
+    writeBundleFiles(STEM_FUNCTION_DIR, files);
   } catch (e) {
     const err = toAgentError(e);
     channel.endWith(encodeMessage({ type: 'init_error', message: err.message }), () => process.exit(1));
@@ -227,10 +228,10 @@ async function boot(): Promise<void> {
 
 // ---- invocations ----------------------------------------------------------------------------
 
-function onMessage(m: HostMessage): void {
+function onMessage(m: HostMessage, attachment: Buffer | undefined): void {
   if (m.type === 'invoke') void invoke(m);
   else if (m.type === 'http') void invokeHttp(m);
-  else if (m.type === 'specialize') void specialize(m);
+  else if (m.type === 'specialize') void specialize(m, attachment);
   else if (m.type === 'code_cache') codeCache.received(m.data);
   // Unknown types (a newer host) are ignored.
 }

@@ -18,15 +18,28 @@ export function bundleIn(dir: string): string | undefined {
   return BUNDLE_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
 }
 
+/** A specialize message's files: their bytes, cut from the frame's attachment in order. */
+export function filesOf(m: { files: { path: string; bytes: number }[] }, attachment: Buffer | undefined): Record<string, Buffer> {
+  const total = m.files.reduce((sum, f) => sum + f.bytes, 0);
+  if (!attachment || attachment.length !== total) throw new Error(`specialize: the files take ${total} bytes, ${attachment?.length ?? 0} came`);
+  const files: Record<string, Buffer> = {};
+  let offset = 0;
+  for (const f of m.files) {
+    files[f.path] = attachment.subarray(offset, offset + f.bytes);
+    offset += f.bytes;
+  }
+  return files;
+}
+
 /** The bundle's name among the files a stem cell is sent. */
-export function bundleAmong(files: Record<string, string>): string {
-  const name = BUNDLE_NAMES.find((n) => typeof files[n] === 'string');
+export function bundleAmong(files: Record<string, unknown>): string {
+  const name = BUNDLE_NAMES.find((n) => files[n] !== undefined);
   if (!name) throw new Error(`specialize: no ${BUNDLE_NAMES.join(' or ')} in the function files`);
   return name;
 }
 
 /** Writes the files a stem cell is sent under `root` (read-only); a path that leaves `root` is refused. */
-export function writeBundleFiles(root: string, files: Record<string, string>): void {
+export function writeBundleFiles(root: string, files: Record<string, string | Buffer>): void {
   for (const [rel, source] of Object.entries(files)) {
     const target = normalize(join(root, rel));
     if (!target.startsWith(`${root}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
