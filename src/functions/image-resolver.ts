@@ -34,6 +34,9 @@ export function imageResolver(deps: {
   }
 
   return async function resolveLayerDirs(digest: string): Promise<string[]> {
+    // Every cold start asks: an image whose layers are in place needs no look at its blobs.
+    const known = await deps.images.knownLayerDirs(digest);
+    if (known) return known;
     if (!(await deps.images.has(digest))) await pull(digest);
     try {
       return await deps.images.layerDirs(digest);

@@ -144,9 +144,11 @@ export class ImageStore {
     ]);
     const image = await writeFunctionImage(this.#blobs, name, base, bundle, config, files);
     const [, fnLayer] = image.layers;
-    await this.#layers.unpack(fnLayer);
+    const fnDir = await this.#layers.unpack(fnLayer);
     // Last: once named in the index, the image is complete on disk.
     await this.#layout.addManifest(name, image.manifest);
+    // Its first start then finds them without reading the manifest again.
+    this.#resolved.set(image.manifest.digest, [fnDir, this.#layers.dirOf(base.diffId)]);
     return {
       name,
       digest: image.manifest.digest,
@@ -164,9 +166,8 @@ export class ImageStore {
    * does not match its digest.
    */
   async layerDirs(manifestDigest: string): Promise<string[]> {
-    digestHex(manifestDigest);
-    const known = this.#resolved.get(manifestDigest);
-    if (known && (await Promise.all(known.map(isDir))).every(Boolean)) return [...known];
+    const known = await this.knownLayerDirs(manifestDigest);
+    if (known) return known;
 
     await this.init();
     if (!(await this.#blobs.has(manifestDigest))) throw new Error(`image ${manifestDigest} is not in the store`);
@@ -174,6 +175,18 @@ export class ImageStore {
     const topFirst = (await Promise.all(layers.map((l) => this.#layers.unpack(l)))).reverse();
     this.#resolved.set(manifestDigest, topFirst);
     return [...topFirst];
+  }
+
+  /**
+   * The image's layer dirs if this store unpacked or built them since it started and they are
+   * still there (a stat each), else undefined: what a container start needs, without the
+   * manifest read and blob checks of `has()`.
+   */
+  async knownLayerDirs(manifestDigest: string): Promise<string[] | undefined> {
+    digestHex(manifestDigest);
+    const known = this.#resolved.get(manifestDigest);
+    if (known && (await Promise.all(known.map(isDir))).every(Boolean)) return [...known];
+    return undefined;
   }
 
   /** True when the manifest and every blob it references are stored. */

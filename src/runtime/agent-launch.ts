@@ -23,6 +23,28 @@ export async function agentFiles(layerDirs: string[]): Promise<{ agentPath: stri
   return { agentPath: agent ? AGENT_PATH : LEGACY_AGENT_PATH, nodePreload };
 }
 
+/** Images a Runtime remembers what their base layer ships for; past it, it starts over. */
+const KNOWN_IMAGES = 1000;
+
+/**
+ * agentFiles per list of layer dirs, found once: an unpacked layer never changes (its dir appears
+ * complete, and one unpacked again has the same content), and a start saves 2 × layers stats.
+ */
+export class AgentFilesCache {
+  private readonly byLayers = new Map<string, Promise<{ agentPath: string; nodePreload: boolean }>>();
+
+  get(layerDirs: string[]): Promise<{ agentPath: string; nodePreload: boolean }> {
+    const key = layerDirs.join('\0');
+    let found = this.byLayers.get(key);
+    if (!found) {
+      if (this.byLayers.size >= KNOWN_IMAGES) this.byLayers.clear();
+      found = agentFiles(layerDirs);
+      this.byLayers.set(key, found);
+    }
+    return found;
+  }
+}
+
 /** A stat per layer. */
 async function inSomeLayer(layerDirs: string[], file: string): Promise<boolean> {
   const found = await Promise.all(layerDirs.map((dir) => access(join(dir, file)).then(() => true, () => false)));

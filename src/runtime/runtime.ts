@@ -30,7 +30,7 @@ import {
 } from './spec/index.ts';
 import { prepareSecrets, removeAllSecrets, removeSecrets } from './secrets-dir.ts';
 import type { ContainerOptions, RuntimeOptions } from './types.ts';
-import { agentFiles, codeCacheMode } from './agent-launch.ts';
+import { AgentFilesCache, codeCacheMode } from './agent-launch.ts';
 
 const INSTANCE_RE = /^[a-z0-9]{1,16}$/;
 const ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -69,6 +69,7 @@ export class Runtime {
   private readonly layers: LayerBinds;
   /** V8 code caches of function bundles, by ContainerOptions.codeCacheKey. */
   private readonly codeCaches: CodeCacheStore;
+  private readonly agentFiles = new AgentFilesCache();
   private readonly precompiler: CodeCachePrecompiler;
 
   private readonly warn: (message: string) => void;
@@ -179,7 +180,7 @@ export class Runtime {
         secretsDir = prepared.dir;
         extra.push(prepared.opt);
       }
-      const [agent, codeCache] = await Promise.all([agentFiles(opts.layerDirs), cached]);
+      const [agent, codeCache] = await Promise.all([this.agentFiles.get(opts.layerDirs), cached]);
       // The agent waits for a cache that follows as the first message, or makes one.
       const agentArgs = key ? [`--code-cache=${codeCacheMode(opts, codeCache)}`] : [];
       const spec = functionSpec({ ...params, ...agent, agentArgs }, extra);

@@ -224,6 +224,19 @@ describe('a function image', () => {
     expect(await store.has(image.digest)).toBe(true);
   });
 
+  it('knownLayerDirs: the dirs a build left in place, without reading the manifest; undefined once one is gone or in another store', async () => {
+    const built = await store.buildFunctionImage('known', hello, config);
+    const dirs = await store.layerDirs(built.digest);
+    expect(await store.knownLayerDirs(built.digest)).toEqual(dirs);
+    // A fresh store (a restart) has resolved nothing yet: the caller takes the long way.
+    expect(await new ImageStore({ root, agentEntry }).knownLayerDirs(built.digest)).toBeUndefined();
+    await rm(dirs[0]!, { recursive: true });
+    expect(await store.knownLayerDirs(built.digest)).toBeUndefined();
+    // The long way unpacks it again.
+    expect(await store.layerDirs(built.digest)).toEqual(dirs);
+    expect(await store.knownLayerDirs(built.digest)).toEqual(dirs);
+  });
+
   it('layerDirs unpacks a missing layer again from its blob', async () => {
     const [fnDir] = await store.layerDirs(image.digest);
     await rm(fnDir, { recursive: true });
