@@ -169,7 +169,7 @@ export class Hearth {
     const schedules = new ScheduleService(redis, producer);
     const workers = new InvocationWorkers(redis, createExecutor({ catalog, pool }), {
       store, records: recordWriter, callbacks, lockMs: settings.jobLockMs, subscriber, node: settings.nodeName,
-      coldStartDelayMs: settings.coldStartDelayMs, warmth: () => warmthOf(pool.snapshot()),
+      coldStartDelayMs: settings.coldStartDelayMs, warmth: () => warmthOf(pool.states()),
     });
     this.owned.workers = workers;
     await workers.ready();
@@ -250,7 +250,7 @@ export class Hearth {
         // the answer: the queue's write refuses it instead).
         overflow: {
           http: new QueuedHttp({ producer, replies, backpressure }),
-          runsHere: (fn) => !redisFull() && !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.snapshot(), fn.name, fn.config),
+          runsHere: (fn) => !redisFull() && !functions.isUnavailable(fn.name) && hasLocalCapacity(pool.states(), fn.name, fn.config),
         },
       }),
       cluster,

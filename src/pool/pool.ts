@@ -4,7 +4,7 @@ import { Capacity } from './capacity.ts';
 import type { PoolOptions } from './pool-options.ts';
 import type { PoolContainer } from './pool-runtime.ts';
 import { codeCacheKey, PooledContainer, type Lease, type PoolFunction } from './pooled-container.ts';
-import { describePool, poolEntries, type PoolDescription, type PoolEntry } from './report.ts';
+import { describePool, poolEntries, type ContainerStateEntry, type PoolDescription, type PoolEntry } from './report.ts';
 import { notAcquired, type RunResult } from './run-result.ts';
 import { CodeCacheAhead } from './code-cache-ahead.ts';
 import { StemCells } from './stem-cells.ts';
@@ -156,6 +156,14 @@ export class Pool {
 
   snapshot(): PoolEntry[] {
     return poolEntries(this.capacity.all(), Date.now());
+  }
+
+  /**
+   * Each container's function and state, unsorted: what the scheduler's warmth needs, read on
+   * every container start and job end, without the report's dates and sorting (snapshot()).
+   */
+  states(): ContainerStateEntry[] {
+    return this.capacity.all().map((p) => ({ function: p.fn.name, state: p.state, retiring: p.retiring, inFlight: p.inFlight }));
   }
 
   /** The snapshot plus what each container's cgroup uses now, the stem cells and the global limits. */

@@ -32,6 +32,9 @@ export interface PoolDescription {
   limits: PoolLimits;
 }
 
+/** A container's function and state (Pool.states()). */
+export type ContainerStateEntry = Pick<PoolEntry, 'function' | 'state' | 'retiring' | 'inFlight'>;
+
 /** The containers as reported, sorted by function then id. */
 export function poolEntries(containers: PooledContainer[], now: number): PoolEntry[] {
   return containers

@@ -43,6 +43,12 @@ describe('leases', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(runtime.live('shared')).toHaveLength(2);
     expect(pool.snapshot().map((e) => e.inFlight).sort()).toEqual([0, 0, 2]);
+    // states(): the same containers as the report, without its dates and order.
+    const projected = pool.snapshot().map(({ function: f, state, retiring, inFlight }) => ({ function: f, state, retiring, inFlight }));
+    expect([...pool.states()].sort((a, b) => a.function.localeCompare(b.function) || a.inFlight - b.inFlight)).toEqual(
+      projected.sort((a, b) => a.function.localeCompare(b.function) || a.inFlight - b.inFlight),
+    );
+    expect(pool.states().filter((c) => c.function === 'shared').map((c) => c.state).sort()).toEqual(['busy', 'idle']);
     again.open();
     await Promise.all(runs);
   });
