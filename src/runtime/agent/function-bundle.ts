@@ -39,7 +39,7 @@ export function bundleAmong(files: Record<string, unknown>): string {
 }
 
 /** Writes the files a stem cell is sent under `root` (read-only); a path that leaves `root` is refused. */
-export function writeBundleFiles(root: string, files: Record<string, string | Buffer>): void {
+export function writeBundleFiles(root: string, files: Record<string, Buffer>): void {
   for (const [rel, source] of Object.entries(files)) {
     const target = normalize(join(root, rel));
     if (!target.startsWith(`${root}/`)) throw new Error(`specialize: bad file path ${JSON.stringify(rel)}`);
