@@ -5,7 +5,7 @@
  *
  * A frame may carry an attachment: its JSON has `attachedBytes: n` and exactly n raw bytes follow
  * its newline. Large text (a function's bundle sent to a stem cell) costs ~50 MB/s as a JSON
- * string (escaping, then parsing) and nothing as bytes.
+ * string (escaping, then parsing) and a copy as bytes.
  */
 import type { Duplex } from 'node:stream';
 
