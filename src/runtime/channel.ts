@@ -126,10 +126,15 @@ export class NdjsonChannel<Out, In> {
   private corked = false;
   private readonly splitter: LineSplitter;
 
+  /**
+   * `acceptAttachments`: only the agent's side takes them (from the host). The host's side must
+   * not: the function's own code shares the agent's process and can write to its end.
+   */
   constructor(
     private readonly stream: Duplex,
     maxMessageBytes: number,
     handlers: ChannelHandlers<In>,
+    opts: { acceptAttachments?: boolean } = {},
   ) {
     this.splitter = new LineSplitter({
       maxLineBytes: maxMessageBytes,
@@ -152,6 +157,10 @@ export class NdjsonChannel<Out, In> {
         }
         const attached = (parsed as { attachedBytes?: unknown }).attachedBytes;
         if (attached === undefined) return handlers.onMessage(parsed as In);
+        if (!opts.acceptAttachments) {
+          handlers.onProtocolError('message has an attachment, which this side does not take');
+          return;
+        }
         if (!Number.isSafeInteger(attached) || (attached as number) < 0 || (attached as number) > maxMessageBytes) {
           handlers.onProtocolError(`attachedBytes must be an integer from 0 to ${maxMessageBytes}`);
           return;

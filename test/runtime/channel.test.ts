@@ -77,11 +77,12 @@ describe('NdjsonChannel', () => {
     const { a, b } = pair();
     const got: [unknown, string | undefined][] = [];
     const errors: string[] = [];
-    new NdjsonChannel<never, { type: string }>(b, 1 << 20, {
-      onMessage: (m, bytes) => got.push([m, bytes?.toString('utf8')]),
-      onProtocolError: (e) => errors.push(e),
-      onClose: () => {},
-    });
+    new NdjsonChannel<never, { type: string }>(
+      b,
+      1 << 20,
+      { onMessage: (m, bytes) => got.push([m, bytes?.toString('utf8')]), onProtocolError: (e) => errors.push(e), onClose: () => {} },
+      { acceptAttachments: true },
+    );
     const sender = new NdjsonChannel<{ type: string; n?: number }, never>(a, 1 << 20, { onMessage: () => {}, onProtocolError: () => {}, onClose: () => {} });
     // Newlines and quotes in the bytes are bytes, not frame ends.
     const code = 'module.exports = () => "✓";\n'.repeat(5000);
@@ -114,11 +115,23 @@ describe('NdjsonChannel', () => {
     const stream = Duplex.from({ readable: input, writable: new PassThrough() });
     const errors: string[] = [];
     const got: unknown[] = [];
-    new NdjsonChannel(stream, 1024, { onMessage: (m) => got.push(m), onProtocolError: (e) => errors.push(e), onClose: () => {} });
+    new NdjsonChannel(stream, 1024, { onMessage: (m) => got.push(m), onProtocolError: (e) => errors.push(e), onClose: () => {} }, { acceptAttachments: true });
     input.write('{"type":"a","attachedBytes":-1}\n{"type":"b","attachedBytes":1.5}\n{"type":"c","attachedBytes":2048}\n');
     await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual([]);
     expect(errors).toEqual(Array(3).fill('attachedBytes must be an integer from 0 to 1024'));
+  });
+
+  it('the host\'s side takes no attachment (function code can write to the agent\'s end): a protocol error', async () => {
+    const input = new PassThrough();
+    const stream = Duplex.from({ readable: input, writable: new PassThrough() });
+    const errors: string[] = [];
+    const got: unknown[] = [];
+    new NdjsonChannel(stream, 1024, { onMessage: (m) => got.push(m), onProtocolError: (e) => errors.push(e), onClose: () => {} });
+    input.write('{"type":"log","attachedBytes":3}\nabc');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([]);
+    expect(errors[0]).toBe('message has an attachment, which this side does not take');
   });
 
   it('send returns false once the stream is gone', () => {

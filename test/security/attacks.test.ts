@@ -412,12 +412,30 @@ describe('attacks from a function are contained', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 << 20);
   });
 
+  it('forging agent frames on fd 3 (an attachment the host never takes) ends in its own container being replaced', async () => {
+    await deploy(
+      'forge-frames',
+      `import { writeSync } from 'node:fs';
+      export default (event) => {
+        if (event.forge) writeSync(3, '{"type":"log","id":null,"stream":"stdout","time":0,"line":"x","attachedBytes":4}\\nabcd');
+        return 'still here';
+      };`,
+    );
+    expect((await attack('forge-frames', {})).body).toBe('still here');
+    const [before] = await containersOf(h, 'forge-frames');
+    const forged = await attack('forge-frames', { forge: true });
+    // The host refused the frame and destroyed the container, whatever came first: the result or the destruction.
+    expect([200, 500]).toContain(forged.status);
+    await waitFor(async () => !(await containersOf(h, 'forge-frames')).includes(before!), 10_000);
+    expect((await attack('forge-frames', {})).body).toBe('still here');
+  });
+
   it('the bystander answered correctly all along, and no attack container left anything on the host', async () => {
     await bystander.stop();
     expect(bystander.failures).toEqual([]);
     expect(bystander.ok).toBeGreaterThan(20);
     await expectHealthy(h);
-    for (const fn of ['read-host', 'write-rootfs', 'fork-bomb', 'memory-hog', 'cpu-spin', 'native-syscalls', 'connect-host', 'proc-attack', 'env-thief', 'flood-stdout', 'victim', 'secret-owner', 'secret-thief']) {
+    for (const fn of ['read-host', 'write-rootfs', 'fork-bomb', 'memory-hog', 'cpu-spin', 'native-syscalls', 'connect-host', 'proc-attack', 'env-thief', 'flood-stdout', 'forge-frames', 'victim', 'secret-owner', 'secret-thief']) {
       await h.api('DELETE', `/v1/functions/${fn}`);
     }
     await waitFor(async () => {

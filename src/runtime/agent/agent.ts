@@ -60,7 +60,7 @@ const channel = new NdjsonChannel<AgentMessage, HostMessage>(new Socket({ fd: 3,
   onProtocolError: () => process.exit(2),
   // Host gone (Hearth died or destroyed us): a container without its host is useless.
   onClose: () => process.exit(0),
-});
+}, { acceptAttachments: true });
 
 // ---- output capture -------------------------------------------------------------------------
 
