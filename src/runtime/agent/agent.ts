@@ -51,8 +51,13 @@ interface Invocation {
 
 const als = new AsyncLocalStorage<Invocation>();
 const active = new Map<string, Invocation>();
+/** A new invocation's output state. */
+function invocation(id: string): Invocation {
+  return { id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+}
+
 /** Output from outside any invocation (module scope, stray timers). */
-const idle: Invocation = { id: '', lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+const idle = invocation('');
 
 const channel = new NdjsonChannel<AgentMessage, HostMessage>(new Socket({ fd: 3, readable: true, writable: true }), MAX_MESSAGE_BYTES, {
   onMessage: (m, attachment) => onMessage(m, attachment),
@@ -214,7 +219,7 @@ async function boot(): Promise<void> {
   // No function bundle: this is a stem cell (base layer only). It is ready to be specialized once
   // it has rehearsed what its first function will make it do.
   if (!entry) {
-    await rehearse({ runEvent: (target, m, facts) => eventResultFrame(target, m, { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } }, facts) });
+    await rehearse({ runEvent: (target, m, facts) => eventResultFrame(target, m, invocation(m.id), facts) });
     channel.send({ type: 'ready' });
     return;
   }
@@ -237,7 +242,7 @@ function onMessage(m: HostMessage, attachment: Buffer | undefined): void {
 }
 
 async function invoke(m: InvokeMessage): Promise<void> {
-  const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+  const inv = invocation(m.id);
   active.set(m.id, inv);
   const frame = await eventResultFrame(loaded, m, inv, contextFacts());
   flushPartial(inv);
@@ -290,7 +295,7 @@ function toResponse(r: HttpResult): Response {
  * a plain default export Hearth's JSON event (its value is the JSON body).
  */
 async function invokeHttp(m: HttpInvokeMessage): Promise<void> {
-  const inv: Invocation = { id: m.id, lines: 0, bytes: 0, partial: { stdout: '', stderr: '' } };
+  const inv = invocation(m.id);
   active.set(m.id, inv);
   let headSent = false;
   try {
