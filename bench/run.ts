@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_STEM_CELLS } from '../src/config/index.ts';
 import { parseFlags, type BenchSection } from './flags.ts';
 import { BareRunc, measureBullmqFloor, measureBullmqHttpFloor, measureProxyFloor, measureRuncFloor, startProxyFloor } from './floors/index.ts';
 import {
@@ -17,7 +18,8 @@ import { stopLoadsOn } from './load.ts';
 import { Owners } from './owners.ts';
 import { formatTable, judge, type Row } from './table.ts';
 
-const STEM_CELLS = 2;
+/** The stem-cell Hearth runs with the default count; the other keeps none (its figures are of containers started for their calls). */
+const STEM_CELLS = DEFAULT_STEM_CELLS;
 /** Idle containers measured together (PSS depends on how many share node's pages). */
 const IDLE_CONTAINERS = 10;
 
@@ -63,8 +65,8 @@ async function main(): Promise<void> {
 
     let stem: StemFigures | undefined, stemHeavy: StemFigures | undefined;
     if (want('stem')) {
-      step(`hearth with ${STEM_CELLS} stem cells: first invokes`);
-      const started = await HearthProcess.start(owners, { dataDir, logFile, env: { HEARTH_STEM_CELLS: String(STEM_CELLS) } });
+      step(`hearth with its default ${STEM_CELLS} stem cells: first invokes`);
+      const started = await HearthProcess.start(owners, { dataDir, logFile });
       const api = new HearthApi(started.hearth.url);
       stem = await measureStemCells(api, { samples: flags.stemSamples, stemCells: STEM_CELLS });
       // A web framework's first request (hono builds a web Request): reported, the issue sets no target.
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
     let memory: MemoryFigures | undefined, warm: WarmFigures | undefined, asyncRun: AsyncFigures | undefined;
     let cold: ColdFigures | undefined, heavy: ColdFigures | undefined, heavyAgain: ColdFigures | undefined, deploy: DeployFigures | undefined, many: ManyColdFigures | undefined;
     if (hearthSections.some(want)) {
-      const started = await HearthProcess.start(owners, { dataDir, logFile });
+      // Cold starts, the 200 functions and idle memory are of containers started for their call or
+      // function: with stem cells a new function's first call would take a cell instead.
+      const started = await HearthProcess.start(owners, { dataDir, logFile, env: { HEARTH_STEM_CELLS: '0' } });
       const api = new HearthApi(started.hearth.url);
       if (want('memory')) {
         step(`hearth: host memory of ${IDLE_CONTAINERS} idle warm containers`);

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_STEM_CELLS } from '../../src/config/index.ts';
+import { instanceOf } from '../../src/hearth.ts';
+import { cgroupDirsOf, runcIds, waitFor } from '../helpers/host.ts';
 import { TEMPLATE_IMAGES_DIR } from '../helpers/template.ts';
 import { BIN, hearthCli } from './run.ts';
 
@@ -26,7 +29,9 @@ async function dataDir(): Promise<string> {
 
 describe('hearth up', () => {
   it('runs the server with JSON logs (pino) carrying request ids, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'up', '--data-dir', await dataDir()], {
+    const dir = await dataDir();
+    // Default settings, stem cells included: they must be gone after SIGTERM like any container.
+    const child = spawn(process.execPath, [BIN, 'up', '--data-dir', dir], {
       env: { ...process.env, HEARTH_PORT: '0', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,9 +52,17 @@ describe('hearth up', () => {
     expect(res.headers.get('x-request-id')).toBe('req-abc-123');
     expect((await hearthCli(['ls', '--json'], { env: { HEARTH_URL: url } })).stdout.trim()).toBe('[]');
 
+    await waitFor(async () => {
+      const cells = ((await (await fetch(`${url}/v1/pool`)).json()) as { stemCells: { state: string }[] }).stemCells;
+      return cells.filter((c) => c.state === 'ready').length === DEFAULT_STEM_CELLS;
+    }, 20_000);
+    expect(runcIds(instanceOf(dir))).toHaveLength(DEFAULT_STEM_CELLS);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(runcIds(instanceOf(dir))).toEqual([]);
+    expect(cgroupDirsOf(instanceOf(dir))).toEqual([]);
 
     const request = lines.find((l) => l.reqId === 'req-abc-123');
     expect(request).toMatchObject({ level: 'warn', service: 'hearth', method: 'GET', path: '/v1/functions/nothing-here', status: 404, ms: expect.any(Number) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPoolMemoryMb, loadSettings } from '../../src/config/index.ts';
+import { DEFAULT_STEM_CELLS, defaultPoolMemoryMb, loadSettings } from '../../src/config/index.ts';
 
 const GiB = 1024 ** 3;
 
@@ -25,5 +25,13 @@ describe('settings: retention, stop and pool budget', () => {
     const s = loadSettings({}, '/tmp');
     expect(s.poolMemoryMb).toBeGreaterThan(0);
     expect(loadSettings({ HEARTH_POOL_MEMORY_MB: '512' }, '/tmp').poolMemoryMb).toBe(512);
+  });
+
+  it('keeps two stem cells unless told otherwise; 0 turns them off', () => {
+    expect(DEFAULT_STEM_CELLS).toBe(2);
+    expect(loadSettings({}, '/tmp').stemCells).toBe(2);
+    expect(loadSettings({ HEARTH_STEM_CELLS: '0' }, '/tmp').stemCells).toBe(0);
+    expect(loadSettings({ HEARTH_STEM_CELLS: '5' }, '/tmp').stemCells).toBe(5);
+    expect(() => loadSettings({ HEARTH_STEM_CELLS: '-1' }, '/tmp')).toThrow(/HEARTH_STEM_CELLS/);
   });
 });

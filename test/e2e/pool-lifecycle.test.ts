@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_STEM_CELLS } from '../../src/config/index.ts';
 import { ManagedRedis } from '../../src/redis/index.ts';
 import { startHearth } from '../helpers/hearth.ts';
 import { containerLeftovers, runcIds, waitFor } from '../helpers/host.ts';
@@ -40,10 +41,16 @@ interface Server {
   exited: Promise<number | null>;
 }
 
+function withoutStemCellsSetting(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { HEARTH_STEM_CELLS: _ignored, ...rest } = env;
+  return rest;
+}
+
 async function startServer(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     // info: the 'listening' log line is how the test learns the port.
-    env: { ...process.env, HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', REDIS_URL: redis.url, HEARTH_STEM_CELLS: '1', HEARTH_LOG_LEVEL: 'info' },
+    // The stem cells are the default's (no HEARTH_STEM_CELLS): what an operator's server leaves is checked.
+    env: { ...withoutStemCellsSetting(process.env), HEARTH_PORT: '0', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: '', REDIS_URL: redis.url, HEARTH_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -92,7 +99,7 @@ describe('clean-up', () => {
     await waitFor(async () => {
       const pool = (await api(s.url, 'GET', '/v1/pool')).body;
       ids = [...pool.containers.map((c: { id: string }) => c.id), ...pool.stemCells.filter((c: { state: string }) => c.state === 'ready').map((c: { id: string }) => c.id)];
-      return pool.containers.filter((c: { state: string }) => c.state === 'idle').length === 2 && ids.length === 3;
+      return pool.containers.filter((c: { state: string }) => c.state === 'idle').length === 2 && ids.length === 2 + DEFAULT_STEM_CELLS;
     }, 20_000);
     s.child.kill('SIGKILL');
     await s.exited;

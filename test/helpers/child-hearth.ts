@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManagedRedis } from '../../src/redis/index.ts';
 import { TEMPLATE_IMAGES_DIR } from './template.ts';
+import { NO_STEM_CELLS } from './test-settings.ts';
 
 /** A Redis of the test's own, so several Hearths (in-process and child processes) can share it. */
 export async function startSharedRedis(): Promise<{ url: string; close(): Promise<void> }> {
@@ -53,7 +54,7 @@ export async function startChildHearth(env: Record<string, string>, opts: ChildH
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     // info: the 'listening' log line is how the parent learns the port.
-    env: { ...process.env, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_FUNCTIONS_DIR: '', HEARTH_LOG_LEVEL: 'info', ...NO_STEM_CELLS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.ownGroup ?? false,
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Hearth } from '../../src/hearth.ts';
 import { loadSettings } from '../../src/config/index.ts';
 import { TEMPLATE_IMAGES_DIR } from './template.ts';
+import { NO_STEM_CELLS } from './test-settings.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -26,7 +27,7 @@ export interface TestHearth {
 
 async function startedIn(dataDir: string, opts: { env?: Record<string, string>; functionsDir?: string }): Promise<Hearth> {
   const settings = loadSettings(
-    { HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: opts.functionsDir ?? '', ...opts.env },
+    { HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1', HEARTH_DATA_DIR: dataDir, HEARTH_FUNCTIONS_DIR: opts.functionsDir ?? '', ...NO_STEM_CELLS, ...opts.env },
     process.cwd(),
   );
   const hearth = new Hearth(settings, () => undefined);
