@@ -21,8 +21,8 @@ export class CodeCacheAhead {
 
   /**
    * `fn` is its function's active version now. `compileNow` false skips the compile (its first
-   * invoke will take a stem cell, which has no code cache, and a compile would only compete with
-   * that for the CPU).
+   * invoke will take a stem cell, which makes the version's cache after that invoke; a compile
+   * would only compete with it for the CPU).
    */
   activate(fn: PoolFunction, compileNow: boolean): void {
     if (this.active.get(fn.name) === fn.digest) return;

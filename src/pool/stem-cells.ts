@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ContainerStartError } from '../runtime/index.ts';
 import { FunctionFilesCache } from './function-files.ts';
 import type { PoolContainer, PoolRuntime } from './pool-runtime.ts';
-import type { PoolFunction } from './pooled-container.ts';
+import { codeCacheKey, type PoolFunction } from './pooled-container.ts';
 
 export interface StemCellOptions {
   runtime: Pick<PoolRuntime, 'createContainer'>;
@@ -90,7 +90,7 @@ export class StemCells {
     const cell = this.take();
     if (!cell) return undefined;
     try {
-      await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb });
+      await cell.specialize({ functionName: fn.name, version: fn.version, files, env: fn.config.env, memoryMb: fn.config.memoryMb, codeCacheKey: codeCacheKey(fn) });
       return cell;
     } catch (err) {
       // Whatever happened, this cell saw the function's code: it is never used again.

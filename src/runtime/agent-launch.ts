@@ -12,7 +12,11 @@ import type { ContainerOptions } from './types.ts';
  * make a fuller one after the first invocation when it holds compiled code only), or make one.
  */
 export function codeCacheMode(opts: ContainerOptions, cache: { compiledOnly: boolean } | undefined): 'compile' | 'follows' | 'upgrade' | 'produce' {
-  if (opts.codeCacheCompileOnly) return 'compile';
+  return opts.codeCacheCompileOnly ? 'compile' : cacheMode(cache);
+}
+
+/** What the agent does with the cache it is given (none: it makes one after the first invocation). */
+export function cacheMode(cache: { compiledOnly: boolean } | undefined): 'follows' | 'upgrade' | 'produce' {
   if (!cache) return 'produce';
   return cache.compiledOnly ? 'upgrade' : 'follows';
 }

@@ -4,7 +4,9 @@
  * container exiting by itself) removes the runc state, the cgroup, the rootfs mount and the bundle.
  */
 import { killCgroup, readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
+import { cacheMode } from './agent-launch.ts';
 import { NdjsonChannel } from './channel.ts';
+import type { CodeCacheStore } from './code-cache-store.ts';
 import { removeResidue } from './cleanup.ts';
 import { outputEnded, readOutputLines } from './container-output.ts';
 import { settlesWithin } from '../time-bound/index.ts';
@@ -25,6 +27,11 @@ export interface SpecializeOptions {
   memoryMb: number;
   /** Default 10000. */
   timeoutMs?: number;
+  /**
+   * As ContainerOptions.codeCacheKey: the cell loads the bundle with the code cache the runtime
+   * keeps under this key, or makes one after its first invocation, as a cold start would.
+   */
+  codeCacheKey?: string;
 }
 
 export interface ContainerDeps {
@@ -40,6 +47,8 @@ export interface ContainerDeps {
   onGone: (c: Container) => void;
   /** The agent made a code cache of the bundle (it was started to). Absent: such a message is ignored. */
   onCodeCache?: (data: Buffer) => void;
+  /** The runtime's code caches, for a stem cell specialized with a `codeCacheKey`. */
+  codeCaches?: Pick<CodeCacheStore, 'get' | 'put'>;
   warn: (message: string) => void;
 }
 
@@ -76,6 +85,8 @@ export class Container {
   private version: number;
   private specialized = false;
   private codeCacheTaken = false;
+  /** Where a code cache the agent makes goes: fixed at start, or set by specialize(). */
+  private onCodeCache: ((data: Buffer) => void) | undefined;
   /** What V8 made of the code cache this container was sent (undefined: none sent). */
   codeCache: 'accepted' | 'rejected' | undefined;
   private resolveExited!: (e: ContainerExit) => void;
@@ -84,6 +95,7 @@ export class Container {
     this.id = deps.id;
     this.functionName = deps.functionName;
     this.version = deps.version;
+    this.onCodeCache = deps.onCodeCache;
     this.exited = new Promise((r) => (this.resolveExited = r));
     const proc = deps.process;
 
@@ -183,8 +195,17 @@ export class Container {
     if (this.specialized || this.invocations.size > 0) throw new Error(`container ${this.id} is not a fresh stem cell`);
     this.specialized = true;
     const bytes = s.memoryMb * 1024 * 1024;
-    if (!(await setMemoryLimit(this.deps.cgroupPath, bytes))) await this.deps.runc.updateMemory(this.id, bytes);
+    const store = s.codeCacheKey ? this.deps.codeCaches : undefined;
+    const [, cache] = await Promise.all([
+      setMemoryLimit(this.deps.cgroupPath, bytes).then(async (set) => set || (await this.deps.runc.updateMemory(this.id, bytes))),
+      // A cache that cannot be read only costs the load its speed.
+      store ? store.get(s.codeCacheKey!).catch(() => undefined) : undefined,
+    ]);
     if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} exited while specializing`);
+    if (store) {
+      const key = s.codeCacheKey!;
+      this.onCodeCache = (data) => void store.put(key, data, 'ran').catch((e: Error) => this.deps.warn(`storing a code cache: ${e.message}`));
+    }
     this.functionName = s.functionName;
     this.version = s.version;
     const timeoutMs = s.timeoutMs ?? 10_000;
@@ -195,8 +216,11 @@ export class Container {
     this.specializing = loaded;
     const files = Object.entries(s.files);
     const sent = this.channel.sendWithAttachment(
-      { type: 'specialize', functionName: s.functionName, version: s.version, files: files.map(([path, data]) => ({ path, bytes: data.length })), env: s.env, memoryMb: s.memoryMb },
-      Buffer.concat(files.map(([, data]) => data)),
+      {
+        type: 'specialize', functionName: s.functionName, version: s.version, files: files.map(([path, data]) => ({ path, bytes: data.length })), env: s.env, memoryMb: s.memoryMb,
+        ...(store ? { codeCache: { mode: cacheMode(cache), bytes: cache?.data.length ?? 0 } } : {}),
+      },
+      Buffer.concat([...files.map(([, data]) => data), ...(cache ? [cache.data] : [])]),
     );
     if (!sent) loaded.reject(new ContainerStartError('exited', `container ${this.id} is not running`));
     return loaded.promise;
@@ -253,13 +277,14 @@ export class Container {
         this.specializing?.reject(initFailure(this.initError, this.recent.text()));
         return;
       case 'specialized':
+        if (this.specializing) this.codeCache = m.codeCache;
         this.specializing?.resolve();
         return;
       case 'code_cache':
         // One per container, and only when asked for: the bytes are stored, never read here.
-        if (this.codeCacheTaken || !this.deps.onCodeCache) return;
+        if (this.codeCacheTaken || !this.onCodeCache) return;
         this.codeCacheTaken = true;
-        this.deps.onCodeCache(Buffer.from(m.data, 'base64'));
+        this.onCodeCache(Buffer.from(m.data, 'base64'));
         return;
       case 'log': {
         const logs = this.invocations.logsFor(m.id);

@@ -52,6 +52,13 @@ export interface SpecializeMessage {
   env: Record<string, string>;
   /** The function's memory limit in MiB: its HEARTH_MEMORY_MB from now on. */
   memoryMb: number;
+  /**
+   * The bundle's V8 code cache, as a cold start's `--code-cache=` flag says it: `follows` (one made
+   * after a run), `upgrade` (compiled code only: make a fuller one after the first invocation) or
+   * `produce` (none: make one). Its `bytes` follow the files' in the attachment (0 for `produce`).
+   * Absent: no cache is used or made.
+   */
+  codeCache?: { mode: 'follows' | 'upgrade' | 'produce'; bytes: number };
 }
 
 /**
@@ -93,8 +100,8 @@ export interface AgentError {
 export type AgentMessage =
   /** `codeCache`: what V8 made of the code cache the host sent (absent: none was sent or used). */
   | { type: 'ready'; codeCache?: 'accepted' | 'rejected' }
-  /** A stem cell loaded the code it was sent (failures come as `init_error`). */
-  | { type: 'specialized' }
+  /** A stem cell loaded the code it was sent (failures come as `init_error`); `codeCache` as for `ready`. */
+  | { type: 'specialized'; codeCache?: 'accepted' | 'rejected' }
   | { type: 'init_error'; message: string; stack?: string }
   | { type: 'log'; id: string | null; stream: 'stdout' | 'stderr'; time: number; line: string }
   | { type: 'result'; id: string; ok: true; value: unknown }

@@ -143,6 +143,43 @@ describe.skipIf(!canRunContainers)('V8 code cache of a function bundle (real run
     expect(cacheFiles()).toHaveLength(files + 1);
   });
 
+  it('a stem cell specialized with a key makes the cache after its first invocation; later cells and cold starts load with it', async () => {
+    const source = SQUARE.replace('n * n', 'n * n + 0');
+    const files = cacheFiles().length;
+    const cell = async (): Promise<Container> => {
+      const c = await start('', { layerDirs: [await baseLayer()] });
+      await c.specialize({ functionName: 'cc', version: 1, files: { 'index.cjs': Buffer.from(source) }, env: {}, memoryMb: 128, codeCacheKey: 'stem@1' });
+      return c;
+    };
+    const first = await cell();
+    expect(first.codeCache).toBeUndefined();
+    expect(await invoke(first, { n: 3 })).toMatchObject({ ok: true, result: { squared: 9, file: '/tmp/.hearth-function/index.cjs' } });
+    await waitFor(() => cacheFiles().length === files + 1, 5000);
+    await first.destroy();
+
+    const second = await cell();
+    expect(second.codeCache).toBe('accepted');
+    expect(await invoke(second, { n: 4 })).toMatchObject({ ok: true, result: { squared: 16 } });
+    const failed = await invoke(second, { fail: true });
+    expect(failed.ok ? '' : failed.error.stack).toContain('/tmp/.hearth-function/index.cjs:4:');
+    await second.destroy();
+
+    // The same version started cold from its own image (its bundle at /function) takes the cell's cache.
+    const cold = await start(source, { codeCacheKey: 'stem@1' });
+    expect(cold.codeCache).toBe('accepted');
+    expect(await invoke(cold, { n: 5 })).toMatchObject({ ok: true, result: { squared: 25, file: '/function/index.cjs' } });
+    await cold.destroy();
+
+    // Without a key a cell neither uses nor makes one.
+    const plain = await start('', { layerDirs: [await baseLayer()] });
+    await plain.specialize({ functionName: 'cc', version: 1, files: { 'index.cjs': Buffer.from(source) }, env: {}, memoryMb: 128 });
+    expect(plain.codeCache).toBeUndefined();
+    await invoke(plain, { n: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cacheFiles()).toHaveLength(files + 1);
+    await plain.destroy();
+  });
+
   it('without a key nothing is cached', async () => {
     const files = cacheFiles().length;
     const plain = await start(SQUARE);

@@ -197,9 +197,10 @@ async function specialize(m: SpecializeMessage, attachment: Buffer | undefined):
   specializing = true;
   let bundle: string;
   try {
-    const files = filesOf(m, attachment);
+    const { files, codeCache: cacheBytes } = filesOf(m, attachment);
     bundle = bundleAmong(files);
     writeBundleFiles(STEM_FUNCTION_DIR, files);
+    if (m.codeCache) codeCache.adopt(m.codeCache.mode, cacheBytes);
   } catch (e) {
     const err = toAgentError(e);
     channel.endWith(encodeMessage({ type: 'init_error', message: err.message }), () => process.exit(1));
@@ -211,7 +212,9 @@ async function specialize(m: SpecializeMessage, attachment: Buffer | undefined):
   // The function's own limit (the cell started under a larger one); older hosts do not send it.
   if (typeof m.memoryMb === 'number') process.env.HEARTH_MEMORY_MB = String(m.memoryMb);
   FUNCTION_NAME = m.functionName;
-  if (await init(join(STEM_FUNCTION_DIR, bundle))) channel.send({ type: 'specialized' });
+  if (await init(join(STEM_FUNCTION_DIR, bundle), await codeCache.forLoad())) {
+    channel.send({ type: 'specialized', ...(codeCache.status ? { codeCache: codeCache.status } : {}) });
+  }
 }
 
 async function boot(): Promise<void> {

@@ -12,10 +12,10 @@ import type { LoadedBundle } from './function-bundle.ts';
 const FOLLOW_WAIT_MS = 2000;
 
 export class BundleCodeCache {
-  readonly mode: CodeCacheMode | undefined;
+  private currentMode: CodeCacheMode | undefined;
   /** What V8 made of the host's cache. */
   status: LoadedBundle['cache'];
-  private readonly arrived: Promise<Buffer | undefined>;
+  private arrived: Promise<Buffer | undefined>;
   private resolveArrived: (data: Buffer | undefined) => void = () => {};
   private script: Script | undefined;
   private made = false;
@@ -24,14 +24,29 @@ export class BundleCodeCache {
     argv: readonly string[],
     private readonly send: (base64: string) => void,
   ) {
-    this.mode = codeCacheMode(argv);
+    this.currentMode = codeCacheMode(argv);
     this.arrived =
-      this.mode === 'follows' || this.mode === 'upgrade'
+      this.currentMode === 'follows' || this.currentMode === 'upgrade'
         ? new Promise((resolve) => {
             this.resolveArrived = resolve;
             setTimeout(() => resolve(undefined), FOLLOW_WAIT_MS).unref();
           })
         : Promise.resolve(undefined);
+  }
+
+  /** What the host asked for: at start (the agent's arguments), or a stem cell's at specialize. */
+  get mode(): CodeCacheMode | undefined {
+    return this.currentMode;
+  }
+
+  /**
+   * A stem cell started with no cache mode (it had no code); its `specialize` message brings the
+   * mode and the cache's bytes, if any. The cache is the one a start's first message would carry.
+   */
+  adopt(mode: Exclude<CodeCacheMode, 'compile'>, data: Buffer | undefined): void {
+    if (this.currentMode !== undefined) return;
+    this.currentMode = mode;
+    this.arrived = Promise.resolve(mode === 'produce' ? undefined : data);
   }
 
   /** `compile` mode: the cache of the bundle's compiled (not run) code is sent; nothing is loaded. */
@@ -53,7 +68,7 @@ export class BundleCodeCache {
 
   /** loadBundle's `codeCache` option: undefined when the host keeps no cache for this function. */
   async forLoad(): Promise<{ data?: Buffer } | undefined> {
-    if (!this.mode) return undefined;
+    if (!this.currentMode) return undefined;
     const data = await this.arrived;
     return data ? { data } : {};
   }
@@ -74,7 +89,7 @@ export class BundleCodeCache {
    */
   invocationEnded(): void {
     const script = this.script;
-    if (this.made || !script || (this.status === 'accepted' && this.mode !== 'upgrade')) return;
+    if (this.made || !script || (this.status === 'accepted' && this.currentMode !== 'upgrade')) return;
     this.made = true;
     setImmediate(() => {
       const data = makeCodeCache(script);

@@ -18,17 +18,25 @@ export function bundleIn(dir: string): string | undefined {
   return BUNDLE_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
 }
 
-/** A specialize message's files: their bytes, cut from the frame's attachment in order. */
-export function filesOf(m: { files: { path: string; bytes: number }[] }, attachment: Buffer | undefined): Record<string, Buffer> {
-  const total = m.files.reduce((sum, f) => sum + f.bytes, 0);
-  if (!attachment || attachment.length !== total) throw new Error(`specialize: the files take ${total} bytes, ${attachment?.length ?? 0} came`);
+/**
+ * A specialize message's files, their bytes cut from the frame's attachment in order, and the
+ * code cache whose bytes follow them (when the message has one).
+ */
+export function filesOf(
+  m: { files: { path: string; bytes: number }[]; codeCache?: { bytes: number } },
+  attachment: Buffer | undefined,
+): { files: Record<string, Buffer>; codeCache?: Buffer } {
+  const filesBytes = m.files.reduce((sum, f) => sum + f.bytes, 0);
+  const cacheBytes = m.codeCache?.bytes ?? 0;
+  const total = filesBytes + cacheBytes;
+  if (!attachment || attachment.length !== total) throw new Error(`specialize: the files and code cache take ${total} bytes, ${attachment?.length ?? 0} came`);
   const files: Record<string, Buffer> = {};
   let offset = 0;
   for (const f of m.files) {
     files[f.path] = attachment.subarray(offset, offset + f.bytes);
     offset += f.bytes;
   }
-  return files;
+  return cacheBytes > 0 ? { files, codeCache: attachment.subarray(filesBytes) } : { files };
 }
 
 /** The bundle's name among the files a stem cell is sent. */

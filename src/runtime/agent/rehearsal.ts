@@ -57,7 +57,7 @@ export async function rehearse(deps: RehearsalDeps): Promise<void> {
   const entry = join(REHEARSAL_DIR, 'index.cjs');
   try {
     const bytes = Buffer.from(REHEARSAL_BUNDLE);
-    writeBundleFiles(REHEARSAL_DIR, filesOf({ files: [{ path: 'index.cjs', bytes: bytes.length }] }, bytes));
+    writeBundleFiles(REHEARSAL_DIR, filesOf({ files: [{ path: 'index.cjs', bytes: bytes.length }] }, bytes).files);
     const target = findHandler((await loadBundle(entry)).namespace) ?? undefined;
     dropBundle(entry);
     const ctx = { invocationId: 'rehearsal', functionName: 'rehearsal', version: 0, deadline: Date.now() + 1000 };
