@@ -127,6 +127,7 @@ export class Hearth {
       maxContainers: settings.maxContainers,
       memoryBudgetMb: settings.poolMemoryMb,
       stemCells: settings.stemCells,
+      stemCellMemoryMb: settings.stemCellMemoryMb,
       baseLayerDir: () => images.baseLayerDir(),
       // A spare rootfs is mounted ahead of a function's first cold start, only from images already here (never a pull at start).
       localLayerDirs: async (digest) => ((await images.has(digest)) ? images.layerDirs(digest) : undefined),

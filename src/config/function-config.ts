@@ -24,11 +24,14 @@ const schedule = z
  * Function configuration (`hearth.json` or `config` in a deploy body).
  * Unknown keys are an error: a typo must not silently fall back to a default.
  */
+/** A function's memory limit when its config names none. */
+export const DEFAULT_MEMORY_MB = 128;
+
 export const functionConfigSchema = z
   .object({
     name: functionName.optional(),
     entry: z.string().min(1).optional(),
-    memoryMb: z.number().int().min(64).max(8192).default(128),
+    memoryMb: z.number().int().min(64).max(8192).default(DEFAULT_MEMORY_MB),
     timeoutMs: z.number().int().min(1).max(15 * 60_000).default(30_000),
     concurrency: z.number().int().min(1).max(1000).default(1),
     minWarm: z.number().int().min(0).max(100).default(0),

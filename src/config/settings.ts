@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_MEMORY_MB } from './function-config.ts';
 import { defaultPoolMemoryMb, usableMemoryBytes } from './host-memory.ts';
 
 /** Server settings, read once from the environment; the variable names and defaults are a public contract (README). */
@@ -52,6 +53,12 @@ export interface Settings {
    * start, for ~12 MiB of memory per cell. 0 turns them off.
    */
   stemCells: number;
+  /**
+   * HEARTH_STEM_CELL_MEMORY_MB: the memory of a stem cell, and the only `memoryMb` it serves (128,
+   * a function's default): node fixes V8's heap limit when it starts, so a cell gives a function
+   * exactly the heap a cold start of it would. Functions of other sizes start cold.
+   */
+  stemCellMemoryMb: number;
   /** HEARTH_REDIS_FSYNC: the managed Redis' appendfsync, `always` (default: a 202 means on disk) or `everysec`. */
   redisFsync: 'always' | 'everysec';
   /** HEARTH_REDIS_MAXMEMORY: the managed Redis' maxmemory (default 256mb; 0 = none); beyond it new work gets 503. */
@@ -154,6 +161,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd = process
     maxContainers: optionalCount(env, 'HEARTH_MAX_CONTAINERS', 1),
     poolMemoryMb: optionalCount(env, 'HEARTH_POOL_MEMORY_MB', 64) ?? defaultPoolMemoryMb(usableMemoryBytes()),
     stemCells: optionalCount(env, 'HEARTH_STEM_CELLS', 0) ?? DEFAULT_STEM_CELLS,
+    stemCellMemoryMb: optionalCount(env, 'HEARTH_STEM_CELL_MEMORY_MB', 64) ?? DEFAULT_MEMORY_MB,
     maxAssetBytes: optionalCount(env, 'HEARTH_MAX_ASSET_BYTES', 1) ?? 50 * 1024 * 1024,
     redisFsync: redisFsync(env.HEARTH_REDIS_FSYNC),
     redisMaxmemory: redisMaxmemory(env.HEARTH_REDIS_MAXMEMORY),

@@ -22,7 +22,7 @@ export interface PoolOptions {
   /** HEARTH_STEM_CELLS: generic containers kept started; needs baseLayerDir. */
   stemCells?: number;
   baseLayerDir?: () => Promise<string>;
-  /** A stem cell's limit while generic; functions with a larger memoryMb start cold. Default 512. */
+  /** A stem cell's memory limit, and the only memoryMb it serves (V8's heap limit is fixed when node starts). Default 128. */
   stemCellMemoryMb?: number;
   warn?: (message: string) => void;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_MEMORY_MB } from '../config/index.ts';
 import type { HttpRequestHead, HttpSink, InvokeOutcome, InvokeRequest } from '../runtime/index.ts';
 import { Capacity } from './capacity.ts';
 import type { PoolOptions } from './pool-options.ts';
@@ -49,7 +50,7 @@ export class Pool {
         runtime: opts.runtime,
         count: opts.stemCells!,
         baseLayerDir: opts.baseLayerDir,
-        memoryMb: opts.stemCellMemoryMb ?? 512,
+        memoryMb: opts.stemCellMemoryMb ?? DEFAULT_MEMORY_MB,
         layerDirs: opts.layerDirs,
         warn: this.warn,
       });

@@ -10,7 +10,7 @@ export interface StemCellOptions {
   count: number;
   /** The base layer's dir: a stem cell's rootfs has node, tini and the agent, and no /function. */
   baseLayerDir: () => Promise<string>;
-  /** cgroup limit while generic; specialization lowers it to the function's memoryMb. */
+  /** The cells' memory: their cgroup limit and V8 heap limit, and the only memoryMb they serve. */
   memoryMb: number;
   /** An image's unpacked layer dirs, top-most first: a function's files are read from its top layer. */
   layerDirs: (digest: string) => Promise<string[]>;
@@ -61,8 +61,11 @@ export class StemCells {
 
   /** Whether a cell can become `fn`'s container at all. */
   canServe(fn: PoolFunction): boolean {
-    // A cell is started with no network and no secrets mount; a function that needs either gets its own container.
-    if (fn.config.memoryMb > this.opts.memoryMb || fn.config.network !== 'none') return false;
+    // A cell is started with no network and no secrets mount; a function that needs either gets its
+    // own container. So does one of another size: node set V8's heap limit (75 % of the cell's
+    // memory) when it started, and a function must get the heap a cold start would give it — with
+    // a larger one V8 collects late, and a live set that fits a cold start is killed by the cgroup.
+    if (fn.config.memoryMb !== this.opts.memoryMb || fn.config.network !== 'none') return false;
     return (fn.config.secrets?.length ?? 0) === 0;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STEM_CELLS, defaultPoolMemoryMb, loadSettings } from '../../src/config/index.ts';
+import { DEFAULT_MEMORY_MB, DEFAULT_STEM_CELLS, defaultPoolMemoryMb, loadSettings } from '../../src/config/index.ts';
 
 const GiB = 1024 ** 3;
 
@@ -33,5 +33,9 @@ describe('settings: retention, stop and pool budget', () => {
     expect(loadSettings({ HEARTH_STEM_CELLS: '0' }, '/tmp').stemCells).toBe(0);
     expect(loadSettings({ HEARTH_STEM_CELLS: '5' }, '/tmp').stemCells).toBe(5);
     expect(() => loadSettings({ HEARTH_STEM_CELLS: '-1' }, '/tmp')).toThrow(/HEARTH_STEM_CELLS/);
+    // Cells are of the functions' default size unless told otherwise.
+    expect(loadSettings({}, '/tmp').stemCellMemoryMb).toBe(DEFAULT_MEMORY_MB);
+    expect(loadSettings({ HEARTH_STEM_CELL_MEMORY_MB: '256' }, '/tmp').stemCellMemoryMb).toBe(256);
+    expect(() => loadSettings({ HEARTH_STEM_CELL_MEMORY_MB: '32' }, '/tmp')).toThrow(/HEARTH_STEM_CELL_MEMORY_MB/);
   });
 });

@@ -11,7 +11,8 @@ interface StemCell {
 let h: TestHearth;
 
 beforeAll(async () => {
-  h = await startHearth({ env: { HEARTH_STEM_CELLS: '2' } });
+  // Cells of 96 MB: every function here that a cell serves says so (the default is 128).
+  h = await startHearth({ env: { HEARTH_STEM_CELLS: '2', HEARTH_STEM_CELL_MEMORY_MB: '96' } });
 });
 
 afterAll(async () => {
@@ -93,7 +94,7 @@ describe('stem cells', () => {
 
   it('specializes a function whose code needs an ES module (top-level await) from its index.mjs', async () => {
     await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
-    await h.deploy('stem-esm', `import fs from 'node:fs';\nconst answer = await Promise.resolve(42);\nexport default () => ({ answer, files: fs.readdirSync('/tmp/.hearth-function').sort() });`);
+    await h.deploy('stem-esm', `import fs from 'node:fs';\nconst answer = await Promise.resolve(42);\nexport default () => ({ answer, files: fs.readdirSync('/tmp/.hearth-function').sort() });`, { memoryMb: 96 });
     const res = await h.invoke('stem-esm', {});
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ answer: 42, files: ['hearth.json', 'index.mjs'] });
@@ -102,7 +103,7 @@ describe('stem cells', () => {
 
   it('never lets one function see another function\'s code or secrets', async () => {
     await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
-    await h.deploy('stem-two', inspector('TWO-MARKER'));
+    await h.deploy('stem-two', inspector('TWO-MARKER'), { memoryMb: 96 });
     const res = await h.invoke('stem-two', {});
     expect(res.status).toBe(200);
     expect((await containerOf('stem-two')).fromStemCell).toBe(true);
@@ -125,7 +126,7 @@ describe('stem cells', () => {
   it('a function that fails to load in a stem cell is a function_error, and the cell is discarded', async () => {
     await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
     const before = await readyStemCells();
-    await h.deploy('stem-broken', 'throw new Error("broken at load"); export default () => 1;');
+    await h.deploy('stem-broken', 'throw new Error("broken at load"); export default () => 1;', { memoryMb: 96 });
     const res = await h.invoke('stem-broken', {});
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('function_error');
@@ -140,17 +141,31 @@ describe('stem cells', () => {
     await waitFor(async () => (await containerLeftovers(h, used[0]!)).length === 0, 10_000);
   });
 
-  it('holds a specialized cell to the function\'s memoryMb: 96 MB in a 64 MB function is out_of_memory', async () => {
+  it('holds a specialized cell to the function\'s memoryMb: 128 MB in a 96 MB function is out_of_memory', async () => {
     await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
-    await h.deploy('stem-hungry', 'export default () => { const keep = []; for (let i = 0; i < 12; i++) keep.push(Buffer.alloc(8 << 20, 1)); return keep.length; }', { memoryMb: 64 });
+    await h.deploy('stem-hungry', 'export default () => { const keep = []; for (let i = 0; i < 16; i++) keep.push(Buffer.alloc(8 << 20, 1)); return keep.length; }', { memoryMb: 96 });
     const res = await h.invoke('stem-hungry', {});
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('out_of_memory');
   });
 
-  it('a function with more memory than a stem cell has starts cold from its own image', async () => {
-    await h.deploy('stem-big', 'export default () => 1', { memoryMb: 1024 });
-    expect((await h.invoke('stem-big', {})).status).toBe(200);
-    expect((await containerOf('stem-big')).fromStemCell).toBe(false);
+  it('gives a function the V8 heap a cold start gives it; a function of another memoryMb starts cold from its own image', async () => {
+    await waitFor(async () => (await readyStemCells()).length === 2, 20_000);
+    const heap = 'import v8 from "node:v8"; export default () => v8.getHeapStatistics().heap_size_limit;';
+    // minWarm containers start from the function's image, never from a cell.
+    await h.deploy('heap-cold', heap, { memoryMb: 96, minWarm: 1 });
+    await waitFor(async () => (await h.api('GET', '/v1/pool')).body.containers.some((c: { function: string; state: string }) => c.function === 'heap-cold' && c.state === 'idle'), 20_000);
+    await h.deploy('heap-cell', heap, { memoryMb: 96 });
+    const [cold, cell] = [await h.invoke('heap-cold', {}), await h.invoke('heap-cell', {})];
+    expect((await containerOf('heap-cold')).fromStemCell).toBe(false);
+    expect((await containerOf('heap-cell')).fromStemCell).toBe(true);
+    // Old space 75 % of 96 MB, plus the young generation: what node was told when it started.
+    expect(cell.body).toBe(cold.body);
+
+    for (const [name, memoryMb] of [['stem-big', 1024], ['stem-small', 64]] as const) {
+      await h.deploy(name, 'export default () => 1', { memoryMb });
+      expect((await h.invoke(name, {})).status).toBe(200);
+      expect((await containerOf(name)).fromStemCell).toBe(false);
+    }
   });
 });

@@ -228,7 +228,7 @@ describe('stem cells and code caches made ahead', () => {
     await mkdir(path.join(top, 'function'));
     await writeFile(path.join(top, 'function', 'index.mjs'), 'export default () => 1');
     const warnings: string[] = [];
-    startPool({ stemCells: 1, baseLayerDir, layerDirs: async () => [top], warn: (m) => warnings.push(m) });
+    startPool({ stemCells: 1, stemCellMemoryMb: 256, baseLayerDir, layerDirs: async () => [top], warn: (m) => warnings.push(m) });
     await vi.advanceTimersByTimeAsync(0);
     expect(pool.readyStemCells).toBe(1);
     const fn = fakeFunction('spec', { env: { GREETING: 'hi' }, memoryMb: 256 });
@@ -288,13 +288,14 @@ describe('stem cells and code caches made ahead', () => {
     await rm(top, { recursive: true });
   });
 
-  it('functions a cell cannot serve (bridge network, secrets, more memory than a cell) start cold from their own image', async () => {
+  it('functions a cell cannot serve (bridge network, secrets, another memoryMb than the cells\' 128) start cold from their own image', async () => {
     startPool({ stemCells: 1, baseLayerDir });
     await vi.advanceTimersByTimeAsync(0);
     for (const fn of [
       fakeFunction('net', { network: 'bridge' }),
       fakeFunction('secret', { secrets: ['token'] }),
       fakeFunction('big', { memoryMb: 1024 }),
+      fakeFunction('small', { memoryMb: 64 }),
     ]) {
       expect(await pool.run(fn, request())).toMatchObject({ coldStart: true, stemCell: false });
     }
