@@ -195,16 +195,15 @@ export class Container {
     if (this.specialized || this.invocations.size > 0) throw new Error(`container ${this.id} is not a fresh stem cell`);
     this.specialized = true;
     const bytes = s.memoryMb * 1024 * 1024;
-    const store = s.codeCacheKey ? this.deps.codeCaches : undefined;
+    const caches = s.codeCacheKey && this.deps.codeCaches ? { key: s.codeCacheKey, store: this.deps.codeCaches } : undefined;
     const [, cache] = await Promise.all([
       setMemoryLimit(this.deps.cgroupPath, bytes).then(async (set) => set || (await this.deps.runc.updateMemory(this.id, bytes))),
       // A cache that cannot be read only costs the load its speed.
-      store ? store.get(s.codeCacheKey!).catch(() => undefined) : undefined,
+      caches?.store.get(caches.key).catch(() => undefined),
     ]);
     if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} exited while specializing`);
-    if (store) {
-      const key = s.codeCacheKey!;
-      this.onCodeCache = (data) => void store.put(key, data, 'ran').catch((e: Error) => this.deps.warn(`storing a code cache: ${e.message}`));
+    if (caches) {
+      this.onCodeCache = (data) => void caches.store.put(caches.key, data, 'ran').catch((e: Error) => this.deps.warn(`storing a code cache: ${e.message}`));
     }
     this.functionName = s.functionName;
     this.version = s.version;
@@ -218,7 +217,7 @@ export class Container {
     const sent = this.channel.sendWithAttachment(
       {
         type: 'specialize', functionName: s.functionName, version: s.version, files: files.map(([path, data]) => ({ path, bytes: data.length })), env: s.env, memoryMb: s.memoryMb,
-        ...(store ? { codeCache: { mode: cacheMode(cache), bytes: cache?.data.length ?? 0 } } : {}),
+        ...(caches ? { codeCache: { mode: cacheMode(cache), bytes: cache?.data.length ?? 0 } } : {}),
       },
       Buffer.concat([...files.map(([, data]) => data), ...(cache ? [cache.data] : [])]),
     );
