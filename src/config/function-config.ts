@@ -20,13 +20,13 @@ const schedule = z
   })
   .strict();
 
+/** A function's memory limit when its config names none. */
+export const DEFAULT_MEMORY_MB = 128;
+
 /**
  * Function configuration (`hearth.json` or `config` in a deploy body).
  * Unknown keys are an error: a typo must not silently fall back to a default.
  */
-/** A function's memory limit when its config names none. */
-export const DEFAULT_MEMORY_MB = 128;
-
 export const functionConfigSchema = z
   .object({
     name: functionName.optional(),
