@@ -6,7 +6,7 @@
 import { killCgroup, readMemoryUsage, readOomKills, setMemoryLimit } from './cgroups.ts';
 import { cacheMode } from './agent-launch.ts';
 import { NdjsonChannel } from './channel.ts';
-import type { CodeCacheStore } from './code-cache-store.ts';
+import type { CodeCacheKind, CodeCacheStore } from './code-cache-store.ts';
 import { removeResidue } from './cleanup.ts';
 import { outputEnded, readOutputLines } from './container-output.ts';
 import { settlesWithin } from '../time-bound/index.ts';
@@ -45,14 +45,19 @@ export interface ContainerDeps {
   version: number;
   /** Called once, after the container is fully cleaned up. */
   onGone: (c: Container) => void;
-  /** The agent made a code cache of the bundle (it was started to). Absent: such a message is ignored. */
-  onCodeCache?: (data: Buffer) => void;
-  /** The runtime's code caches, for a stem cell specialized with a `codeCacheKey`. */
+  /** The runtime's code caches: where a cache the agent makes is stored, and what a stem cell is sent. */
   codeCaches?: Pick<CodeCacheStore, 'get' | 'put'>;
+  /** Under which key a cache this container's agent makes is stored (it was started to make one). Absent: such a message is ignored. */
+  codeCacheTarget?: CodeCacheTarget;
   warn: (message: string) => void;
 }
 
 type State = 'starting' | 'ready' | 'stopping' | 'gone';
+
+interface CodeCacheTarget {
+  key: string;
+  kind: CodeCacheKind;
+}
 
 /** How long to wait for runc to exit after its container was killed before killing runc itself. */
 const KILL_GRACE_MS = 3000;
@@ -86,7 +91,7 @@ export class Container {
   private specialized = false;
   private codeCacheTaken = false;
   /** Where a code cache the agent makes goes: fixed at start, or set by specialize(). */
-  private onCodeCache: ((data: Buffer) => void) | undefined;
+  private codeCacheTarget: CodeCacheTarget | undefined;
   /** What V8 made of the code cache this container was sent (undefined: none sent). */
   codeCache: 'accepted' | 'rejected' | undefined;
   private resolveExited!: (e: ContainerExit) => void;
@@ -95,7 +100,7 @@ export class Container {
     this.id = deps.id;
     this.functionName = deps.functionName;
     this.version = deps.version;
-    this.onCodeCache = deps.onCodeCache;
+    this.codeCacheTarget = deps.codeCacheTarget;
     this.exited = new Promise((r) => (this.resolveExited = r));
     const proc = deps.process;
 
@@ -195,16 +200,14 @@ export class Container {
     if (this.specialized || this.invocations.size > 0) throw new Error(`container ${this.id} is not a fresh stem cell`);
     this.specialized = true;
     const bytes = s.memoryMb * 1024 * 1024;
-    const caches = s.codeCacheKey && this.deps.codeCaches ? { key: s.codeCacheKey, store: this.deps.codeCaches } : undefined;
+    const key = this.deps.codeCaches ? s.codeCacheKey : undefined;
     const [, cache] = await Promise.all([
       setMemoryLimit(this.deps.cgroupPath, bytes).then(async (set) => set || (await this.deps.runc.updateMemory(this.id, bytes))),
       // A cache that cannot be read only costs the load its speed.
-      caches?.store.get(caches.key).catch(() => undefined),
+      key ? this.deps.codeCaches?.get(key).catch(() => undefined) : undefined,
     ]);
     if (this.state !== 'ready') throw new ContainerStartError('exited', `container ${this.id} exited while specializing`);
-    if (caches) {
-      this.onCodeCache = (data) => void caches.store.put(caches.key, data, 'ran').catch((e: Error) => this.deps.warn(`storing a code cache: ${e.message}`));
-    }
+    if (key) this.codeCacheTarget = { key, kind: 'ran' };
     this.functionName = s.functionName;
     this.version = s.version;
     const timeoutMs = s.timeoutMs ?? 10_000;
@@ -217,7 +220,7 @@ export class Container {
     const sent = this.channel.sendWithAttachment(
       {
         type: 'specialize', functionName: s.functionName, version: s.version, files: files.map(([path, data]) => ({ path, bytes: data.length })), env: s.env, memoryMb: s.memoryMb,
-        ...(caches ? { codeCache: { mode: cacheMode(cache), bytes: cache?.data.length ?? 0 } } : {}),
+        ...(key ? { codeCache: { mode: cacheMode(cache), bytes: cache?.data.length ?? 0 } } : {}),
       },
       Buffer.concat([...files.map(([, data]) => data), ...(cache ? [cache.data] : [])]),
     );
@@ -281,9 +284,9 @@ export class Container {
         return;
       case 'code_cache':
         // One per container, and only when asked for: the bytes are stored, never read here.
-        if (this.codeCacheTaken || !this.onCodeCache) return;
+        if (this.codeCacheTaken || !this.codeCacheTarget || !this.deps.codeCaches) return;
         this.codeCacheTaken = true;
-        this.onCodeCache(Buffer.from(m.data, 'base64'));
+        this.deps.codeCaches.put(this.codeCacheTarget.key, Buffer.from(m.data, 'base64'), this.codeCacheTarget.kind).catch((e: Error) => this.deps.warn(`storing a code cache: ${e.message}`));
         return;
       case 'log': {
         const logs = this.invocations.logsFor(m.id);

@@ -206,8 +206,8 @@ export class Runtime {
         functionName: opts.functionName,
         version: opts.version,
         warn: this.warn,
-        ...(key ? { onCodeCache: (data: Buffer) => void this.codeCaches.put(key, data, opts.codeCacheCompileOnly ? 'compiled' : 'ran').catch((e: Error) => this.warn(`storing a code cache: ${e.message}`)) } : {}),
         codeCaches: this.codeCaches,
+        ...(key ? { codeCacheTarget: { key, kind: opts.codeCacheCompileOnly ? 'compiled' : 'ran' } } : {}),
         onGone: (c) => {
           this.idRanges.release(idRange.slot);
           if (opts.network === 'bridge') void this.network.detach(opts.id);
